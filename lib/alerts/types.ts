@@ -1,0 +1,50 @@
+/** The normalized alert every input format is turned into (DESIGN §5). */
+export type Proto = 'tcp' | 'udp' | 'icmp' | 'other';
+
+export interface Alert {
+  /** UTC instant, milliseconds since the epoch. */
+  time: number;
+  /** Sensor id; always taken from the verified signature, never from the body. */
+  sensor: string;
+  srcIp: string;
+  srcPort?: number;
+  dstIp?: string;
+  dstPort?: number;
+  proto: Proto;
+  sigId?: number;
+  signature?: string;
+  category?: string;
+  severity?: number;
+}
+
+/** An alert line that failed validation. `line` is 1-based (NDJSON) or the 1-based index in `alerts` (native). */
+export interface RejectedAlert {
+  line: number;
+  reason: string;
+}
+
+export type BatchFormat = 'eve' | 'snort' | 'native';
+
+/** What a parser returns for one batch body. */
+export interface ParsedBatch {
+  alerts: Alert[];
+  rejected: RejectedAlert[];
+  /** Rejected lines in all (the `rejected` list itself is capped). */
+  rejectedCount: number;
+  /** Lines that are valid JSON objects but not alerts (EVE flow, dns, stats, ...). */
+  skipped: number;
+}
+
+export interface ParseOptions {
+  sensor: string;
+  /** Server time (ms since epoch) used for the horizon and future checks. */
+  now: number;
+  /** Alerts older than this many days are rejected. Default 400. */
+  horizonDays?: number;
+  /** Alerts more than this many ms in the future are rejected. Default 5 minutes. */
+  maxFutureMs?: number;
+  /** Maximum number of alerts in one batch; more → ValidationError('too_large'). */
+  maxAlerts?: number;
+  /** Maximum entries kept in `rejected`. Default 100. */
+  maxRejectedListed?: number;
+}
