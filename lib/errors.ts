@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'sensor_revoked'
   | 'stale_signature'
   | 'idempotency_conflict'
+  | 'invalid_idempotency_key'
   | 'too_large'
   | 'unsupported_media_type'
   | 'retry_later'

@@ -1,0 +1,62 @@
+/** Small helpers shared by the CLI commands: option parsing, units, output. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export class UsageError extends Error {}
+
+/** Exit codes: sysexits(3) where one fits. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, unavailable: 69, tempfail: 75 } as const;
+
+export const COMMON_OPTIONS = {
+  'data-dir': { type: 'string', default: '.alertgraph' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  stack: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+export function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "30s", "5m", "2h", "30d" → milliseconds. */
+export function parseDuration(value: string, option: string): number {
+  const m = /^(\d+)([smhd])$/.exec(value.trim());
+  if (!m) throw new UsageError(`${option} takes a number with a unit s, m, h or d (e.g. 5m), got "${value}"`);
+  return Number(m[1]) * UNITS[m[2]!]!;
+}
+
+export function parseDate(value: string | undefined, option: string): string {
+  if (value === undefined) throw new UsageError(`${option} is required (YYYY-MM-DD)`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)) ||
+      new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
+    throw new UsageError(`${option} must be a date YYYY-MM-DD, got "${value}"`);
+  }
+  return value;
+}
+
+export function parsePositiveInt(value: string | undefined, option: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`${option} must be an integer from 1 to ${max}, got "${value}"`);
+  return n;
+}
+
+export interface Output {
+  json: boolean;
+  /** Machine output (--json) or a human line. */
+  result(value: unknown, human: string): void;
+  info(line: string): void;
+}
+
+export function output(json: boolean): Output {
+  return {
+    json,
+    result: (value, human) => process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human}\n`),
+    info: (line) => process.stderr.write(`${line}\n`),
+  };
+}

@@ -1,0 +1,39 @@
+/** Where admin commands act: the local stack that `dev` started for a data dir. */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { localDynamoClient, localS3Client } from '../local/aws-clients.js';
+import { isAlive, readLocalState } from '../local/state.js';
+import { DynamoBatchLedger } from '../store/ledger.js';
+import { DynamoSensorRegistry } from '../store/registry.js';
+
+export class StackUnavailable extends Error {}
+
+export interface AdminContext {
+  url: string;
+  dynamo: DynamoDBClient;
+  s3: S3Client;
+  tableName: string;
+  bucketName: string;
+  registry: DynamoSensorRegistry;
+  ledger: DynamoBatchLedger;
+}
+
+export async function adminContext(dataDir: string, stack: string | undefined, horizonDays = 400): Promise<AdminContext> {
+  if (stack !== undefined) {
+    throw new StackUnavailable(`--stack needs the deployed stack's outputs; this build supports the local stack only (drop --stack to use ${dataDir})`);
+  }
+  const state = await readLocalState(dataDir);
+  if (!state || !isAlive(state.pid)) {
+    throw new StackUnavailable(`no local stack is running for data dir "${dataDir}": start one with \`alertgraph dev --data-dir ${dataDir}\``);
+  }
+  const dynamo = localDynamoClient(state.dynamoEndpoint);
+  return {
+    url: state.url,
+    dynamo,
+    s3: localS3Client(state.s3Endpoint),
+    tableName: state.tableName,
+    bucketName: state.bucketName,
+    registry: new DynamoSensorRegistry(dynamo, state.tableName),
+    ledger: new DynamoBatchLedger(dynamo, state.tableName, horizonDays),
+  };
+}

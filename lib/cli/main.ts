@@ -1,0 +1,271 @@
+/**
+ * The operator CLI (DESIGN §10): `alertgraph <command> [options]`. Every command takes --help,
+ * --data-dir and --json. Returns the process exit code.
+ */
+import { readFile, writeFile, stat } from 'node:fs/promises';
+import { resolve, join } from 'node:path';
+import { EXIT, UsageError, output, parse, parseDate, parseDuration, parsePositiveInt } from './args.js';
+import { adminContext, StackUnavailable } from './context.js';
+import { pushLog, SpooledExit, type InputFormat, type PushSummary } from '../client/push.js';
+import { Spool } from '../client/spool.js';
+import { generateSensorKeyPair, privateKeyFromPem, publicKeyFromBase64url } from '../signing/keys.js';
+import { ID_PATTERN } from '../store/table.js';
+import { dailyStats } from '../stats/daily.js';
+import { readLocalState } from '../local/state.js';
+import { jsonLinesLog } from '../log.js';
+
+const HELP: Record<string, string> = {
+  main: `alertgraph — statistics of intrusion-detection alerts
+
+Usage: alertgraph <command> [options]
+
+Commands:
+  dev            run the whole stack on this machine (DynamoDB Local, S3 emulator, gateway)
+  keygen         create a sensor's Ed25519 key pair
+  sensor         add | list | revoke sensors
+  push           send a log (Suricata EVE, Snort 3 alert_json, native) as signed batches
+  stats          daily figures, live from the counters
+
+Every command takes --help, --data-dir DIR (default .alertgraph) and --json.`,
+  dev: `Usage: alertgraph dev [--port 8787] [--data-dir .alertgraph] [--demo]
+
+Starts DynamoDB Local, the S3 emulator and the local gateway on 127.0.0.1, persisted under the data dir.
+--demo registers three demo sensors and pushes generated alerts when the registry is empty.
+Ctrl-C stops everything.`,
+  keygen: `Usage: alertgraph keygen --out <file> [--json]
+
+Writes a new Ed25519 private key (PEM, mode 600) to <file> and prints the public key (base64url, raw 32 bytes)
+to register with \`alertgraph sensor add\`.`,
+  sensor: `Usage:
+  alertgraph sensor add <id> --public-key <base64url|file> --deployed YYYY-MM-DD [--name N] [--location L]
+  alertgraph sensor list [--json]
+  alertgraph sensor revoke <id>
+
+Acts on the local stack started by \`alertgraph dev\` with the same --data-dir.
+Adding an existing id replaces its key and details (key rotation); a revoked sensor is refused within a minute.`,
+  push: `Usage: alertgraph push <file|-> --sensor <id> --key <file> [--endpoint URL] [--format eve|snort|native]
+                       [--batch-size 1000] [--retry-for 5m] [--spool-dir DIR] [--json]
+
+Reads the log as a stream, sends it in signed batches (Idempotency-Key derived from each batch's content, so a
+second push of the same log counts nothing), retries with backoff and jitter, and spools unsent batches to disk
+(exit code 75) when the endpoint stays unreachable for --retry-for. The next push drains the spool first;
+run it with no file to only drain. The endpoint defaults to the local stack of --data-dir.`,
+  stats: `Usage: alertgraph stats --from YYYY-MM-DD --to YYYY-MM-DD [--json]
+
+Daily figures live from the counters: total, per sensor, per protocol, per destination port.`,
+};
+
+function help(name: string): number {
+  process.stdout.write(`${HELP[name] ?? HELP.main}\n`);
+  return EXIT.ok;
+}
+
+async function readPublicKey(value: string): Promise<string> {
+  // A value that names an existing file is read; otherwise it is the key itself.
+  let text = value;
+  try {
+    if ((await stat(value)).isFile()) text = (await readFile(value, 'utf8')).trim();
+  } catch {
+    /* not a file */
+  }
+  const key = publicKeyFromBase64url(text.trim());
+  const raw = key.export({ format: 'jwk' }).x;
+  if (typeof raw !== 'string') throw new UsageError('--public-key is not an Ed25519 public key');
+  return raw;
+}
+
+async function cmdDev(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { port: { type: 'string', default: '8787' }, demo: { type: 'boolean', default: false } });
+  if (values.help) return help('dev');
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, got "${values.port}"`);
+  const { startLocalStack } = await import('../local/dev.js');
+  const log = jsonLinesLog('alertgraph-dev');
+  const stack = await startLocalStack({ dataDir: values['data-dir'], port, demo: values.demo, log });
+  process.stdout.write(`alertgraph dev: ${stack.url}  (healthz: ${stack.url}/healthz, data: ${stack.dataDir}) — Ctrl-C to stop\n`);
+  await new Promise<void>((done) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info('stopping', { signal });
+      stack.stop().then(done, done);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return EXIT.ok;
+}
+
+async function cmdKeygen(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { out: { type: 'string' } });
+  if (values.help) return help('keygen');
+  if (!values.out) throw new UsageError('--out <file> is required');
+  const pair = generateSensorKeyPair();
+  await writeFile(values.out, pair.privateKeyPem, { mode: 0o600, flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EEXIST') throw new UsageError(`${values.out} exists; refusing to overwrite a key`);
+    throw err;
+  });
+  output(values.json).result({ publicKey: pair.publicKey, privateKeyFile: resolve(values.out) }, pair.publicKey);
+  return EXIT.ok;
+}
+
+async function cmdSensor(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    'public-key': { type: 'string' },
+    name: { type: 'string' },
+    location: { type: 'string' },
+    deployed: { type: 'string' },
+  });
+  const [action, id] = positionals;
+  if (values.help || action === undefined) return help('sensor');
+  const out = output(values.json);
+  const ctx = await adminContext(values['data-dir'], values.stack);
+  switch (action) {
+    case 'add': {
+      if (!id || !ID_PATTERN.test(id)) throw new UsageError('sensor id must be 1–63 chars of a-z, 0-9 and -, starting with a letter or digit');
+      if (!values['public-key']) throw new UsageError('--public-key is required');
+      const deployedAt = parseDate(values.deployed, '--deployed');
+      const publicKey = await readPublicKey(values['public-key']);
+      const existing = await ctx.registry.getSensor(id);
+      const profile = {
+        id,
+        publicKey,
+        name: values.name ?? existing?.name ?? id,
+        location: values.location ?? existing?.location,
+        deployedAt,
+        status: 'active' as const,
+        createdAt: existing?.createdAt ?? new Date().toISOString(),
+      };
+      await ctx.registry.putSensor(profile);
+      out.result(profile, `${existing ? 'updated' : 'added'} sensor ${id} (deployed ${deployedAt})`);
+      return EXIT.ok;
+    }
+    case 'list': {
+      const sensors = await ctx.registry.listSensors();
+      out.result(
+        { sensors },
+        sensors.length === 0
+          ? 'no sensors'
+          : sensors.map((s) => `${s.id.padEnd(20)} ${s.status.padEnd(8)} deployed ${s.deployedAt}  ${s.name}${s.location ? ` (${s.location})` : ''}`).join('\n'),
+      );
+      return EXIT.ok;
+    }
+    case 'revoke': {
+      if (!id) throw new UsageError('sensor revoke <id>');
+      const at = new Date().toISOString();
+      if (!(await ctx.registry.revokeSensor(id, at))) throw new UsageError(`no sensor "${id}"`);
+      out.result({ id, status: 'revoked', revokedAt: at }, `revoked sensor ${id}; its batches are refused within a minute`);
+      return EXIT.ok;
+    }
+    default:
+      throw new UsageError(`unknown sensor action "${action}" (add, list, revoke)`);
+  }
+}
+
+function summaryLine(s: PushSummary): string {
+  return `${s.batches} batches: ${s.accepted} accepted, ${s.rejected} rejected, ${s.skipped} skipped, ` +
+    `${s.duplicateBatches} duplicate batches, ${s.failedBatches} refused, ${s.spooledBatches} spooled, ${s.writeUnits} write units`;
+}
+
+async function cmdPush(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    sensor: { type: 'string' },
+    key: { type: 'string' },
+    endpoint: { type: 'string' },
+    format: { type: 'string' },
+    'batch-size': { type: 'string' },
+    'retry-for': { type: 'string', default: '5m' },
+    'spool-dir': { type: 'string' },
+    follow: { type: 'boolean', default: false },
+  });
+  if (values.help) return help('push');
+  if (!values.sensor) throw new UsageError('--sensor <id> is required');
+  if (!values.key) throw new UsageError('--key <file> is required (the private key from `alertgraph keygen`)');
+  if (values.follow) throw new UsageError('--follow is not available in this version; push the file without it');
+  const format = values.format as InputFormat | undefined;
+  if (format !== undefined && !['eve', 'snort', 'native'].includes(format)) throw new UsageError('--format must be eve, snort or native');
+  const batchSize = parsePositiveInt(values['batch-size'], '--batch-size', 1000, 10_000);
+  const retryForMs = parseDuration(values['retry-for'], '--retry-for');
+  let endpoint = values.endpoint;
+  if (!endpoint) {
+    const state = await readLocalState(values['data-dir']);
+    if (!state) throw new StackUnavailable(`no --endpoint given and no local stack recorded in "${values['data-dir']}"`);
+    endpoint = state.url;
+  }
+  const privateKey = privateKeyFromPem(await readFile(values.key, 'utf8'));
+  const spool = new Spool(values['spool-dir'] ?? join(values['data-dir'], 'spool', values.sensor));
+  const input = positionals[0] === undefined ? undefined : positionals[0] === '-' ? process.stdin : positionals[0];
+  const out = output(values.json);
+  const tty = !values.json && process.stderr.isTTY;
+  const started = Date.now();
+  const onProgress = tty
+    ? (s: PushSummary) => {
+        const rate = s.lines / Math.max(0.001, (Date.now() - started) / 1000);
+        process.stderr.write(`\r${s.batches} batches, ${s.lines} lines, ${s.accepted} accepted (${Math.round(rate)} lines/s)   `);
+      }
+    : undefined;
+  try {
+    const summary = await pushLog(input, { endpoint, sensor: values.sensor, privateKey, format, batchSize, retryForMs, spool, onProgress });
+    if (tty) process.stderr.write('\n');
+    out.result(summary, summaryLine(summary));
+    for (const e of summary.errors) out.info(`refused batch ${e.batch}: ${e.status} ${e.code ?? ''} ${e.detail ?? ''}`);
+    return summary.failedBatches > 0 ? EXIT.failure : EXIT.ok;
+  } catch (err) {
+    if (err instanceof SpooledExit) {
+      if (tty) process.stderr.write('\n');
+      out.result({ ...err.summary, spoolDir: spool.dir }, `${summaryLine(err.summary)}\n${err.message}: ${spool.dir}`);
+      return EXIT.tempfail;
+    }
+    throw err;
+  }
+}
+
+async function cmdStats(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { from: { type: 'string' }, to: { type: 'string' } });
+  if (values.help) return help('stats');
+  const from = parseDate(values.from, '--from');
+  const to = parseDate(values.to, '--to');
+  if (from > to) throw new UsageError('--from is after --to');
+  if ((Date.parse(to) - Date.parse(from)) / 86_400_000 > 3660) throw new UsageError('at most ten years at a time');
+  const ctx = await adminContext(values['data-dir'], values.stack);
+  const sensors = (await ctx.registry.listSensors()).map((s) => s.id);
+  const stats = await dailyStats(ctx.ledger, sensors, from, to);
+  output(values.json).result(
+    stats,
+    stats.days.map((d) => `${d.date}  ${String(d.total).padStart(9)}  ${Object.entries(d.bySensor).map(([s, n]) => `${s}=${n}`).join(' ')}`).join('\n'),
+  );
+  return EXIT.ok;
+}
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  dev: cmdDev,
+  keygen: cmdKeygen,
+  sensor: cmdSensor,
+  push: cmdPush,
+  stats: cmdStats,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') return help('main');
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`alertgraph: unknown command "${name}"\n\n${HELP.main}\n`);
+    return EXIT.usage;
+  }
+  try {
+    return await command(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`alertgraph ${name}: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof StackUnavailable) {
+      process.stderr.write(`alertgraph ${name}: ${err.message}\n`);
+      return EXIT.unavailable;
+    }
+    process.stderr.write(`alertgraph ${name}: ${(err as Error).message}\n`);
+    return EXIT.failure;
+  }
+}

@@ -1,0 +1,48 @@
+/** Builds the signed HTTP request for one batch, exactly as the ingest API verifies it (DESIGN §4). */
+import { createHash, type KeyObject } from 'node:crypto';
+import { REQUIRED_COMPONENTS } from '../ingest/ingest-batch.js';
+import { contentDigestHeader } from '../signing/content-digest.js';
+import { signRequest } from '../signing/rfc9421.js';
+
+export interface PreparedBatch {
+  idempotencyKey: string;
+  contentType: 'application/x-ndjson' | 'application/json';
+  /** The body as sent (gzip when `gzip` is set). */
+  body: Uint8Array;
+  gzip: boolean;
+  /** Alert lines in the batch, for progress and splitting. */
+  lines: number;
+}
+
+/**
+ * The Idempotency-Key of a batch is derived from its content (sender + SHA-256 of the uncompressed body),
+ * so pushing the same log twice yields the same keys and counts once.
+ */
+export function batchIdempotencyKey(sensor: string, uncompressedBody: string | Uint8Array): string {
+  return createHash('sha256').update(sensor).update('\n').update(uncompressedBody).digest('hex');
+}
+
+export function signedBatchHeaders(opts: {
+  url: URL;
+  sensor: string;
+  privateKey: KeyObject;
+  batch: PreparedBatch;
+  now?: number;
+}): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': opts.batch.contentType,
+    'content-digest': contentDigestHeader(opts.batch.body),
+    'idempotency-key': opts.batch.idempotencyKey,
+  };
+  if (opts.batch.gzip) headers['content-encoding'] = 'gzip';
+  const sig = signRequest(
+    { method: 'POST', path: opts.url.pathname, authority: opts.url.host, scheme: opts.url.protocol.replace(':', ''), headers },
+    {
+      keyId: opts.sensor,
+      privateKey: opts.privateKey,
+      created: Math.floor((opts.now ?? Date.now()) / 1000),
+      components: REQUIRED_COMPONENTS,
+    },
+  );
+  return { ...headers, 'signature-input': sig['signature-input'], signature: sig.signature };
+}

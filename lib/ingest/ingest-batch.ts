@@ -1,0 +1,224 @@
+/**
+ * The ingest core: one signed batch in, one receipt out (DESIGN §4).
+ *
+ * Order of work, and why:
+ *  1. media type and raw size     — cheap refusals first (415, 413)
+ *  2. signature, then digest      — nothing is decompressed or parsed for an unauthenticated sender (401)
+ *  3. decompress, parse, validate — invalid lines are listed and skipped; a batch with no valid alert and
+ *                                   some invalid ones is refused whole (400), so a rejected request counts nothing
+ *  4. claim the Idempotency-Key   — a conditional put; a different digest under the same key is a conflict (409)
+ *                                   detected before anything is counted
+ *  5. archive the raw batch       — `If-None-Match: *`, so the first copy stays
+ *  6. one contribution per day    — conditional puts; a retry after a crash at any point completes the
+ *                                   missing ones and never repeats a counted one
+ */
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { formatFromContentType, parseBatch } from '../alerts/parse.js';
+import type { RejectedAlert } from '../alerts/types.js';
+import { countBatch, emptyAggregate, encodeAggregate, utcDay, type DayAggregate } from '../counting/aggregate.js';
+import { ConflictError, ValidationError } from '../errors.js';
+import { checkContentDigest } from '../signing/content-digest.js';
+import { verifyRequestSignature, type HttpRequestParts } from '../signing/rfc9421.js';
+import { MAX_AGGREGATE_BYTES, type BatchLedger } from '../store/ledger.js';
+import type { RawArchive } from '../store/raw-archive.js';
+import { IDEMPOTENCY_KEY_PATTERN } from '../store/table.js';
+import type { SensorKeyCache } from './sensor-keys.js';
+
+/** DESIGN §4: the components every batch signature must cover. */
+export const REQUIRED_COMPONENTS = ['@method', '@path', 'content-digest', 'content-type', 'idempotency-key'];
+
+export interface IngestLimits {
+  horizonDays: number;
+  maxBodyBytes: number;
+  maxAlertsPerBatch: number;
+  /** Rejected lines listed in a receipt or error (the count is always complete). */
+  maxRejectedListed: number;
+  /** Signature `created` window, seconds either side of server time. */
+  maxSkewSeconds: number;
+}
+
+export const DEFAULT_LIMITS: IngestLimits = {
+  horizonDays: 400,
+  maxBodyBytes: 5 * 1024 * 1024,
+  maxAlertsPerBatch: 10_000,
+  maxRejectedListed: 100,
+  maxSkewSeconds: 300,
+};
+
+export interface IngestDeps {
+  keys: Pick<SensorKeyCache, 'keyFor'>;
+  ledger: BatchLedger;
+  archive: RawArchive;
+  clock: () => number;
+  limits: IngestLimits;
+}
+
+export interface BatchRequest extends HttpRequestParts {
+  body: Uint8Array;
+}
+
+export interface Receipt {
+  batchId: string;
+  sensor: string;
+  accepted: number;
+  rejected: number;
+  skipped: number;
+  duplicate: boolean;
+  digest: string;
+  bytes: number;
+  days: Record<string, number>;
+  writeUnits: number;
+  /** The rejected lines with their reasons, up to a cap (`rejected` is the full count). */
+  rejectedLines: RejectedAlert[];
+}
+
+export interface IngestResult {
+  status: 200 | 202;
+  receipt: Receipt;
+}
+
+function mediaType(value: string | undefined): 'ndjson' | 'json' {
+  const kind = formatFromContentType(value);
+  if (kind === undefined) {
+    throw new ValidationError(
+      'unsupported_media_type',
+      `Content-Type ${value ? `"${value}"` : '(missing)'} is not supported: send application/x-ndjson or application/json`,
+    );
+  }
+  return kind;
+}
+
+function encoding(value: string | undefined): 'identity' | 'gzip' {
+  const v = (value ?? '').trim().toLowerCase();
+  if (v === '' || v === 'identity') return 'identity';
+  if (v === 'gzip' || v === 'x-gzip') return 'gzip';
+  throw new ValidationError('unsupported_media_type', `Content-Encoding "${value}" is not supported: send gzip or no encoding`);
+}
+
+function tooLarge(limit: number): ValidationError {
+  return new ValidationError('too_large', `the batch is larger than ${limit} bytes: send smaller batches`, { limitBytes: limit });
+}
+
+function decode(body: Uint8Array, enc: 'identity' | 'gzip', limit: number): string {
+  if (enc === 'identity') return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  try {
+    return gunzipSync(body, { maxOutputLength: limit }).toString('utf8');
+  } catch (err) {
+    if (err instanceof RangeError || (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
+    throw new ValidationError('malformed_body', 'the body is not valid gzip');
+  }
+}
+
+export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<IngestResult> {
+  const { limits } = deps;
+  const now = deps.clock();
+  const kind = mediaType(req.headers['content-type']);
+  const enc = encoding(req.headers['content-encoding']);
+  if (req.body.byteLength > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes);
+
+  const signature = await verifyRequestSignature(req, {
+    keyLookup: (keyId) => deps.keys.keyFor(keyId),
+    now,
+    maxSkewSeconds: limits.maxSkewSeconds,
+    requiredComponents: REQUIRED_COMPONENTS,
+  });
+  const sensor = signature.keyId;
+  checkContentDigest(req.headers['content-digest'], req.body);
+  const digest = createHash('sha256').update(req.body).digest('base64');
+
+  const idempotencyKey = req.headers['idempotency-key'] ?? '';
+  if (!IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
+    throw new ValidationError('invalid_idempotency_key', 'Idempotency-Key must be 1–128 characters of A-Z a-z 0-9 . _ : -');
+  }
+
+  const text = decode(req.body, enc, limits.maxBodyBytes);
+  const parsed = parseBatch(text, kind === 'json' ? 'native' : 'ndjson', {
+    sensor,
+    now,
+    horizonDays: limits.horizonDays,
+    maxAlerts: limits.maxAlertsPerBatch,
+    maxRejectedListed: limits.maxRejectedListed,
+  });
+  if (parsed.alerts.length === 0 && parsed.rejectedCount > 0) {
+    throw new ValidationError('invalid_alert', `none of the ${parsed.rejectedCount} alerts in the batch is valid`, {
+      rejected: parsed.rejectedCount,
+      rejectedLines: parsed.rejected,
+    });
+  }
+
+  const perDay = countBatch(parsed.alerts);
+  // An empty batch is a heartbeat: it records that the sensor reported today, with zero alerts.
+  if (perDay.size === 0) perDay.set(utcDay(now), emptyAggregate());
+  const encodedSizes = [...perDay.values()].map((agg) => encodeAggregate(agg).length);
+  if (Math.max(...encodedSizes) > MAX_AGGREGATE_BYTES) {
+    throw new ValidationError('too_large', 'the batch has too many distinct ports or signatures for one batch: send smaller batches');
+  }
+
+  const days: Record<string, number> = {};
+  for (const [day, agg] of perDay) days[day] = agg.total;
+  const receivedAt = new Date(now).toISOString();
+  const receipt: Receipt = {
+    batchId: `${sensor}/${idempotencyKey}`,
+    sensor,
+    accepted: parsed.alerts.length,
+    rejected: parsed.rejectedCount,
+    skipped: parsed.skipped,
+    duplicate: false,
+    digest: `sha-256=:${digest}:`,
+    bytes: req.body.byteLength,
+    days,
+    writeUnits: 0,
+    rejectedLines: parsed.rejected,
+  };
+
+  let writeUnits = 0;
+  const dayList = [...perDay.keys()].sort();
+  const claim = await deps.ledger.claimBatch({
+    sensor,
+    idempotencyKey,
+    digest,
+    days: dayList,
+    receivedAt,
+    receipt: JSON.stringify({ ...receipt, rejectedLines: undefined }),
+  });
+  writeUnits += claim.writeUnits;
+  if (!claim.created && claim.existing?.digest !== digest) {
+    throw new ConflictError(
+      'idempotency_conflict',
+      `Idempotency-Key "${idempotencyKey}" was already used by this sensor for a batch with a different digest`,
+    );
+  }
+
+  const archiveDay = dayList[0]!;
+  // Level 1: the archive is read rarely (rebuild), and compression is on the request's critical path.
+  const gzipBody = enc === 'gzip' ? req.body : gzipSync(req.body, { level: 1 });
+  await deps.archive.archiveBatch({
+    day: archiveDay,
+    sensor,
+    idempotencyKey,
+    gzipBody,
+    contentType: kind === 'json' ? 'application/json' : 'application/x-ndjson',
+    digest,
+  });
+
+  const outcomes = await Promise.all(
+    [...perDay].map(([day, aggregate]: [string, DayAggregate]) =>
+      deps.ledger.putContribution({ sensor, idempotencyKey, day, digest, aggregate, receivedAt }),
+    ),
+  );
+  let created = 0;
+  for (const outcome of outcomes) {
+    writeUnits += outcome.writeUnits;
+    if (outcome.created) created++;
+    else if (outcome.existing?.digest !== digest) {
+      // Only possible if a claim expired while its contributions remained; refuse rather than mix two batches.
+      throw new ConflictError('idempotency_conflict', `Idempotency-Key "${idempotencyKey}" is held by another batch`);
+    }
+  }
+
+  const duplicate = !claim.created && created === 0;
+  receipt.duplicate = duplicate;
+  receipt.writeUnits = writeUnits;
+  return { status: duplicate ? 200 : 202, receipt };
+}

@@ -1,0 +1,63 @@
+/** Wires the ingest API from configuration: clients and caches built once per process. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { IngestConfig } from '../config.js';
+import { handleApiRequest, type ApiRequest } from '../http/api.js';
+import type { HttpResponse } from '../http/problem.js';
+import type { Log } from '../log.js';
+import { localDynamoClient, localS3Client } from '../local/aws-clients.js';
+import { DynamoBatchLedger, type BatchLedger } from '../store/ledger.js';
+import { S3RawArchive, type RawArchive } from '../store/raw-archive.js';
+import { DynamoSensorRegistry } from '../store/registry.js';
+import { DEFAULT_LIMITS, type IngestDeps } from './ingest-batch.js';
+import { SensorKeyCache } from './sensor-keys.js';
+
+export interface IngestApi {
+  handle(req: ApiRequest): Promise<HttpResponse>;
+  keys: SensorKeyCache;
+  deps: IngestDeps;
+}
+
+export interface IngestClients {
+  dynamo: DynamoDBClient;
+  s3: S3Client;
+}
+
+/** Real AWS clients on Lambda; clients for the local emulators when their endpoints are configured. */
+export function clientsFor(config: Pick<IngestConfig, 'dynamoEndpoint' | 's3Endpoint'>): IngestClients {
+  return {
+    dynamo: config.dynamoEndpoint ? localDynamoClient(config.dynamoEndpoint) : new DynamoDBClient({}),
+    s3: config.s3Endpoint ? localS3Client(config.s3Endpoint) : new S3Client({}),
+  };
+}
+
+export function createIngestApi(
+  config: IngestConfig,
+  log: Log,
+  options: {
+    clients?: IngestClients;
+    clock?: () => number;
+    /** Test seams: wrap the real ledger or archive, e.g. to inject a failure between two writes. */
+    wrapLedger?: (ledger: BatchLedger) => BatchLedger;
+    wrapArchive?: (archive: RawArchive) => RawArchive;
+  } = {},
+): IngestApi {
+  const clients = options.clients ?? clientsFor(config);
+  const clock = options.clock ?? Date.now;
+  const keys = new SensorKeyCache(new DynamoSensorRegistry(clients.dynamo, config.tableName), config.sensorCacheTtlMs, clock);
+  const ledger = new DynamoBatchLedger(clients.dynamo, config.tableName, config.horizonDays);
+  const archive = new S3RawArchive(clients.s3, config.bucketName);
+  const deps: IngestDeps = {
+    keys,
+    ledger: options.wrapLedger ? options.wrapLedger(ledger) : ledger,
+    archive: options.wrapArchive ? options.wrapArchive(archive) : archive,
+    clock,
+    limits: {
+      ...DEFAULT_LIMITS,
+      horizonDays: config.horizonDays,
+      maxBodyBytes: config.maxBodyBytes,
+      maxAlertsPerBatch: config.maxAlertsPerBatch,
+    },
+  };
+  return { handle: (req) => handleApiRequest(req, { ingest: deps, log }), keys, deps };
+}

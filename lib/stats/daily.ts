@@ -1,0 +1,81 @@
+/**
+ * Daily figures for `stats` (DESIGN §10), live from the counters: for each day and sensor, the rollup when it
+ * is current, otherwise the sum of the sensor-day's contributions.
+ */
+import { addAggregate, emptyAggregate, sumAggregates, type DayAggregate } from '../counting/aggregate.js';
+import type { SensorDay } from '../store/ledger.js';
+
+export interface DayStats {
+  date: string;
+  total: number;
+  /** Sensors that reported that day (a heartbeat counts, with 0); a sensor that sent nothing is absent. */
+  bySensor: Record<string, number>;
+  byProto: { tcp: number; udp: number; icmp: number; other: number };
+  byPort: Record<string, number>;
+  /** Distinct source addresses; null until the day's job has computed them. */
+  sources: number | null;
+  newSources: number | null;
+}
+
+export interface SensorDayReader {
+  readSensorDay(sensor: string, day: string): Promise<SensorDay>;
+}
+
+/** A rollup is current when it summed exactly the contributions that exist (or they have all expired). */
+export function currentAggregate(sd: SensorDay): { aggregate: DayAggregate; reported: boolean; fromRollup: boolean } {
+  const live = sd.contributions.length;
+  if (sd.rollup && (live === 0 || live === sd.rollup.contributions)) {
+    return { aggregate: sd.rollup.aggregate, reported: true, fromRollup: true };
+  }
+  if (live === 0) return { aggregate: emptyAggregate(), reported: false, fromRollup: false };
+  return { aggregate: sumAggregates(sd.contributions.map((c) => c.aggregate)), reported: true, fromRollup: false };
+}
+
+export function daysBetween(from: string, to: string): string[] {
+  const out: string[] = [];
+  const end = Date.parse(`${to}T00:00:00Z`);
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= end; t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function sortedCounts(counts: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) out[k] = v;
+  return out;
+}
+
+export async function dailyStats(reader: SensorDayReader, sensors: readonly string[], from: string, to: string): Promise<{ days: DayStats[] }> {
+  const days = daysBetween(from, to);
+  const cells = days.flatMap((day) => sensors.map((sensor) => ({ day, sensor })));
+  const read = await mapLimit(cells, 16, async ({ day, sensor }) => ({ day, sensor, sd: await reader.readSensorDay(sensor, day) }));
+  const byDay = new Map<string, { agg: DayAggregate; bySensor: Record<string, number> }>();
+  for (const day of days) byDay.set(day, { agg: emptyAggregate(), bySensor: {} });
+  for (const { day, sensor, sd } of read) {
+    const { aggregate, reported } = currentAggregate(sd);
+    if (!reported) continue;
+    const entry = byDay.get(day)!;
+    entry.bySensor[sensor] = aggregate.total;
+    addAggregate(entry.agg, aggregate);
+  }
+  return {
+    days: days.map((date) => {
+      const { agg, bySensor } = byDay.get(date)!;
+      // Distinct and new sources come from the daily job over the raw archive (not counted at ingest).
+      return { date, total: agg.total, bySensor, byProto: { ...agg.byProto }, byPort: sortedCounts(agg.byPort), sources: null, newSources: null };
+    }),
+  };
+}

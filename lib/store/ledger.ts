@@ -1,0 +1,201 @@
+/**
+ * The batch ledger: idempotency claims and per-day contributions (key schema in table.ts).
+ *
+ * Exactly once without transactions: every write is a conditional put of a new item, so a retry of any
+ * step is harmless, and a batch is counted when its contribution items exist — each exactly once.
+ */
+import {
+  ConditionalCheckFailedException,
+  PutItemCommand,
+  QueryCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { decodeAggregate, encodeAggregate, type DayAggregate } from '../counting/aggregate.js';
+import { CLAIM_SK, claimPk, contributionSk, expiryForDay, ROLLUP_SK, sensorDayPk } from './table.js';
+import { withStorage } from './errors.js';
+
+export interface BatchClaim {
+  sensor: string;
+  idempotencyKey: string;
+  /** Content-Digest (sha-256, base64) of the body as sent. */
+  digest: string;
+  days: string[];
+  receivedAt: string;
+  /** The receipt given when the batch was first accepted, returned again for duplicates. */
+  receipt: string;
+}
+
+export interface Contribution {
+  sensor: string;
+  idempotencyKey: string;
+  day: string;
+  digest: string;
+  aggregate: DayAggregate;
+  receivedAt: string;
+}
+
+export interface PutOutcome<T> {
+  created: boolean;
+  /** The item that was already there when `created` is false. */
+  existing?: T;
+  writeUnits: number;
+}
+
+export interface StoredContribution {
+  idempotencyKey: string;
+  digest: string;
+  aggregate: DayAggregate;
+}
+
+export interface SensorDayRollup {
+  aggregate: DayAggregate;
+  /** How many contributions were summed; compared with the live count to tell a stale rollup. */
+  contributions: number;
+  computedAt: string;
+  sources?: number;
+  newSources?: number;
+}
+
+export interface SensorDay {
+  contributions: StoredContribution[];
+  rollup?: SensorDayRollup;
+}
+
+/** What the ingest path needs from storage. Small on purpose: tests wrap it to inject failures. */
+export interface BatchLedger {
+  claimBatch(claim: BatchClaim): Promise<PutOutcome<BatchClaim>>;
+  putContribution(contribution: Contribution): Promise<PutOutcome<{ digest: string }>>;
+}
+
+/** DynamoDB rejects items over 400 KB; leave room for keys and other attributes. */
+export const MAX_AGGREGATE_BYTES = 380 * 1024;
+
+function units(out: { ConsumedCapacity?: { CapacityUnits?: number } }): number {
+  return out.ConsumedCapacity?.CapacityUnits ?? 0;
+}
+
+/** ConditionalCheckFailed also consumes capacity; the SDK exposes it only on the raw error. */
+function failedUnits(err: ConditionalCheckFailedException): number {
+  const consumed = (err as unknown as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity;
+  return consumed?.CapacityUnits ?? 1;
+}
+
+export class DynamoBatchLedger implements BatchLedger {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly horizonDays: number,
+  ) {}
+
+  async claimBatch(claim: BatchClaim): Promise<PutOutcome<BatchClaim>> {
+    const lastDay = [...claim.days].sort().at(-1) ?? claim.receivedAt.slice(0, 10);
+    const item: Record<string, AttributeValue> = {
+      pk: { S: claimPk(claim.sensor, claim.idempotencyKey) },
+      sk: { S: CLAIM_SK },
+      digest: { S: claim.digest },
+      days: { S: claim.days.join(',') },
+      at: { S: claim.receivedAt },
+      receipt: { S: claim.receipt },
+      ttl: { N: String(expiryForDay(lastDay, this.horizonDays)) },
+    };
+    try {
+      const out = await withStorage(() =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnConsumedCapacity: 'TOTAL',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+      return { created: true, writeUnits: units(out) };
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const old = err.Item ?? {};
+      return {
+        created: false,
+        writeUnits: failedUnits(err),
+        existing: {
+          sensor: claim.sensor,
+          idempotencyKey: claim.idempotencyKey,
+          digest: old.digest?.S ?? '',
+          days: (old.days?.S ?? '').split(',').filter(Boolean),
+          receivedAt: old.at?.S ?? '',
+          receipt: old.receipt?.S ?? '{}',
+        },
+      };
+    }
+  }
+
+  async putContribution(c: Contribution): Promise<PutOutcome<{ digest: string }>> {
+    const item: Record<string, AttributeValue> = {
+      pk: { S: sensorDayPk(c.day, c.sensor) },
+      sk: { S: contributionSk(c.idempotencyKey) },
+      digest: { S: c.digest },
+      agg: { S: encodeAggregate(c.aggregate) },
+      at: { S: c.receivedAt },
+      ttl: { N: String(expiryForDay(c.day, this.horizonDays)) },
+    };
+    try {
+      const out = await withStorage(() =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnConsumedCapacity: 'TOTAL',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+      return { created: true, writeUnits: units(out) };
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      return { created: false, writeUnits: failedUnits(err), existing: { digest: err.Item?.digest?.S ?? '' } };
+    }
+  }
+
+  /** Every contribution and the rollup (if any) of one sensor-day: one Query, paginated. */
+  async readSensorDay(sensor: string, day: string): Promise<SensorDay> {
+    const result: SensorDay = { contributions: [] };
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await withStorage(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: sensorDayPk(day, sensor) } },
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of out.Items ?? []) {
+        const sk = item.sk?.S ?? '';
+        const agg = item.agg?.S;
+        if (agg === undefined) continue;
+        if (sk === ROLLUP_SK) {
+          result.rollup = {
+            aggregate: decodeAggregate(agg),
+            contributions: Number(item.contributions?.N ?? 0),
+            computedAt: item.at?.S ?? '',
+            sources: item.sources?.N !== undefined ? Number(item.sources.N) : undefined,
+            newSources: item.newSources?.N !== undefined ? Number(item.newSources.N) : undefined,
+          };
+        } else if (sk.startsWith('BATCH#')) {
+          result.contributions.push({
+            idempotencyKey: sk.slice('BATCH#'.length),
+            digest: item.digest?.S ?? '',
+            aggregate: decodeAggregate(agg),
+          });
+        }
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return result;
+  }
+}
+

@@ -1,0 +1,84 @@
+/**
+ * The private raw archive: every accepted batch, as sent (gzip), under
+ * `raw/<day>/<sensor>/<idempotencyKey>.ndjson.gz`. It is the source of truth that `rebuild` recomputes every
+ * statistic from, and the only place raw source addresses are kept.
+ */
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { withStorage } from './errors.js';
+
+export const RAW_PREFIX = 'raw/';
+
+export function rawBatchKey(day: string, sensor: string, idempotencyKey: string): string {
+  return `${RAW_PREFIX}${day}/${sensor}/${idempotencyKey}.ndjson.gz`;
+}
+
+export interface RawBatch {
+  day: string;
+  sensor: string;
+  idempotencyKey: string;
+  /** Gzip-compressed body. */
+  gzipBody: Uint8Array;
+  /** Media type the batch was sent with (`application/x-ndjson` or `application/json`). */
+  contentType: string;
+  digest: string;
+}
+
+export interface RawArchive {
+  /** Writes the batch unless an object already holds that key. Returns whether it wrote. */
+  archiveBatch(batch: RawBatch): Promise<boolean>;
+}
+
+export class S3RawArchive implements RawArchive {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async archiveBatch(batch: RawBatch): Promise<boolean> {
+    try {
+      await withStorage(() =>
+        this.s3.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: rawBatchKey(batch.day, batch.sensor, batch.idempotencyKey),
+            Body: batch.gzipBody,
+            ContentType: batch.contentType,
+            ContentEncoding: 'gzip',
+            // The first archived copy of a batch is the one that counts; a retry must not replace it.
+            IfNoneMatch: '*',
+            Metadata: { digest: batch.digest, sensor: batch.sensor },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || (err as { name?: string }).name === 'PreconditionFailed') return false;
+      throw err;
+    }
+  }
+
+  /** Lists archived batch keys under `raw/`, optionally for one day. */
+  async *listBatchKeys(day?: string): AsyncGenerator<string> {
+    let token: string | undefined;
+    do {
+      const out = await withStorage(() =>
+        this.s3.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: day ? `${RAW_PREFIX}${day}/` : RAW_PREFIX,
+            ContinuationToken: token,
+          }),
+        ),
+      );
+      for (const obj of out.Contents ?? []) if (obj.Key) yield obj.Key;
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async readBatch(key: string): Promise<{ body: Uint8Array; contentType: string }> {
+    const out = await withStorage(() => this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
+    const body = await out.Body!.transformToByteArray();
+    return { body, contentType: out.ContentType ?? 'application/x-ndjson' };
+  }
+}

@@ -1,0 +1,130 @@
+/** Sensor registry in DynamoDB (see table.ts for the key schema). */
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { REGISTRY_SENSOR_PK } from './table.js';
+import { withStorage } from './errors.js';
+
+export type SensorStatus = 'active' | 'revoked';
+
+export interface SensorProfile {
+  id: string;
+  /** Ed25519 public key, raw 32 bytes in base64url. */
+  publicKey: string;
+  name: string;
+  location?: string;
+  /** YYYY-MM-DD: marked on the public graph. */
+  deployedAt: string;
+  status: SensorStatus;
+  createdAt: string;
+  revokedAt?: string;
+}
+
+export interface SensorRegistry {
+  getSensor(id: string): Promise<SensorProfile | undefined>;
+  listSensors(): Promise<SensorProfile[]>;
+  /** Adds a sensor, or replaces its key and details (key rotation keeps the id). */
+  putSensor(profile: SensorProfile): Promise<void>;
+  /** Returns false when there is no such sensor. */
+  revokeSensor(id: string, at: string): Promise<boolean>;
+}
+
+function toItem(p: SensorProfile): Record<string, AttributeValue> {
+  const item: Record<string, AttributeValue> = {
+    pk: { S: REGISTRY_SENSOR_PK },
+    sk: { S: p.id },
+    publicKey: { S: p.publicKey },
+    name: { S: p.name },
+    deployedAt: { S: p.deployedAt },
+    status: { S: p.status },
+    createdAt: { S: p.createdAt },
+  };
+  if (p.location) item.location = { S: p.location };
+  if (p.revokedAt) item.revokedAt = { S: p.revokedAt };
+  return item;
+}
+
+function fromItem(item: Record<string, AttributeValue>): SensorProfile {
+  const s = (name: string) => item[name]?.S;
+  return {
+    id: s('sk') ?? '',
+    publicKey: s('publicKey') ?? '',
+    name: s('name') ?? s('sk') ?? '',
+    location: s('location'),
+    deployedAt: s('deployedAt') ?? '',
+    status: s('status') === 'revoked' ? 'revoked' : 'active',
+    createdAt: s('createdAt') ?? '',
+    revokedAt: s('revokedAt'),
+  };
+}
+
+export class DynamoSensorRegistry implements SensorRegistry {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getSensor(id: string): Promise<SensorProfile | undefined> {
+    const out = await withStorage(() =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: REGISTRY_SENSOR_PK }, sk: { S: id } },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  async listSensors(): Promise<SensorProfile[]> {
+    const sensors: SensorProfile[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await withStorage(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: REGISTRY_SENSOR_PK } },
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of out.Items ?? []) sensors.push(fromItem(item));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return sensors;
+  }
+
+  async putSensor(profile: SensorProfile): Promise<void> {
+    await withStorage(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: toItem(profile) })));
+  }
+
+  async revokeSensor(id: string, at: string): Promise<boolean> {
+    try {
+      await withStorage(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: REGISTRY_SENSOR_PK }, sk: { S: id } },
+            UpdateExpression: 'SET #s = :revoked, revokedAt = :at',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: { ':revoked': { S: 'revoked' }, ':at': { S: at } },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+}

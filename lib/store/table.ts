@@ -1,0 +1,75 @@
+/**
+ * The one DynamoDB table, shared by the CDK stack and the local stack.
+ *
+ * Key schema (all keys are strings; `pk` partition key, `sk` sort key, `ttl` epoch seconds):
+ *
+ * | pk                               | sk                    | what                                               |
+ * |----------------------------------|-----------------------|----------------------------------------------------|
+ * | `REGISTRY#SENSOR`                | `<sensorId>`          | sensor profile: public key, name, deployedAt, status |
+ * | `REGISTRY#PARTNER`               | `<partnerId>`         | partner profile                                    |
+ * | `BATCH#<sensorId>#<key>`         | `CLAIM`               | idempotency claim of one batch: digest, days, receipt |
+ * | `DAY#<day>#SENSOR#<sensorId>`    | `BATCH#<key>`         | one batch's contribution to one day (its aggregate)|
+ * | `DAY#<day>#SENSOR#<sensorId>`    | `ROLLUP`              | sum of that sensor-day's contributions (render job)|
+ *
+ * Why no item is hot:
+ * - Every write during ingest creates a *new* item with a conditional put; nothing is read-modify-written,
+ *   so concurrent batches never contend for one item, and no item is ever written by two sensors.
+ * - Contribution items are bounded by one batch's aggregate (a few KB), so they never grow; the rollup is
+ *   rewritten whole by one job, not incremented.
+ * - Partitions are per sensor-day and per batch, so write traffic spreads over as many partitions as there are
+ *   sensors; a day's reads are one Query per sensor.
+ * - The two registry partitions are written only by operators and read by ingest through a per-process cache,
+ *   so listing sensors is a Query, never a Scan over the counters.
+ *
+ * Contributions and claims carry `ttl` = end of the day's horizon (+ a margin): as long as a day still accepts
+ * alerts, a replayed batch for it is recognised; afterwards TTL removes them and the rollup remains.
+ */
+
+export const KEY_ATTRIBUTES = { partitionKey: 'pk', sortKey: 'sk', ttl: 'ttl' } as const;
+
+export const REGISTRY_SENSOR_PK = 'REGISTRY#SENSOR';
+export const REGISTRY_PARTNER_PK = 'REGISTRY#PARTNER';
+export const CLAIM_SK = 'CLAIM';
+export const ROLLUP_SK = 'ROLLUP';
+
+export function claimPk(sensorId: string, idempotencyKey: string): string {
+  return `BATCH#${sensorId}#${idempotencyKey}`;
+}
+
+export function sensorDayPk(day: string, sensorId: string): string {
+  return `DAY#${day}#SENSOR#${sensorId}`;
+}
+
+export function contributionSk(idempotencyKey: string): string {
+  return `BATCH#${idempotencyKey}`;
+}
+
+/** Days after the horizon a contribution is still kept, so that clock skew never lets a replay through. */
+export const TTL_MARGIN_DAYS = 2;
+
+/** Epoch seconds at which items for `day` may be removed, given the alert horizon. */
+export function expiryForDay(day: string, horizonDays: number): number {
+  const start = Date.parse(`${day}T00:00:00Z`);
+  return Math.floor(start / 1000) + (horizonDays + 1 + TTL_MARGIN_DAYS) * 86_400;
+}
+
+/** Parameters for CreateTable in the local stack and tests; the CDK stack declares the same schema. */
+export function createTableInput(tableName: string) {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [
+      { AttributeName: KEY_ATTRIBUTES.partitionKey, AttributeType: 'S' as const },
+      { AttributeName: KEY_ATTRIBUTES.sortKey, AttributeType: 'S' as const },
+    ],
+    KeySchema: [
+      { AttributeName: KEY_ATTRIBUTES.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: KEY_ATTRIBUTES.sortKey, KeyType: 'RANGE' as const },
+    ],
+  };
+}
+
+/** Sensor and partner ids: short, URL- and key-safe. */
+export const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** DESIGN §4: 1–128 chars of [A-Za-z0-9._:-]. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
