@@ -157,11 +157,15 @@ function record(summary: PushSummary, batch: PreparedBatch, outcome: SendOutcome
   if (outcome.kind === 'ok') {
     const r = outcome.receipt ?? {};
     const n = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
+    summary.writeUnits += n('writeUnits');
+    // A duplicate batch was counted by an earlier push: its alerts are not counted (or reported) again.
+    if (r.duplicate === true) {
+      summary.duplicateBatches++;
+      return;
+    }
     summary.accepted += n('accepted');
     summary.rejected += n('rejected');
     summary.skipped += n('skipped');
-    summary.writeUnits += n('writeUnits');
-    if (r.duplicate === true) summary.duplicateBatches++;
   } else {
     summary.failedBatches++;
     summary.errors.push({ batch: batch.idempotencyKey, status: outcome.status, ...outcome.problem });

@@ -1,0 +1,159 @@
+/**
+ * End to end, as an operator runs it: `alertgraph dev` in its own process, then `keygen`, `sensor add`,
+ * `push` and `stats` as separate CLI processes against it; Ctrl-C (SIGINT) stops it cleanly.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { utcDay } from '../../lib/counting/aggregate.js';
+import { eveAlert, eveDns, eveFlow } from '../helpers/eve.js';
+
+const run = promisify(execFile);
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'alertgraph.js');
+const HOUR = 3_600_000;
+
+let dir: string;
+let dev: ChildProcess;
+let devExit: Promise<number | null>;
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--data-dir', dir], { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'alertgraph-e2e-'));
+  dev = spawn(process.execPath, [BIN, 'dev', '--port', '0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  dev.stdout!.on('data', (d) => (log += d));
+  dev.stderr!.on('data', (d) => (log += d));
+  devExit = new Promise((resolve) => dev.once('exit', (code) => resolve(code)));
+  await waitFor(
+    'dev to answer /healthz',
+    async () => {
+      if (dev.exitCode !== null) throw new Error(`dev exited early:\n${log}`);
+      const state = JSON.parse(await readFile(join(dir, 'stack.json'), 'utf8')) as { url: string };
+      const res = await fetch(`${state.url}/healthz`);
+      return res.ok ? state.url : undefined;
+    },
+    60_000,
+  );
+}, 90_000);
+
+afterAll(async () => {
+  if (dev && dev.exitCode === null) dev.kill('SIGKILL');
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('dev + keygen + sensor + push + stats', () => {
+  it('counts a pushed EVE log exactly, per UTC day, protocol and port; a second push counts nothing', async () => {
+    const key = join(dir, 'edge-1.pem');
+    const keygen = await cli('keygen', '--out', key, '--json');
+    expect(keygen.code).toBe(0);
+    const { publicKey } = JSON.parse(keygen.stdout) as { publicKey: string };
+
+    const today = new Date().toISOString().slice(0, 10);
+    const added = await cli('sensor', 'add', 'edge-1', '--public-key', publicKey, '--deployed', today, '--name', 'Edge One', '--json');
+    expect(added.code, added.stderr).toBe(0);
+
+    // A log around the last UTC midnight, with +0200 and -0500 offsets, IPv6, ICMP and non-alert events.
+    const midnight = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+    const alerts: { time: number; proto: string; port?: number }[] = [];
+    const lines: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const time = midnight - 2 * HOUR + i * 4 * 60_000; // from 22:00 UTC yesterday to ~01:56 UTC today
+      if (time > Date.now() - 1000) break;
+      const port = [445, 22, 3389][i % 3]!;
+      const proto = i % 10 === 0 ? 'ICMP' : 'TCP';
+      lines.push(eveAlert({ time, offsetMinutes: i % 2 ? 120 : -300, dstPort: port, proto, src: i % 4 ? `192.0.2.${i}` : `2001:db8::${i}` }));
+      alerts.push({ time, proto: proto.toLowerCase(), port: proto === 'TCP' ? port : undefined });
+      if (i % 5 === 0) lines.push(eveFlow(time), eveDns(time));
+    }
+    const log = join(dir, 'eve.json');
+    await writeFile(log, `${lines.join('\n')}\n`);
+
+    // The independent count.
+    const expected = new Map<string, { total: number; tcp: number; icmp: number; ports: Record<string, number> }>();
+    for (const a of alerts) {
+      const day = utcDay(a.time);
+      const e = expected.get(day) ?? { total: 0, tcp: 0, icmp: 0, ports: {} };
+      e.total++;
+      if (a.proto === 'tcp') e.tcp++;
+      else e.icmp++;
+      if (a.port !== undefined) e.ports[`tcp/${a.port}`] = (e.ports[`tcp/${a.port}`] ?? 0) + 1;
+      expected.set(day, e);
+    }
+
+    const push = await cli('push', log, '--sensor', 'edge-1', '--key', key, '--batch-size', '7', '--json');
+    expect(push.code, push.stderr).toBe(0);
+    const summary = JSON.parse(push.stdout) as Record<string, number>;
+    expect(summary.accepted).toBe(alerts.length);
+    expect(summary.skipped).toBe(lines.length - alerts.length);
+    expect(summary.rejected).toBe(0);
+    expect(summary.duplicateBatches).toBe(0);
+    expect(summary.writeUnits).toBeGreaterThan(0);
+
+    const days = [...expected.keys()].sort();
+    const stats = await cli('stats', '--from', days[0]!, '--to', days.at(-1)!, '--json');
+    expect(stats.code, stats.stderr).toBe(0);
+    const figures = JSON.parse(stats.stdout) as { days: { date: string; total: number; bySensor: Record<string, number>; byProto: Record<string, number>; byPort: Record<string, number>; sources: null }[] };
+    for (const d of figures.days) {
+      const e = expected.get(d.date)!;
+      expect(d.total).toBe(e.total);
+      expect(d.bySensor).toEqual({ 'edge-1': e.total });
+      expect(d.byProto).toEqual({ tcp: e.tcp, udp: 0, icmp: e.icmp, other: 0 });
+      expect(d.byPort).toEqual(e.ports);
+      expect(d.sources).toBeNull();
+    }
+
+    const again = await cli('push', log, '--sensor', 'edge-1', '--key', key, '--batch-size', '7', '--json');
+    expect(again.code).toBe(0);
+    const second = JSON.parse(again.stdout) as Record<string, number>;
+    expect(second.accepted).toBe(0);
+    expect(second.duplicateBatches).toBe(summary.batches);
+    const statsAgain = await cli('stats', '--from', days[0]!, '--to', days.at(-1)!, '--json');
+    expect(JSON.parse(statsAgain.stdout)).toEqual(figures);
+  });
+
+  it('lists and revokes sensors; --help works on every command', async () => {
+    const list = await cli('sensor', 'list', '--json');
+    expect((JSON.parse(list.stdout) as { sensors: { id: string }[] }).sensors.map((s) => s.id)).toContain('edge-1');
+    expect((await cli('sensor', 'revoke', 'edge-1')).code).toBe(0);
+    const after = JSON.parse((await cli('sensor', 'list', '--json')).stdout) as { sensors: { id: string; status: string }[] };
+    expect(after.sensors.find((s) => s.id === 'edge-1')?.status).toBe('revoked');
+    for (const cmd of ['dev', 'keygen', 'sensor', 'push', 'stats']) {
+      const h = await cli(cmd, '--help');
+      expect(h.code).toBe(0);
+      expect(h.stdout).toContain(`alertgraph ${cmd}`);
+    }
+    const bad = await cli('stats', '--from', '2026-13-01', '--to', '2026-01-01');
+    expect(bad.code).toBe(2);
+  });
+
+  it('stops everything on SIGINT', async () => {
+    dev.kill('SIGINT');
+    expect(await devExit).toBe(0);
+    expect(existsSync(join(dir, 'stack.json'))).toBe(false);
+    const pidFile = join(dir, 'dynamodb', 'dynamodb.pid');
+    expect(existsSync(pidFile)).toBe(false);
+  }, 30_000);
+});
