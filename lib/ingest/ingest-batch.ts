@@ -204,7 +204,7 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
 
   const outcomes = await Promise.all(
     [...perDay].map(([day, aggregate]: [string, DayAggregate]) =>
-      deps.ledger.putContribution({ sensor, idempotencyKey, day, digest, aggregate, receivedAt }),
+      deps.ledger.putContribution({ sensor, idempotencyKey, day, digest, aggregate }),
     ),
   );
   let created = 0;

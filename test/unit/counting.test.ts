@@ -35,7 +35,7 @@ function sumOver(days: Map<string, DayAggregate>): DayAggregate {
 
 /** Aggregates compared by value (key order and prototype-less maps do not matter). */
 function plain(agg: DayAggregate) {
-  return JSON.parse(JSON.stringify(decodeAggregate(encodeAggregate(agg))));
+  return JSON.parse(JSON.stringify(agg));
 }
 
 describe('countBatch', () => {
@@ -55,7 +55,6 @@ describe('countBatch', () => {
     expect(d21.byProto).toEqual({ tcp: 1, udp: 1, icmp: 1, other: 0 });
     expect({ ...d21.byPort }).toEqual({ 'tcp/445': 1, 'udp/137': 1 });
     expect({ ...d21.bySignature }).toEqual({ '1': 1, 'msg:GPL ICMP PING': 1 });
-    expect(d21.signatureNames['1']).toBe('ET SCAN SMB');
     expect({ ...d21.byCategory }).toEqual({ 'Network Scan': 1 });
     // "scan" in the signature (ET SCAN SMB) or the category (Network Scan); the ICMP ping is not a scan.
     expect(d21.scan).toBe(2);
@@ -122,10 +121,9 @@ describe('countBatch', () => {
   it('property: encoding round-trips', () => {
     fc.assert(
       fc.property(fc.array(alertArb, { maxLength: 100 }), (alerts) => {
+        const norm = (a: DayAggregate) => ({ ...a, byPort: { ...a.byPort }, bySignature: { ...a.bySignature }, byCategory: { ...a.byCategory } });
         for (const agg of countBatch(alerts).values()) {
-          const again = decodeAggregate(encodeAggregate(agg));
-          expect(encodeAggregate(again)).toBe(encodeAggregate(agg));
-          expect(again.total).toBe(agg.total);
+          expect(norm(decodeAggregate(encodeAggregate(agg)))).toEqual(norm(agg));
         }
       }),
     );
