@@ -23,7 +23,11 @@ export interface RejectedAlert {
   reason: string;
 }
 
-export type BatchFormat = 'eve' | 'snort' | 'native';
+/**
+ * 'eve' and 'snort' force one NDJSON dialect; 'ndjson' detects the dialect per line (a sensor may mix them);
+ * 'native' is the `{"alerts":[...]}` JSON body.
+ */
+export type BatchFormat = 'eve' | 'snort' | 'native' | 'ndjson';
 
 /** What a parser returns for one batch body. */
 export interface ParsedBatch {

@@ -4,9 +4,8 @@
  * statistic from, and the only place raw source addresses are kept.
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { RAW_PREFIX } from '../publish/layout.js';
 import { withStorage } from './errors.js';
-
-export const RAW_PREFIX = 'raw/';
 
 export function rawBatchKey(day: string, sensor: string, idempotencyKey: string): string {
   return `${RAW_PREFIX}${day}/${sensor}/${idempotencyKey}.ndjson.gz`;
