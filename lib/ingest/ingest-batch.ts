@@ -200,11 +200,12 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
     gzipBody,
     contentType: kind === 'json' ? 'application/json' : 'application/x-ndjson',
     digest,
+    receivedAt,
   });
 
   const outcomes = await Promise.all(
     [...perDay].map(([day, aggregate]: [string, DayAggregate]) =>
-      deps.ledger.putContribution({ sensor, idempotencyKey, day, digest, aggregate }),
+      deps.ledger.putContribution({ sensor, idempotencyKey, day, digest, aggregate, rawDay: archiveDay }),
     ),
   );
   let created = 0;
@@ -215,6 +216,14 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
       // Only possible if a claim expired while its contributions remained; refuse rather than mix two batches.
       throw new ConflictError('idempotency_conflict', `Idempotency-Key "${idempotencyKey}" is held by another batch`);
     }
+  }
+
+  // A batch for a day before today may land after the render job closed that day: mark the day to re-roll.
+  // After the contributions (a mark the job clears before they land would be lost), and on retries too (the
+  // first attempt may have crashed between the two).
+  const today = utcDay(now);
+  for (const day of dayList) {
+    if (day < today) writeUnits += await deps.ledger.markDayChanged(day, sensor, receivedAt);
   }
 
   const duplicate = !claim.created && created === 0;

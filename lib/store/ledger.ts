@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { decodeAggregate, encodeAggregate, type DayAggregate } from '../counting/aggregate.js';
-import { CLAIM_SK, claimPk, contributionSk, expiryForDay, ROLLUP_SK, sensorDayPk } from './table.js';
+import { CLAIM_SK, claimPk, contributionSk, DIRTY_PK, expiryForDay, ROLLUP_SK, sensorDayPk } from './table.js';
 import { withStorage } from './errors.js';
 
 export interface BatchClaim {
@@ -33,6 +33,8 @@ export interface Contribution {
   day: string;
   digest: string;
   aggregate: DayAggregate;
+  /** The day the raw batch is archived under (its earliest day); stored only when it differs from `day`. */
+  rawDay: string;
 }
 
 export interface PutOutcome<T> {
@@ -46,6 +48,7 @@ export interface StoredContribution {
   idempotencyKey: string;
   digest: string;
   aggregate: DayAggregate;
+  rawDay: string;
 }
 
 export interface SensorDayRollup {
@@ -66,6 +69,8 @@ export interface SensorDay {
 export interface BatchLedger {
   claimBatch(claim: BatchClaim): Promise<PutOutcome<BatchClaim>>;
   putContribution(contribution: Contribution): Promise<PutOutcome<{ digest: string }>>;
+  /** Tells the render job that a day it may already have closed received a batch. */
+  markDayChanged(day: string, sensor: string, at: string): Promise<number>;
 }
 
 /** DynamoDB rejects items over 400 KB; leave room for keys and other attributes. */
@@ -151,6 +156,7 @@ export class DynamoBatchLedger implements BatchLedger {
       agg: { B: packAggregate(c.aggregate) },
       ttl: { N: String(expiryForDay(c.day, this.horizonDays)) },
     };
+    if (c.rawDay !== c.day) item.rd = { S: c.rawDay };
     try {
       const out = await withStorage(() =>
         this.client.send(
@@ -168,6 +174,20 @@ export class DynamoBatchLedger implements BatchLedger {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
       return { created: false, writeUnits: failedUnits(err), existing: { digest: err.Item?.digest?.S ?? '' } };
     }
+  }
+
+  /** Returns the write units consumed. */
+  async markDayChanged(day: string, sensor: string, at: string): Promise<number> {
+    const out = await withStorage(() =>
+      this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: { pk: { S: DIRTY_PK }, sk: { S: `${day}#${sensor}` }, at: { S: at } },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      ),
+    );
+    return units(out);
   }
 
   /** Every contribution and the rollup (if any) of one sensor-day: one Query, paginated. */
@@ -202,6 +222,7 @@ export class DynamoBatchLedger implements BatchLedger {
             idempotencyKey: sk.slice('BATCH#'.length),
             digest: item.digest?.S ?? '',
             aggregate: agg,
+            rawDay: item.rd?.S ?? day,
           });
         }
       }

@@ -20,6 +20,8 @@ export interface RawBatch {
   /** Media type the batch was sent with (`application/x-ndjson` or `application/json`). */
   contentType: string;
   digest: string;
+  /** ISO instant the batch was received: re-parsing applies the horizon as of then, so it accepts the same alerts. */
+  receivedAt: string;
 }
 
 export interface RawArchive {
@@ -45,7 +47,7 @@ export class S3RawArchive implements RawArchive {
             ContentEncoding: 'gzip',
             // The first archived copy of a batch is the one that counts; a retry must not replace it.
             IfNoneMatch: '*',
-            Metadata: { digest: batch.digest, sensor: batch.sensor },
+            Metadata: { digest: batch.digest, sensor: batch.sensor, 'received-at': batch.receivedAt },
           }),
         ),
       );
@@ -75,9 +77,9 @@ export class S3RawArchive implements RawArchive {
     } while (token);
   }
 
-  async readBatch(key: string): Promise<{ body: Uint8Array; contentType: string }> {
+  async readBatch(key: string): Promise<{ gzipBody: Uint8Array; contentType: string; receivedAt?: string }> {
     const out = await withStorage(() => this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
-    const body = await out.Body!.transformToByteArray();
-    return { body, contentType: out.ContentType ?? 'application/x-ndjson' };
+    const gzipBody = await out.Body!.transformToByteArray();
+    return { gzipBody, contentType: out.ContentType ?? 'application/x-ndjson', receivedAt: out.Metadata?.['received-at'] };
   }
 }

@@ -10,6 +10,11 @@
  * | `BATCH#<sensorId>#<key>`         | `CLAIM`               | idempotency claim of one batch: digest, days, receipt |
  * | `DAY#<day>#SENSOR#<sensorId>`    | `BATCH#<key>`         | one batch's contribution to one day (its aggregate)|
  * | `DAY#<day>#SENSOR#<sensorId>`    | `ROLLUP`              | sum of that sensor-day's contributions (render job)|
+ * | `DAY#<day>`                      | `SUMMARY`             | all sensors' sum for the day, sources (render job) |
+ * | `HISTORY`                        | `<YYYY-MM>`           | per-day figures of a month for the long charts     |
+ * | `DIRTY`                          | `<day>#<sensorId>`    | a batch arrived for a past day: re-roll it         |
+ * | `SRC#<pseudonym>`                | `FIRST`               | first day a source address was seen (any sensor)   |
+ * | `RENDER`                         | `STATE`               | the last day the render job closed                 |
  *
  * Why no item is hot:
  * - Every write during ingest creates a *new* item with a conditional put; nothing is read-modify-written,
@@ -31,6 +36,7 @@ export const REGISTRY_SENSOR_PK = 'REGISTRY#SENSOR';
 export const REGISTRY_PARTNER_PK = 'REGISTRY#PARTNER';
 export const CLAIM_SK = 'CLAIM';
 export const ROLLUP_SK = 'ROLLUP';
+export const DIRTY_PK = 'DIRTY';
 
 export function claimPk(sensorId: string, idempotencyKey: string): string {
   return `BATCH#${sensorId}#${idempotencyKey}`;

@@ -62,6 +62,7 @@ function faults(at: number, when: 'before' | 'after') {
     wrapLedger: (l: BatchLedger): BatchLedger => ({
       claimBatch: (c) => step(() => l.claimBatch(c)),
       putContribution: (c) => step(() => l.putContribution(c)),
+      markDayChanged: (d, s, at) => l.markDayChanged(d, s, at),
     }),
     wrapArchive: (a: RawArchive): RawArchive => ({ archiveBatch: (b) => step(() => a.archiveBatch(b)) }),
     reset: () => {

@@ -1,0 +1,292 @@
+/**
+ * What the render job writes and reads (key schema in table.ts):
+ *  - sensor-day rollups     `DAY#<day>#SENSOR#<id>` / `ROLLUP`  — sum of that sensor-day's contributions
+ *  - day summaries          `DAY#<day>` / `SUMMARY`            — all sensors' sum, per-sensor totals, sources
+ *  - history months         `HISTORY` / `<YYYY-MM>`            — the few figures per day the long charts need,
+ *                                                                 so ten years are 120 items in one Query
+ *  - dirty marks            `DIRTY` / `<day>#<sensor>`         — a batch arrived for a day already closed
+ *  - first-seen index       `SRC#<pseudonym>` / `FIRST`        — the day an address was first seen, any sensor
+ *  - render state           `RENDER` / `STATE`
+ * All are written whole by the render job (idempotent overwrites), never incremented; only dirty marks are
+ * written by ingest, one per (day, sensor), unconditionally.
+ */
+import {
+  BatchGetItemCommand,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ConditionalCheckFailedException,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import type { DayAggregate } from '../counting/aggregate.js';
+import { withStorage } from './errors.js';
+import { packAggregate, unpackAggregate } from './ledger.js';
+import { DIRTY_PK, ROLLUP_SK, sensorDayPk } from './table.js';
+
+export const DAY_SUMMARY_SK = 'SUMMARY';
+export const HISTORY_PK = 'HISTORY';
+export const RENDER_STATE = { pk: 'RENDER', sk: 'STATE' } as const;
+
+export function daySummaryPk(day: string): string {
+  return `DAY#${day}`;
+}
+export function firstSeenPk(pseudonym: string): string {
+  return `SRC#${pseudonym}`;
+}
+
+export interface DaySummary {
+  day: string;
+  aggregate: DayAggregate;
+  /** Sensor id → alerts that day; a sensor that reported (even 0) is listed. */
+  bySensor: Record<string, number>;
+  /** Sensor id → contributions summed; tells a stale summary from a current one. */
+  contributions: Record<string, number>;
+  /** Distinct source addresses (pseudonyms) that day, all sensors; undefined until the day is closed. */
+  sources?: number;
+  newSources?: number;
+  /** Signature key → text, for labels, from the raw archive (closed days only). */
+  signatureNames?: Record<string, string>;
+  computedAt: string;
+}
+
+/** One day in a history month: what the whole-history charts draw. */
+export interface HistoryDay {
+  /** total */
+  t: number;
+  /** per sensor */
+  s: Record<string, number>;
+  /** ICMP alerts */
+  i: number;
+  /** scan alerts */
+  x: number;
+  /** watched ports (`tcp/445` → n) */
+  w: Record<string, number>;
+  /** distinct and new sources, when known */
+  src?: number;
+  nw?: number;
+}
+
+export interface RenderState {
+  /** The last day whose sources were computed and summary closed. */
+  lastClosedDay?: string;
+  lastRenderAt?: string;
+}
+
+export class SummaryStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async putSensorDayRollup(sensor: string, day: string, aggregate: DayAggregate, contributions: number, at: string, ttl?: number): Promise<void> {
+    const item: Record<string, AttributeValue> = {
+      pk: { S: sensorDayPk(day, sensor) },
+      sk: { S: ROLLUP_SK },
+      agg: { B: packAggregate(aggregate) },
+      contributions: { N: String(contributions) },
+      at: { S: at },
+    };
+    if (ttl !== undefined) item.ttl = { N: String(ttl) };
+    await withStorage(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item })));
+  }
+
+  async putDaySummary(s: DaySummary): Promise<void> {
+    const item: Record<string, AttributeValue> = {
+      pk: { S: daySummaryPk(s.day) },
+      sk: { S: DAY_SUMMARY_SK },
+      agg: { B: packAggregate(s.aggregate) },
+      bySensor: { S: JSON.stringify(s.bySensor) },
+      contributions: { S: JSON.stringify(s.contributions) },
+      at: { S: s.computedAt },
+    };
+    if (s.sources !== undefined) item.sources = { N: String(s.sources) };
+    if (s.newSources !== undefined) item.newSources = { N: String(s.newSources) };
+    if (s.signatureNames) item.names = { S: JSON.stringify(s.signatureNames) };
+    await withStorage(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item })));
+  }
+
+  /** Summaries of the given days (absent days are missing from the map); BatchGetItem, 100 at a time. */
+  async getDaySummaries(days: readonly string[]): Promise<Map<string, DaySummary>> {
+    const out = new Map<string, DaySummary>();
+    for (let i = 0; i < days.length; i += 100) {
+      let keys: Record<string, AttributeValue>[] | undefined = days
+        .slice(i, i + 100)
+        .map((d) => ({ pk: { S: daySummaryPk(d) }, sk: { S: DAY_SUMMARY_SK } }));
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        const res = await withStorage(() =>
+          this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys! } } })),
+        );
+        for (const item of res.Responses?.[this.tableName] ?? []) {
+          const s = parseSummary(item);
+          out.set(s.day, s);
+        }
+        keys = res.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, AttributeValue>[] | undefined;
+        if (keys?.length) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+      }
+    }
+    return out;
+  }
+
+  async putHistoryMonth(month: string, days: Record<string, HistoryDay>): Promise<void> {
+    await withStorage(() =>
+      this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: { pk: { S: HISTORY_PK }, sk: { S: month }, days: { S: JSON.stringify(days) } },
+        }),
+      ),
+    );
+  }
+
+  /** Every history month, oldest first: one paginated Query. */
+  async readHistory(): Promise<Map<string, HistoryDay>> {
+    const out = new Map<string, HistoryDay>();
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const res = await withStorage(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: HISTORY_PK } },
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of res.Items ?? []) {
+        const days = JSON.parse(item.days?.S ?? '{}') as Record<string, HistoryDay>;
+        for (const [d, v] of Object.entries(days)) out.set(d, v);
+      }
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  async listDirty(): Promise<{ day: string; sensor: string; at: string }[]> {
+    const out: { day: string; sensor: string; at: string }[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const res = await withStorage(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: DIRTY_PK } },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of res.Items ?? []) {
+        const sk = item.sk?.S ?? '';
+        const hash = sk.indexOf('#');
+        out.push({ day: sk.slice(0, hash), sensor: sk.slice(hash + 1), at: item.at?.S ?? '' });
+      }
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  /** Clears a dirty mark unless a newer batch marked it again meanwhile. */
+  async clearDirty(mark: { day: string; sensor: string; at: string }): Promise<void> {
+    try {
+      await withStorage(() =>
+        this.client.send(
+          new DeleteItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: DIRTY_PK }, sk: { S: `${mark.day}#${mark.sensor}` } },
+            ConditionExpression: '#at = :at',
+            ExpressionAttributeNames: { '#at': 'at' },
+            ExpressionAttributeValues: { ':at': { S: mark.at } },
+          }),
+        ),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
+  async getRenderState(): Promise<RenderState> {
+    const res = await withStorage(() =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: RENDER_STATE.pk }, sk: { S: RENDER_STATE.sk } },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return { lastClosedDay: res.Item?.lastClosedDay?.S, lastRenderAt: res.Item?.lastRenderAt?.S };
+  }
+
+  async putRenderState(state: RenderState): Promise<void> {
+    const item: Record<string, AttributeValue> = { pk: { S: RENDER_STATE.pk }, sk: { S: RENDER_STATE.sk } };
+    if (state.lastClosedDay) item.lastClosedDay = { S: state.lastClosedDay };
+    if (state.lastRenderAt) item.lastRenderAt = { S: state.lastRenderAt };
+    await withStorage(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item })));
+  }
+
+  /**
+   * First-seen index: for each pseudonym, the earliest day it was seen. Records `day` for pseudonyms never seen
+   * or only seen on later days (a recomputed earlier day moves them back), and returns how many have `day` as
+   * their first day afterwards — the day's new sources.
+   */
+  async recordFirstSeen(day: string, pseudonyms: readonly string[]): Promise<number> {
+    let fresh = 0;
+    for (let i = 0; i < pseudonyms.length; i += 100) {
+      const chunk = pseudonyms.slice(i, i + 100);
+      const known = new Map<string, string>();
+      let keys: Record<string, AttributeValue>[] | undefined = chunk.map((p) => ({ pk: { S: firstSeenPk(p) }, sk: { S: 'FIRST' } }));
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        const res = await withStorage(() =>
+          this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys!, ProjectionExpression: 'pk, #d', ExpressionAttributeNames: { '#d': 'day' } } } })),
+        );
+        for (const item of res.Responses?.[this.tableName] ?? []) known.set((item.pk?.S ?? '').slice(4), item.day?.S ?? '');
+        keys = res.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, AttributeValue>[] | undefined;
+        if (keys?.length) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+      }
+      const toWrite = chunk.filter((p) => {
+        const first = known.get(p);
+        return first === undefined || first > day;
+      });
+      fresh += chunk.filter((p) => known.get(p) === day).length;
+      await Promise.all(
+        toWrite.map(async (p) => {
+          try {
+            await withStorage(() =>
+              this.client.send(
+                new PutItemCommand({
+                  TableName: this.tableName,
+                  Item: { pk: { S: firstSeenPk(p) }, sk: { S: 'FIRST' }, day: { S: day } },
+                  // Never move a first sighting later than it is.
+                  ConditionExpression: 'attribute_not_exists(pk) OR #d > :day',
+                  ExpressionAttributeNames: { '#d': 'day' },
+                  ExpressionAttributeValues: { ':day': { S: day } },
+                }),
+              ),
+            );
+            fresh++;
+          } catch (err) {
+            if (!(err instanceof ConditionalCheckFailedException)) throw err;
+          }
+        }),
+      );
+    }
+    return fresh;
+  }
+}
+
+function parseSummary(item: Record<string, AttributeValue>): DaySummary {
+  return {
+    day: (item.pk?.S ?? '').slice(4),
+    aggregate: unpackAggregate(item.agg)!,
+    bySensor: JSON.parse(item.bySensor?.S ?? '{}') as Record<string, number>,
+    contributions: JSON.parse(item.contributions?.S ?? '{}') as Record<string, number>,
+    sources: item.sources?.N !== undefined ? Number(item.sources.N) : undefined,
+    newSources: item.newSources?.N !== undefined ? Number(item.newSources.N) : undefined,
+    signatureNames: item.names?.S ? (JSON.parse(item.names.S) as Record<string, string>) : undefined,
+    computedAt: item.at?.S ?? '',
+  };
+}
