@@ -12,15 +12,31 @@ import { startGateway, type LambdaHandler } from './gateway.js';
 import { isAlive, LOCAL_BUCKET, LOCAL_TABLE, readLocalState, removeLocalState, writeLocalState } from './state.js';
 import { loadDemo } from './demo.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
-import type { Log } from '../log.js';
+import { errorFields, type Log } from '../log.js';
 
 export interface LocalStack {
   url: string;
   dataDir: string;
+  /** Settles when the demo data (if asked for) has been pushed; the stack serves requests meanwhile. */
+  demo: Promise<{ sensors: number; alerts: number } | undefined>;
   stop(): Promise<void>;
 }
 
 export class DevAlreadyRunning extends Error {}
+
+/** Demo data only on an empty registry: a data dir the user has put sensors in is left alone. */
+async function loadDemoIfEmpty(registry: DynamoSensorRegistry, url: string, dataDir: string, log: Log) {
+  try {
+    if ((await registry.listSensors()).length > 0) return undefined;
+    log.info('loading demo data');
+    const result = await loadDemo({ registry, url, dataDir });
+    log.info('demo data loaded', result);
+    return result;
+  } catch (err) {
+    log.error('demo data could not be loaded', errorFields(err));
+    return undefined;
+  }
+}
 
 export async function startLocalStack(opts: { dataDir: string; port: number; demo: boolean; log: Log }): Promise<LocalStack> {
   const dataDir = resolve(opts.dataDir);
@@ -53,7 +69,6 @@ export async function startLocalStack(opts: { dataDir: string; port: number; dem
       S3_ENDPOINT: s3.endpoint,
       // Locally a revocation should bite within seconds, not a minute.
       SENSOR_CACHE_TTL_SECONDS: process.env.SENSOR_CACHE_TTL_SECONDS ?? '5',
-      POWERTOOLS_DEV: 'true',
     });
     const { handler } = (await import('../../lambdas/ingest/handler.js')) as { handler: LambdaHandler };
     const gateway = await startGateway({ port: opts.port, api: handler, log: opts.log });
@@ -71,17 +86,12 @@ export async function startLocalStack(opts: { dataDir: string; port: number; dem
     });
     opts.log.info('local stack up', { url: gateway.url, dataDir });
 
-    if (opts.demo) {
-      const registry = new DynamoSensorRegistry(dynamoClient, LOCAL_TABLE);
-      if ((await registry.listSensors()).length === 0) {
-        const result = await loadDemo({ registry, url: gateway.url, dataDir });
-        opts.log.info('demo data loaded', result);
-      }
-    }
+    const demo = opts.demo ? loadDemoIfEmpty(new DynamoSensorRegistry(dynamoClient, LOCAL_TABLE), gateway.url, dataDir, opts.log) : Promise.resolve(undefined);
 
     return {
       url: gateway.url,
       dataDir,
+      demo,
       stop: async () => {
         await stopAll();
         await removeLocalState(dataDir);
