@@ -1,0 +1,305 @@
+/**
+ * Partner registry and link audit in DynamoDB (DESIGN §9), and issuing a partner link.
+ *
+ * Items (the one table of lib/store/table.ts):
+ *
+ * | pk                     | sk                         | what                                                  |
+ * |------------------------|----------------------------|-------------------------------------------------------|
+ * | `REGISTRY#PARTNER`     | `<partnerId>`              | partner profile: name, status, createdAt, revokedAt   |
+ * | `LINKS#<partnerId>`    | `<issuedAt>#<linkId>`      | one issued link: issuer, issuedAt, expiresAt, path, keyPairId |
+ *
+ * `issuedAt` is ISO 8601 UTC with milliseconds, so a partner's links sort by issue time within their
+ * partition and `listLinks` is one Query. Link items carry no `ttl`: the audit outlives the links.
+ * The audit never holds the link's Signature or Policy, or any key material: a recorded link cannot be
+ * replayed from the table.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { PARTNER_INDEX } from '../publish/layout.js';
+import { withStorage } from '../store/errors.js';
+import { ID_PATTERN, REGISTRY_PARTNER_PK } from '../store/table.js';
+import { issuePartnerUrl, type HashAlgorithm } from './signed-url.js';
+
+export const LINKS_PK_PREFIX = 'LINKS#';
+
+export function linksPk(partnerId: string): string {
+  return `${LINKS_PK_PREFIX}${partnerId}`;
+}
+
+export function linkSk(issuedAt: string, linkId: string): string {
+  return `${issuedAt}#${linkId}`;
+}
+
+/** Longest link lifetime: a link that outlives a year is more likely a typo than an intent. */
+export const MAX_LINK_LIFETIME_MS = 366 * 86_400_000;
+
+export type PartnerStatus = 'active' | 'revoked';
+
+export interface PartnerProfile {
+  id: string;
+  name: string;
+  status: PartnerStatus;
+  createdAt: string;
+  revokedAt?: string;
+}
+
+export interface LinkRecord {
+  partnerId: string;
+  linkId: string;
+  /** Free-text operator name (e.g. the OS user who ran `partner link`). */
+  issuer: string;
+  issuedAt: string;
+  expiresAt: string;
+  /** The object key the link opens. */
+  path: string;
+  /** Which CloudFront public key signed it: tells which links a key rotation ends. */
+  keyPairId?: string;
+}
+
+export type LinkErrorCode = 'unknown_partner' | 'partner_revoked' | 'partner_exists' | 'invalid_partner_id' | 'invalid_expiry';
+
+/** A refusal to register a partner or issue a link; `code` is stable for the CLI and its --json output. */
+export class LinkError extends Error {
+  constructor(
+    readonly code: LinkErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LinkError';
+  }
+}
+
+export interface PartnerRegistry {
+  addPartner(p: { id: string; name?: string }, at?: string): Promise<PartnerProfile>;
+  getPartner(id: string): Promise<PartnerProfile | undefined>;
+  listPartners(): Promise<PartnerProfile[]>;
+  /** Returns false when there is no such partner. Revoking twice keeps the first revocation time. */
+  revokePartner(id: string, at: string): Promise<boolean>;
+  recordLink(link: LinkRecord): Promise<void>;
+  /** A partner's links, oldest first. */
+  listLinks(partnerId: string): Promise<LinkRecord[]>;
+}
+
+function partnerFromItem(item: Record<string, AttributeValue>): PartnerProfile {
+  const s = (name: string) => item[name]?.S;
+  const profile: PartnerProfile = {
+    id: s('sk') ?? '',
+    name: s('name') ?? s('sk') ?? '',
+    status: s('status') === 'revoked' ? 'revoked' : 'active',
+    createdAt: s('createdAt') ?? '',
+  };
+  const revokedAt = s('revokedAt');
+  if (revokedAt) profile.revokedAt = revokedAt;
+  return profile;
+}
+
+function linkToItem(link: LinkRecord): Record<string, AttributeValue> {
+  const item: Record<string, AttributeValue> = {
+    pk: { S: linksPk(link.partnerId) },
+    sk: { S: linkSk(link.issuedAt, link.linkId) },
+    partnerId: { S: link.partnerId },
+    linkId: { S: link.linkId },
+    issuer: { S: link.issuer },
+    issuedAt: { S: link.issuedAt },
+    expiresAt: { S: link.expiresAt },
+    path: { S: link.path },
+  };
+  if (link.keyPairId) item.keyPairId = { S: link.keyPairId };
+  return item;
+}
+
+function linkFromItem(item: Record<string, AttributeValue>): LinkRecord {
+  const s = (name: string) => item[name]?.S ?? '';
+  const link: LinkRecord = {
+    partnerId: s('partnerId'),
+    linkId: s('linkId'),
+    issuer: s('issuer'),
+    issuedAt: s('issuedAt'),
+    expiresAt: s('expiresAt'),
+    path: s('path'),
+  };
+  if (item.keyPairId?.S) link.keyPairId = item.keyPairId.S;
+  return link;
+}
+
+export class DynamoPartnerRegistry implements PartnerRegistry {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async addPartner(p: { id: string; name?: string }, at = new Date().toISOString()): Promise<PartnerProfile> {
+    if (!ID_PATTERN.test(p.id)) {
+      throw new LinkError('invalid_partner_id', `partner id ${JSON.stringify(p.id)} must match ${ID_PATTERN.source}`);
+    }
+    const profile: PartnerProfile = { id: p.id, name: p.name?.trim() || p.id, status: 'active', createdAt: at };
+    try {
+      await withStorage(() =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: {
+              pk: { S: REGISTRY_PARTNER_PK },
+              sk: { S: profile.id },
+              name: { S: profile.name },
+              status: { S: profile.status },
+              createdAt: { S: profile.createdAt },
+            },
+            // Re-adding must not quietly lift a revocation.
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new LinkError('partner_exists', `partner ${p.id} already exists`);
+      throw err;
+    }
+    return profile;
+  }
+
+  async getPartner(id: string): Promise<PartnerProfile | undefined> {
+    const out = await withStorage(() =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: REGISTRY_PARTNER_PK }, sk: { S: id } },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return out.Item ? partnerFromItem(out.Item) : undefined;
+  }
+
+  async listPartners(): Promise<PartnerProfile[]> {
+    return (await this.queryAll(REGISTRY_PARTNER_PK)).map(partnerFromItem);
+  }
+
+  async revokePartner(id: string, at: string): Promise<boolean> {
+    try {
+      await withStorage(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: REGISTRY_PARTNER_PK }, sk: { S: id } },
+            UpdateExpression: 'SET #s = :revoked, revokedAt = if_not_exists(revokedAt, :at)',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: { ':revoked': { S: 'revoked' }, ':at': { S: at } },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  async recordLink(link: LinkRecord): Promise<void> {
+    await withStorage(() =>
+      this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: linkToItem(link),
+          // An audit entry is written once; a colliding id must not overwrite an earlier record.
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+  }
+
+  async listLinks(partnerId: string): Promise<LinkRecord[]> {
+    return (await this.queryAll(linksPk(partnerId))).map(linkFromItem);
+  }
+
+  private async queryAll(pk: string): Promise<Record<string, AttributeValue>[]> {
+    const items: Record<string, AttributeValue>[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await withStorage(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: pk } },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+}
+
+export interface IssuePartnerLinkInput {
+  registry: PartnerRegistry;
+  partnerId: string;
+  /** Operator name for the audit (free text, passed in by the CLI). */
+  issuer: string;
+  expiresAt: Date;
+  path?: string;
+  /** CDN origin the link points at (the distribution, or the local gateway). */
+  baseUrl: string;
+  keyPairId: string;
+  privateKeyPem: string;
+  algorithm?: HashAlgorithm;
+  /** Epoch ms; defaults to the system clock. */
+  now?: number;
+}
+
+export interface IssuedLink {
+  url: string;
+  expiresAt: string;
+  linkId: string;
+}
+
+/**
+ * Issues a signed link for an active partner and records it. The record is written before the URL is
+ * returned, so no link exists that the audit does not show.
+ */
+export async function issuePartnerLink(input: IssuePartnerLinkInput): Promise<IssuedLink> {
+  const now = input.now ?? Date.now();
+  const expiresMs = input.expiresAt.getTime();
+  if (Number.isNaN(expiresMs) || expiresMs <= now) throw new LinkError('invalid_expiry', 'link expiry must be in the future');
+  if (expiresMs - now > MAX_LINK_LIFETIME_MS) {
+    throw new LinkError('invalid_expiry', `links may last at most ${MAX_LINK_LIFETIME_MS / 86_400_000} days`);
+  }
+  const partner = await input.registry.getPartner(input.partnerId);
+  if (!partner) throw new LinkError('unknown_partner', `no partner ${input.partnerId}`);
+  if (partner.status === 'revoked') throw new LinkError('partner_revoked', `partner ${input.partnerId} is revoked`);
+
+  const path = input.path ?? PARTNER_INDEX;
+  // CloudFront's policy has whole seconds; the audit shows the expiry the link really has.
+  const expiresAt = new Date(Math.floor(expiresMs / 1000) * 1000);
+  const url = issuePartnerUrl({
+    baseUrl: input.baseUrl,
+    partnerId: input.partnerId,
+    path,
+    expiresAt,
+    keyPairId: input.keyPairId,
+    privateKeyPem: input.privateKeyPem,
+    ...(input.algorithm ? { algorithm: input.algorithm } : {}),
+  });
+  const link: LinkRecord = {
+    partnerId: input.partnerId,
+    linkId: randomUUID(),
+    issuer: input.issuer,
+    issuedAt: new Date(now).toISOString(),
+    expiresAt: expiresAt.toISOString(),
+    path,
+    keyPairId: input.keyPairId,
+  };
+  await input.registry.recordLink(link);
+  return { url, expiresAt: link.expiresAt, linkId: link.linkId };
+}
