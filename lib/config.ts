@@ -54,7 +54,52 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
   };
 }
 
-/** Exposed for the CLI, which needs to know the same limits as the service it talks to. */
-export function cliEnv(env: Env = process.env): { isTty: boolean; noColor: boolean } {
-  return { isTty: Boolean(process.stdout.isTTY), noColor: env.NO_COLOR !== undefined };
+export interface RenderConfig {
+  tableName: string;
+  bucketName: string;
+  horizonDays: number;
+  /** Key of the HMAC that turns source addresses into pseudonyms (≥ 32 bytes). */
+  pseudonymKey: Uint8Array;
+  /** Minutes after UTC midnight from which the previous day is closed; late batches get this long. */
+  closeAfterMinutes: number;
+  watchedPorts: string[];
+  /** Absolute URL the public objects are served under (the CDN), for the embed snippet. */
+  publicBaseUrl: string;
+  dynamoEndpoint?: string;
+  s3Endpoint?: string;
+}
+
+function clock(env: Env, name: string, fallback: string): number {
+  const raw = env[name] || fallback;
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(raw);
+  if (!m) throw new ConfigError(`${name} must be a UTC time HH:MM, got "${raw}"`);
+  return Number(m[1]) * 60 + Number(m[2]);
+}
+
+const PORT_PATTERN = /^(tcp|udp|other)\/\d{1,5}$/;
+
+export function parseWatchedPorts(raw: string, name = 'WATCHED_PORTS'): string[] {
+  const ports = raw.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
+  for (const p of ports) {
+    if (!PORT_PATTERN.test(p) || Number(p.split('/')[1]) > 65535) {
+      throw new ConfigError(`${name} must list ports as proto/number (e.g. tcp/445,udp/137), got "${p}"`);
+    }
+  }
+  return ports;
+}
+
+export function loadRenderConfig(env: Env = process.env): RenderConfig {
+  const key = Buffer.from(required(env, 'PSEUDONYM_KEY', 'the base64 key (32+ bytes) used to pseudonymize source addresses'), 'base64');
+  if (key.length < 32) throw new ConfigError('PSEUDONYM_KEY must decode to at least 32 bytes');
+  return {
+    tableName: required(env, 'TABLE_NAME', 'the DynamoDB table name'),
+    bucketName: required(env, 'BUCKET_NAME', 'the S3 bucket name'),
+    horizonDays: integer(env, 'HORIZON_DAYS', 400, 1, 3650),
+    pseudonymKey: key,
+    closeAfterMinutes: clock(env, 'DAILY_RENDER_AT', '00:30'),
+    watchedPorts: parseWatchedPorts(env.WATCHED_PORTS || 'tcp/135,udp/137,tcp/445'),
+    publicBaseUrl: required(env, 'PUBLIC_BASE_URL', 'the https URL of the CDN (e.g. https://d111.cloudfront.net)'),
+    dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
+    s3Endpoint: env.S3_ENDPOINT || undefined,
+  };
 }

@@ -5,10 +5,15 @@ import { localDynamoClient, localS3Client } from '../local/aws-clients.js';
 import { isAlive, readLocalState } from '../local/state.js';
 import { DynamoBatchLedger } from '../store/ledger.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
+import { DynamoPartnerRegistry } from '../links/partners.js';
+import { localSecrets } from '../local/secrets.js';
+import type { Log } from '../log.js';
+import { createRenderService } from '../render/service.js';
 
 export class StackUnavailable extends Error {}
 
 export interface AdminContext {
+  dataDir: string;
   url: string;
   dynamo: DynamoDBClient;
   s3: S3Client;
@@ -16,6 +21,9 @@ export interface AdminContext {
   bucketName: string;
   registry: DynamoSensorRegistry;
   ledger: DynamoBatchLedger;
+  partners: DynamoPartnerRegistry;
+  dynamoEndpoint: string;
+  s3Endpoint: string;
 }
 
 export async function adminContext(dataDir: string, stack: string | undefined, horizonDays = 400): Promise<AdminContext> {
@@ -28,6 +36,7 @@ export async function adminContext(dataDir: string, stack: string | undefined, h
   }
   const dynamo = localDynamoClient(state.dynamoEndpoint);
   return {
+    dataDir,
     url: state.url,
     dynamo,
     s3: localS3Client(state.s3Endpoint),
@@ -35,5 +44,28 @@ export async function adminContext(dataDir: string, stack: string | undefined, h
     bucketName: state.bucketName,
     registry: new DynamoSensorRegistry(dynamo, state.tableName),
     ledger: new DynamoBatchLedger(dynamo, state.tableName, horizonDays),
+    partners: new DynamoPartnerRegistry(dynamo, state.tableName),
+    dynamoEndpoint: state.dynamoEndpoint,
+    s3Endpoint: state.s3Endpoint,
   };
+}
+
+/** The render job against the local stack: the same code the scheduled function runs, in this process. */
+export async function localRenderService(ctx: AdminContext, log: Log) {
+  const secrets = await localSecrets(ctx.dataDir);
+  return createRenderService(
+    {
+      tableName: ctx.tableName,
+      bucketName: ctx.bucketName,
+      horizonDays: 400,
+      pseudonymKey: secrets.pseudonymKey,
+      closeAfterMinutes: 30,
+      watchedPorts: ['tcp/135', 'udp/137', 'tcp/445'],
+      publicBaseUrl: ctx.url,
+      dynamoEndpoint: ctx.dynamoEndpoint,
+      s3Endpoint: ctx.s3Endpoint,
+    },
+    log,
+    { clients: { dynamo: ctx.dynamo, s3: ctx.s3 } },
+  );
 }

@@ -5,7 +5,13 @@
 import { readFile, writeFile, stat } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import { EXIT, UsageError, output, parse, parseDate, parseDuration, parsePositiveInt } from './args.js';
-import { adminContext, StackUnavailable } from './context.js';
+import { adminContext, localRenderService, StackUnavailable } from './context.js';
+import { userInfo } from 'node:os';
+import { issuePartnerLink, LinkError } from '../links/partners.js';
+import { localSecrets } from '../local/secrets.js';
+import { PARTNER_INDEX } from '../publish/layout.js';
+import { S3RawArchive } from '../store/raw-archive.js';
+import { SummaryStore } from '../store/summaries.js';
 import { pushLog, SpooledExit, type InputFormat, type PushSummary } from '../client/push.js';
 import { Spool } from '../client/spool.js';
 import { generateSensorKeyPair, privateKeyFromPem, publicKeyFromBase64url } from '../signing/keys.js';
@@ -25,6 +31,9 @@ Commands:
   sensor         add | list | revoke sensors
   push           send a log (Suricata EVE, Snort 3 alert_json, native) as signed batches
   stats          daily figures, live from the counters
+  render         render and publish the graphs now
+  rebuild        recompute every statistic from the raw archive, then render
+  partner        add | list | link | revoke partners and their signed links
 
 Every command takes --help, --data-dir DIR (default .alertgraph) and --json.`,
   dev: `Usage: alertgraph dev [--port 8787] [--data-dir .alertgraph] [--demo]
@@ -52,7 +61,25 @@ second push of the same log counts nothing), retries with backoff and jitter, an
 run it with no file to only drain. The endpoint defaults to the local stack of --data-dir.`,
   stats: `Usage: alertgraph stats --from YYYY-MM-DD --to YYYY-MM-DD [--json]
 
-Daily figures live from the counters: total, per sensor, per protocol, per destination port.`,
+Daily figures live from the counters: total, per sensor, per protocol, per destination port; distinct and new
+source addresses once the day has been closed by the render job (null before).`,
+  render: `Usage: alertgraph render [--date YYYY-MM-DD] [--json]
+
+Rolls up the days that changed, closes finished days (distinct and new sources from the raw archive), renders
+the public and partner graphs and publishes them. --date re-renders the graph as of that (past) day.`,
+  rebuild: `Usage: alertgraph rebuild [--json]
+
+Recomputes every statistic from the raw archive (raw/…): each batch's counters are written again, then the
+whole history is rolled up and rendered. Safe to run while sensors push.`,
+  partner: `Usage:
+  alertgraph partner add <id> [--name N]
+  alertgraph partner list [--json]
+  alertgraph partner link <id> [--expires 30d] [--path partners/index.html]   prints the signed URL
+  alertgraph partner revoke <id>
+
+Links are CloudFront signed URLs (locally: the same format, checked by the local CDN) that open the partner
+area and its images until they expire; revoking a partner ends all its links at once, no one else's.
+Every issued link is recorded (partner, issuer, time, expiry).`,
 };
 
 function help(name: string): number {
@@ -230,12 +257,98 @@ async function cmdStats(argv: string[]): Promise<number> {
   if ((Date.parse(to) - Date.parse(from)) / 86_400_000 > 3660) throw new UsageError('at most ten years at a time');
   const ctx = await adminContext(values['data-dir'], values.stack);
   const sensors = (await ctx.registry.listSensors()).map((s) => s.id);
-  const stats = await dailyStats(ctx.ledger, sensors, from, to);
+  const summaries = new SummaryStore(ctx.dynamo, ctx.tableName);
+  const stats = await dailyStats(ctx.ledger, sensors, from, to, (days) => summaries.getDaySummaries(days));
   output(values.json).result(
     stats,
     stats.days.map((d) => `${d.date}  ${String(d.total).padStart(9)}  ${Object.entries(d.bySensor).map(([s, n]) => `${s}=${n}`).join(' ')}`).join('\n'),
   );
   return EXIT.ok;
+}
+
+async function cmdRender(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { date: { type: 'string' } });
+  if (values.help) return help('render');
+  const date = values.date === undefined ? undefined : parseDate(values.date, '--date');
+  const ctx = await adminContext(values['data-dir'], values.stack);
+  const service = await localRenderService(ctx, jsonLinesLog('alertgraph-render', 'warn'));
+  const report = await service.run({ date });
+  output(values.json).result(
+    { ...report, url: `${ctx.url}/public/alerts-daily.png` },
+    `rendered ${report.rolledUp.length} day(s), closed through ${report.closedThrough}, published ${report.published} objects: ${ctx.url}/public/index.html`,
+  );
+  return EXIT.ok;
+}
+
+async function cmdRebuild(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {});
+  if (values.help) return help('rebuild');
+  const ctx = await adminContext(values['data-dir'], values.stack);
+  const { rebuildContributions } = await import('../render/rebuild.js');
+  const rebuilt = await rebuildContributions(new S3RawArchive(ctx.s3, ctx.bucketName), ctx.ledger);
+  const service = await localRenderService(ctx, jsonLinesLog('alertgraph-render', 'warn'));
+  const report = await service.run({ all: true });
+  output(values.json).result(
+    { ...rebuilt, render: report },
+    `rebuilt ${rebuilt.contributions} contributions from ${rebuilt.batches} archived batches (${rebuilt.alerts} alerts)` +
+      `${rebuilt.unreadable.length ? `; ${rebuilt.unreadable.length} unreadable: ${rebuilt.unreadable.join(', ')}` : ''}; rendered ${report.rolledUp.length} days`,
+  );
+  return rebuilt.unreadable.length ? EXIT.failure : EXIT.ok;
+}
+
+async function cmdPartner(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    name: { type: 'string' },
+    expires: { type: 'string', default: '30d' },
+    path: { type: 'string', default: PARTNER_INDEX },
+  });
+  const [action, id] = positionals;
+  if (values.help || action === undefined) return help('partner');
+  const out = output(values.json);
+  const ctx = await adminContext(values['data-dir'], values.stack);
+  try {
+    switch (action) {
+      case 'add': {
+        if (!id) throw new UsageError('partner add <id> [--name N]');
+        const partner = await ctx.partners.addPartner({ id, name: values.name });
+        out.result(partner, `added partner ${partner.id}`);
+        return EXIT.ok;
+      }
+      case 'list': {
+        const partners = await ctx.partners.listPartners();
+        out.result({ partners }, partners.length ? partners.map((p) => `${p.id.padEnd(20)} ${p.status.padEnd(8)} ${p.name}`).join('\n') : 'no partners');
+        return EXIT.ok;
+      }
+      case 'link': {
+        if (!id) throw new UsageError('partner link <id> [--expires 30d] [--path partners/index.html]');
+        const secrets = await localSecrets(ctx.dataDir);
+        const link = await issuePartnerLink({
+          registry: ctx.partners,
+          partnerId: id,
+          issuer: userInfo().username,
+          expiresAt: new Date(Date.now() + parseDuration(values.expires, '--expires')),
+          path: values.path,
+          baseUrl: ctx.url,
+          keyPairId: secrets.keyPairId,
+          privateKeyPem: secrets.linkPrivateKeyPem,
+        });
+        out.result(link, link.url);
+        return EXIT.ok;
+      }
+      case 'revoke': {
+        if (!id) throw new UsageError('partner revoke <id>');
+        const at = new Date().toISOString();
+        if (!(await ctx.partners.revokePartner(id, at))) throw new UsageError(`no partner "${id}"`);
+        out.result({ id, status: 'revoked', revokedAt: at }, `revoked partner ${id}: all its links stop working`);
+        return EXIT.ok;
+      }
+      default:
+        throw new UsageError(`unknown partner action "${action}" (add, list, link, revoke)`);
+    }
+  } catch (err) {
+    if (err instanceof LinkError) throw new UsageError(`${err.code}: ${err.message}`);
+    throw err;
+  }
 }
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -244,6 +357,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   sensor: cmdSensor,
   push: cmdPush,
   stats: cmdStats,
+  render: cmdRender,
+  rebuild: cmdRebuild,
+  partner: cmdPartner,
 };
 
 export async function main(argv: string[]): Promise<number> {

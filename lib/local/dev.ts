@@ -12,11 +12,21 @@ import { startGateway, type LambdaHandler } from './gateway.js';
 import { isAlive, LOCAL_BUCKET, LOCAL_TABLE, readLocalState, removeLocalState, writeLocalState } from './state.js';
 import { loadDemo } from './demo.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DynamoPartnerRegistry } from '../links/partners.js';
+import { PUBLIC_KEYS } from '../publish/layout.js';
+import { createRenderService } from '../render/service.js';
+import type { RenderReport } from '../render/job.js';
+import { createLocalCdn } from './cdn.js';
+import { startRenderScheduler } from './scheduler.js';
+import { localSecrets } from './secrets.js';
 import { errorFields, type Log } from '../log.js';
 
 export interface LocalStack {
   url: string;
   dataDir: string;
+  /** Renders and publishes now (what `alertgraph render` asks the running stack to do). */
+  render(opts?: { date?: string; all?: boolean }): Promise<RenderReport>;
   /** Settles when the demo data (if asked for) has been pushed; the stack serves requests meanwhile. */
   demo: Promise<{ sensors: number; alerts: number } | undefined>;
   stop(): Promise<void>;
@@ -38,7 +48,38 @@ async function loadDemoIfEmpty(registry: DynamoSensorRegistry, url: string, data
   }
 }
 
-export async function startLocalStack(opts: { dataDir: string; port: number; demo: boolean; log: Log }): Promise<LocalStack> {
+export interface LocalStackOptions {
+  dataDir: string;
+  port: number;
+  demo: boolean;
+  log: Log;
+  /** UTC minutes after midnight when the previous day is closed (default 00:30). */
+  closeAfterMinutes?: number;
+  watchedPorts?: string[];
+}
+
+/** Partner revocations are looked up per request with a short cache, as the CloudFront KeyValueStore is. */
+function cachedRevocation(partners: DynamoPartnerRegistry, ttlMs = 5_000): (id: string) => Promise<boolean> {
+  const cache = new Map<string, { revoked: boolean; at: number }>();
+  return async (id) => {
+    const hit = cache.get(id);
+    if (hit && Date.now() - hit.at < ttlMs) return hit.revoked;
+    const revoked = (await partners.getPartner(id))?.status === 'revoked';
+    cache.set(id, { revoked, at: Date.now() });
+    return revoked;
+  };
+}
+
+async function objectExists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const dataDir = resolve(opts.dataDir);
   const previous = await readLocalState(dataDir);
   if (previous && previous.pid !== process.pid && isAlive(previous.pid)) {
@@ -71,8 +112,32 @@ export async function startLocalStack(opts: { dataDir: string; port: number; dem
       SENSOR_CACHE_TTL_SECONDS: process.env.SENSOR_CACHE_TTL_SECONDS ?? '5',
     });
     const { handler } = (await import('../../lambdas/ingest/handler.js')) as { handler: LambdaHandler };
-    const gateway = await startGateway({ port: opts.port, api: handler, log: opts.log });
+    const secrets = await localSecrets(dataDir);
+    const s3Client = localS3Client(s3.endpoint);
+    const partners = new DynamoPartnerRegistry(dynamoClient, LOCAL_TABLE);
+    const cdn = createLocalCdn({
+      s3: s3Client,
+      bucket: LOCAL_BUCKET,
+      publicKeys: new Map([[secrets.keyPairId, secrets.linkPublicKeyPem]]),
+      isRevoked: cachedRevocation(partners),
+    });
+    const gateway = await startGateway({ port: opts.port, api: handler, cdn, log: opts.log });
     started.push({ stop: () => gateway.close() });
+
+    const render = createRenderService(
+      {
+        tableName: LOCAL_TABLE,
+        bucketName: LOCAL_BUCKET,
+        horizonDays: 400,
+        pseudonymKey: secrets.pseudonymKey,
+        closeAfterMinutes: opts.closeAfterMinutes ?? 30,
+        watchedPorts: opts.watchedPorts ?? ['tcp/135', 'udp/137', 'tcp/445'],
+        publicBaseUrl: gateway.url,
+        dynamoEndpoint: dynamo.endpoint,
+        s3Endpoint: s3.endpoint,
+      },
+      opts.log,
+    );
 
     await writeLocalState(dataDir, {
       version: 1,
@@ -87,10 +152,22 @@ export async function startLocalStack(opts: { dataDir: string; port: number; dem
     opts.log.info('local stack up', { url: gateway.url, dataDir });
 
     const demo = opts.demo ? loadDemoIfEmpty(new DynamoSensorRegistry(dynamoClient, LOCAL_TABLE), gateway.url, dataDir, opts.log) : Promise.resolve(undefined);
+    // The first render waits for the demo data, so a newcomer's first graph shows it.
+    const scheduler = startRenderScheduler({
+      run: () => render.run(),
+      publishedAlready: async () => {
+        await demo;
+        return objectExists(s3Client, LOCAL_BUCKET, PUBLIC_KEYS.png);
+      },
+      closeAfterMinutes: opts.closeAfterMinutes ?? 30,
+      log: opts.log,
+    });
+    started.push({ stop: () => scheduler.stop() });
 
     return {
       url: gateway.url,
       dataDir,
+      render: (o) => render.run(o),
       demo,
       stop: async () => {
         await stopAll();

@@ -58,8 +58,18 @@ function sortedCounts(counts: Record<string, number>): Record<string, number> {
   return out;
 }
 
-export async function dailyStats(reader: SensorDayReader, sensors: readonly string[], from: string, to: string): Promise<{ days: DayStats[] }> {
+/** Distinct/new source counts of closed days (the render job's day summaries). */
+export type SourceCounts = (days: readonly string[]) => Promise<ReadonlyMap<string, { sources?: number; newSources?: number }>>;
+
+export async function dailyStats(
+  reader: SensorDayReader,
+  sensors: readonly string[],
+  from: string,
+  to: string,
+  sourceCounts?: SourceCounts,
+): Promise<{ days: DayStats[] }> {
   const days = daysBetween(from, to);
+  const closed = sourceCounts ? await sourceCounts(days) : new Map<string, { sources?: number; newSources?: number }>();
   const cells = days.flatMap((day) => sensors.map((sensor) => ({ day, sensor })));
   const read = await mapLimit(cells, 16, async ({ day, sensor }) => ({ day, sensor, sd: await reader.readSensorDay(sensor, day) }));
   const byDay = new Map<string, { agg: DayAggregate; bySensor: Record<string, number> }>();
@@ -75,7 +85,16 @@ export async function dailyStats(reader: SensorDayReader, sensors: readonly stri
     days: days.map((date) => {
       const { agg, bySensor } = byDay.get(date)!;
       // Distinct and new sources come from the daily job over the raw archive (not counted at ingest).
-      return { date, total: agg.total, bySensor, byProto: { ...agg.byProto }, byPort: sortedCounts(agg.byPort), sources: null, newSources: null };
+      const c = closed.get(date);
+      return {
+        date,
+        total: agg.total,
+        bySensor,
+        byProto: { ...agg.byProto },
+        byPort: sortedCounts(agg.byPort),
+        sources: c?.sources ?? null,
+        newSources: c?.newSources ?? null,
+      };
     }),
   };
 }

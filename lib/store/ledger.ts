@@ -148,7 +148,12 @@ export class DynamoBatchLedger implements BatchLedger {
     }
   }
 
-  async putContribution(c: Contribution): Promise<PutOutcome<{ digest: string }>> {
+  /** Rebuild: writes a contribution whatever is there (recomputed from the raw archive, so the same or better). */
+  async replaceContribution(c: Contribution): Promise<void> {
+    await withStorage(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: this.contributionItem(c) })));
+  }
+
+  private contributionItem(c: Contribution): Record<string, AttributeValue> {
     const item: Record<string, AttributeValue> = {
       pk: { S: sensorDayPk(c.day, c.sensor) },
       sk: { S: contributionSk(c.idempotencyKey) },
@@ -157,6 +162,11 @@ export class DynamoBatchLedger implements BatchLedger {
       ttl: { N: String(expiryForDay(c.day, this.horizonDays)) },
     };
     if (c.rawDay !== c.day) item.rd = { S: c.rawDay };
+    return item;
+  }
+
+  async putContribution(c: Contribution): Promise<PutOutcome<{ digest: string }>> {
+    const item = this.contributionItem(c);
     try {
       const out = await withStorage(() =>
         this.client.send(

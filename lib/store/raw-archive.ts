@@ -77,9 +77,14 @@ export class S3RawArchive implements RawArchive {
     } while (token);
   }
 
-  async readBatch(key: string): Promise<{ gzipBody: Uint8Array; contentType: string; receivedAt?: string }> {
+  async readBatch(key: string): Promise<{ gzipBody: Uint8Array; contentType: string; receivedAt?: string; digest?: string }> {
     const out = await withStorage(() => this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
     const gzipBody = await out.Body!.transformToByteArray();
-    return { gzipBody, contentType: out.ContentType ?? 'application/x-ndjson', receivedAt: out.Metadata?.['received-at'] };
+    return {
+      gzipBody,
+      contentType: out.ContentType ?? 'application/x-ndjson',
+      receivedAt: out.Metadata?.['received-at'],
+      digest: out.Metadata?.digest,
+    };
   }
 }

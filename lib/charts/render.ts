@@ -1,0 +1,75 @@
+/**
+ * Spec → SVG (Vega, headless, no canvas) → PNG (sharp, i.e. librsvg + pango + fontconfig).
+ *
+ * Font isolation: fontconfig reads its configuration once, when sharp first lays out text, so
+ * `ensureFontConfig()` must run before the first SVG with text is rasterised. Importing sharp does not
+ * initialise fontconfig (measured with sharp 0.35), so a static import is fine; `svgToPng` calls
+ * `ensureFontConfig()` on every call (a no-op after the first), and `configureChartFonts` lets a caller pick
+ * another font directory before that.
+ */
+
+import sharp from 'sharp';
+import * as vega from 'vega';
+import type { Loader, Spec } from 'vega';
+import { ensureFontConfig, type AppliedFontConfig, type FontConfigOptions } from './fonts.js';
+import { textWidth } from './text-width.js';
+
+// Vega sizes legends and thins overlapping axis labels from text widths; without a canvas it guesses 0.8 em
+// per character, far wider than DejaVu Sans. The bundled font's real advance widths make the layout match
+// what librsvg then draws. This replaces a process-wide Vega default, which only these charts use.
+interface TextItem {
+  text?: unknown;
+  fontSize?: unknown;
+  fontWeight?: unknown;
+}
+// Exported by vega at run time but missing from its type declarations.
+const { textMetrics } = vega as unknown as {
+  textMetrics: { width: (item: TextItem, text?: unknown) => number };
+};
+textMetrics.width = (item, text) =>
+  textWidth(String(text ?? item.text ?? ''), Number(item.fontSize ?? 11), isBold(item.fontWeight));
+
+function isBold(weight: unknown): boolean {
+  return weight === 'bold' || weight === 'bolder' || (typeof weight === 'number' && weight >= 600);
+}
+
+// Specs carry their data inline; a loader that refuses everything keeps a spec from reading files or URLs.
+const refusingLoader = {
+  load: () => Promise.reject(new Error('chart specs must carry their data inline')),
+  sanitize: () => Promise.reject(new Error('chart specs must carry their data inline')),
+  http: () => Promise.reject(new Error('no network access from chart specs')),
+  file: () => Promise.reject(new Error('no file access from chart specs')),
+} as unknown as Loader;
+
+/** Point the rasteriser at a font directory other than the bundled default; call before the first render. */
+export function configureChartFonts(options: FontConfigOptions): AppliedFontConfig {
+  return ensureFontConfig(options);
+}
+
+export async function renderSvg(spec: Spec): Promise<string> {
+  const view = new vega.View(vega.parse(spec), { renderer: 'none', loader: refusingLoader, logLevel: 0 });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+export interface PngOptions {
+  /** pixel density multiplier: 2 gives a 2400×1000 PNG for a 1200×500 chart */
+  scale?: number;
+}
+
+export async function svgToPng(svg: string, options: PngOptions = {}): Promise<Buffer> {
+  ensureFontConfig();
+  const scale = options.scale ?? 1;
+  // librsvg maps SVG user units to pixels at 72 dpi, so density 72 is one pixel per unit.
+  return sharp(Buffer.from(svg), { density: 72 * scale })
+    .png({ compressionLevel: 6, adaptiveFiltering: false })
+    .toBuffer();
+}
+
+export async function renderChart(spec: Spec, options: PngOptions = {}): Promise<{ svg: string; png: Buffer }> {
+  const svg = await renderSvg(spec);
+  return { svg, png: await svgToPng(svg, options) };
+}

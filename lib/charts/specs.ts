@@ -1,0 +1,800 @@
+/**
+ * Vega specs for the published charts, as pure functions of the data in `model.ts`: no I/O, no clock
+ * ("today" and "generated at" come in with the data), so the same input always gives the same chart.
+ *
+ * Geometry that needs pixels (label lanes, bar widths, bucket sizes) is worked out here rather than in Vega
+ * expressions, because the chart size is known up front and the result is then plain data a test can read.
+ */
+
+import type { Axis, Legend, Mark, Scale, Spec, Title } from 'vega';
+import { bucketSeries, type BucketUnit } from './buckets.js';
+import { DAY_MS, dayStartMs, dayString, formatInstantUtc } from './dates.js';
+import { LABEL_OFFSET, layoutLabelLanes, type LaneLayout } from './deployment-labels.js';
+import { CHART_FONT } from './fonts.js';
+import type { CountRow, DailyPoint, PartnerChartData, PublicChartData, SensorMark, SeriesPoint } from './model.js';
+import { textWidth } from './text-width.js';
+import {
+  COLORS,
+  DEFAULT_SIZE,
+  FONT_SIZE,
+  HALF_DAY_MS,
+  SERIES_PALETTE,
+  chartConfig,
+  countFormat,
+  timeAxis,
+  type ChartSize,
+} from './theme.js';
+
+export { DEFAULT_SIZE, type ChartSize } from './theme.js';
+export type { Spec } from 'vega';
+
+// ---------------------------------------------------------------------------------------------------------
+// Public chart: all alerts per day since the first deployment
+// ---------------------------------------------------------------------------------------------------------
+
+/** Fixed frame of the public chart (autosize "none"), so its plot area is known exactly. */
+const PUBLIC_PADDING = { top: 64, left: 88, right: 30, bottom: 62 } as const;
+/** Deployment labels may take at most this share of the plot's height before names start to overlap. */
+const MAX_LABEL_SHARE = 0.4;
+/** Days at least this wide are drawn as bars; narrower ones (long histories) as an area. */
+const MIN_BAR_PX = 3;
+
+export const PUBLIC_TITLE = 'Alerts per day, all sensors';
+export const LEGEND_ALERTS = 'alerts per day';
+export const LEGEND_NO_DATA = 'no data: no sensor reported';
+export const LEGEND_DEPLOYED = 'sensor deployed';
+
+export type DayState = 'closed' | 'partial';
+
+/** One datum of the public chart's day data. */
+export interface PublicDayDatum {
+  date: string;
+  /** day start, middle and end, ms UTC */
+  t: number;
+  tm: number;
+  t1: number;
+  total: number;
+  reported: boolean;
+  state: DayState;
+}
+
+export interface DeploymentDatum {
+  id: string;
+  name: string;
+  deployedAt: string;
+  /** 00:00 UTC of the deployment day: the marker line's position */
+  t: number;
+  lane: number;
+  dx: number;
+  align: 'left' | 'right';
+  /** top of the marker line and the label's baseline, in plot pixels */
+  ruleTop: number;
+  labelY: number;
+}
+
+export interface GapDatum {
+  from: string;
+  to: string;
+  days: number;
+  t0: number;
+  t1: number;
+}
+
+/**
+ * The public graph. Over long histories a day is narrower than a pixel, so days are drawn as a filled area
+ * (bars from 3 px per day up, as in short histories); either way:
+ * - days on which no sensor reported are a grey band and a break in the area, never a zero;
+ * - today, which is still filling up, is drawn apart in orange with its own legend entry ("today so far");
+ * - each sensor's deployment is a dashed vertical line named after the sensor, the names stacked in lanes
+ *   above the plot so that close deployments stay readable.
+ */
+export function publicDailySpec(data: PublicChartData, size: ChartSize = DEFAULT_SIZE): Spec {
+  const todayStart = dayStartMs(data.today);
+  const domainEnd = todayStart + DAY_MS;
+  const days = [...data.days]
+    .filter((d) => dayStartMs(d.date) <= todayStart)
+    .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  // Sensors registered with a future deployment date are not on the graph yet.
+  const sensors = data.sensors.filter((s) => dayStartMs(s.deployedAt) <= todayStart);
+  const firstDay = days[0];
+  const domainStart = Math.min(
+    todayStart,
+    firstDay ? dayStartMs(firstDay.date) : todayStart,
+    ...sensors.map((s) => dayStartMs(s.deployedAt)),
+  );
+  const dayCount = Math.round((domainEnd - domainStart) / DAY_MS);
+
+  const plotWidth = size.width - PUBLIC_PADDING.left - PUBLIC_PADDING.right;
+  const plotHeight = size.height - PUBLIC_PADDING.top - PUBLIC_PADDING.bottom;
+  const pxPerMs = plotWidth / (domainEnd - domainStart);
+  const dayPx = DAY_MS * pxPerMs;
+  const asBars = dayPx >= MIN_BAR_PX;
+
+  const dayData: PublicDayDatum[] = days.map((d) => toDayDatum(d, d.date === data.today ? 'partial' : 'closed'));
+  const closed = dayData.filter((d) => d.state === 'closed');
+  const today = dayData.filter((d) => d.state === 'partial' && d.reported);
+  const gaps = noDataRanges(days, Math.ceil(3 / dayPx));
+
+  const labelLayout = layoutDeployments(sensors, domainStart, pxPerMs, plotWidth, plotHeight);
+  const { deployments, lanes } = labelLayout;
+  const stripHeight = lanes > 0 ? lanes * labelLayout.laneHeight + 8 : 4;
+
+  const yMax = Math.max(1, ...dayData.filter((d) => d.reported).map((d) => d.total));
+  const first = dayString(domainStart);
+  const subtitle = [
+    `${first} to ${data.today} (UTC days)`,
+    `${sensors.length} sensor${sensors.length === 1 ? '' : 's'}`,
+    `generated ${formatInstantUtc(data.generatedAt)}`,
+  ].join('  ·  ');
+
+  const todayDatum = today[0];
+  const legendEntries = [
+    LEGEND_ALERTS,
+    ...(todayDatum ? [todayLegendLabel(todayDatum.total, data.generatedAt)] : []),
+    ...(gaps.length > 0 ? [LEGEND_NO_DATA] : []),
+    ...(deployments.length > 0 ? [LEGEND_DEPLOYED] : []),
+  ];
+
+  const scales: Scale[] = [
+    { name: 'x', type: 'utc', domain: [domainStart, domainEnd], range: [0, plotWidth] },
+    { name: 'y', type: 'linear', domain: [0, yMax], nice: true, zero: true, range: [plotHeight, stripHeight] },
+    legendScale('legendFill', legendEntries, (e) => legendStyle(e, asBars).fill),
+    legendScale('legendStroke', legendEntries, (e) => legendStyle(e, asBars).stroke),
+    legendScale('legendShape', legendEntries, (e) => legendStyle(e, asBars).shape),
+  ];
+
+  const axes: Axis[] = [
+    timeAxis(dayCount, plotWidth, asBars ? { tickOffset: dayPx / 2 } : {}),
+    {
+      orient: 'left',
+      scale: 'y',
+      format: ',d',
+      tickMinStep: 1,
+      tickCount: 6,
+      grid: true,
+      title: 'alerts per day',
+      titlePadding: 10,
+      labelPadding: 4,
+      zindex: 0,
+    },
+  ];
+
+  const marks: Mark[] = [
+    ...(asBars ? barMarks(dayPx) : areaMarks()),
+    // Over the data, not under it: at ten years a missing day is narrower than a pixel and the area would
+    // close over it.
+    {
+      type: 'rect',
+      name: 'noData',
+      from: { data: 'gaps' },
+      encode: {
+        enter: {
+          x: { scale: 'x', field: 't0' },
+          x2: { scale: 'x', field: 't1' },
+          y: { value: stripHeight },
+          y2: { signal: 'height' },
+          fill: { value: COLORS.noData },
+        },
+      },
+    },
+    {
+      // A darker foot on the axis, so that a single missing day still shows where a band is a pixel wide.
+      type: 'rect',
+      name: 'noDataFoot',
+      from: { data: 'gaps' },
+      encode: {
+        enter: {
+          x: { scale: 'x', field: 't0' },
+          x2: { scale: 'x', field: 't1' },
+          y: { signal: 'height', offset: -5 },
+          y2: { signal: 'height' },
+          fill: { value: COLORS.noDataEdge },
+        },
+      },
+    },
+    {
+      type: 'rule',
+      name: 'deploymentRules',
+      from: { data: 'deployments' },
+      encode: {
+        enter: {
+          x: { scale: 'x', field: 't' },
+          y: { field: 'ruleTop' },
+          y2: { signal: 'height' },
+          stroke: { value: COLORS.deployment },
+          strokeWidth: { value: 1 },
+          strokeDash: { value: [4, 3] },
+          strokeOpacity: { value: 0.7 },
+        },
+      },
+    },
+    {
+      type: 'text',
+      name: 'deploymentLabels',
+      from: { data: 'deployments' },
+      encode: {
+        enter: {
+          x: { scale: 'x', field: 't' },
+          dx: { field: 'dx' },
+          y: { field: 'labelY' },
+          align: { field: 'align' },
+          baseline: { value: 'alphabetic' },
+          text: { field: 'name' },
+          font: { value: CHART_FONT },
+          fontSize: { value: labelLayout.fontSize },
+          fill: { value: COLORS.ink },
+        },
+      },
+    },
+  ];
+
+  const legend: Legend = {
+    fill: 'legendFill',
+    stroke: 'legendStroke',
+    shape: 'legendShape',
+    orient: 'bottom',
+    direction: 'horizontal',
+    offset: 30,
+    symbolSize: 110,
+    symbolStrokeWidth: 1.5,
+    columnPadding: 22,
+    labelFont: CHART_FONT,
+    labelLimit: 420,
+    encode: {
+      symbols: {
+        update: {
+          strokeDash: { signal: `datum.value === ${JSON.stringify(LEGEND_DEPLOYED)} ? [3, 2] : [1, 0]` },
+        },
+      },
+    },
+  };
+
+  return {
+    $schema: 'https://vega.github.io/schema/vega/v6.json',
+    description: `${PUBLIC_TITLE}: alerts per UTC day from ${first} to ${data.today}`,
+    width: plotWidth,
+    height: plotHeight,
+    padding: { ...PUBLIC_PADDING },
+    autosize: 'none',
+    background: '#ffffff',
+    config: chartConfig(),
+    title: chartTitle(PUBLIC_TITLE, subtitle),
+    data: [
+      { name: 'days', values: closed },
+      { name: 'reportedDays', source: 'days', transform: [{ type: 'filter', expr: 'datum.reported' }] },
+      { name: 'zeroDays', source: 'days', transform: [{ type: 'filter', expr: 'datum.reported && datum.total === 0' }] },
+      { name: 'today', values: today },
+      { name: 'todayLink', values: todayLink(closed, todayDatum) },
+      { name: 'gaps', values: gaps },
+      { name: 'deployments', values: deployments },
+    ],
+    scales,
+    axes,
+    legends: [legend],
+    marks,
+  };
+}
+
+function toDayDatum(d: DailyPoint, state: DayState): PublicDayDatum {
+  const t = dayStartMs(d.date);
+  return { date: d.date, t, tm: t + HALF_DAY_MS, t1: t + DAY_MS, total: d.reported ? d.total : 0, reported: d.reported, state };
+}
+
+/** Runs of days without any report, widened to at least `minDays` (3 px) so a lone day still shows at 10 years. */
+function noDataRanges(days: readonly DailyPoint[], minDays: number): GapDatum[] {
+  const out: GapDatum[] = [];
+  let run: { from: string; to: string; count: number } | undefined;
+  const flush = () => {
+    if (!run) return;
+    const t0 = dayStartMs(run.from);
+    const t1 = dayStartMs(run.to) + DAY_MS;
+    const pad = Math.max(0, minDays - run.count) * HALF_DAY_MS;
+    out.push({ from: run.from, to: run.to, days: run.count, t0: t0 - pad, t1: t1 + pad });
+    run = undefined;
+  };
+  for (const d of days) {
+    if (d.reported) flush();
+    else if (run) run = { ...run, to: d.date, count: run.count + 1 };
+    else run = { from: d.date, to: d.date, count: 1 };
+  }
+  flush();
+  return out;
+}
+
+/**
+ * Label styles tried in turn: the first under which every name gets a lane of its own wins. Dense waves of
+ * deployments need one lane per name (a name must not cover a neighbour's line), so the fallbacks trade type
+ * size for lanes; the last may leave some names overlapping in its top lane.
+ */
+const LABEL_STYLES = [
+  { fontSize: FONT_SIZE.deployment, laneHeight: 15, share: 0.4 },
+  { fontSize: 10, laneHeight: 12, share: 0.5 },
+  { fontSize: 9, laneHeight: 10.5, share: 0.55 },
+] as const;
+
+interface DeploymentLayout {
+  deployments: DeploymentDatum[];
+  lanes: number;
+  fontSize: number;
+  laneHeight: number;
+}
+
+function layoutDeployments(
+  sensors: readonly SensorMark[],
+  domainStart: number,
+  pxPerMs: number,
+  plotWidth: number,
+  plotHeight: number,
+): DeploymentLayout {
+  const sorted = [...sensors].sort(
+    (a, b) => (a.deployedAt < b.deployedAt ? -1 : a.deployedAt > b.deployedAt ? 1 : a.name.localeCompare(b.name)),
+  );
+  const xs = sorted.map((s) => (dayStartMs(s.deployedAt) - domainStart) * pxPerMs);
+  // Names may reach into the right padding, but not past the y axis labels on the left.
+  const bounds = { left: 0, right: plotWidth + PUBLIC_PADDING.right - 4 };
+  let chosen: (LaneLayout & (typeof LABEL_STYLES)[number]) | undefined;
+  for (const style of LABEL_STYLES) {
+    const maxLanes = Math.max(1, Math.floor((plotHeight * style.share) / style.laneHeight));
+    const requests = sorted.map((s, i) => ({ x: xs[i] ?? 0, width: textWidth(s.name, style.fontSize) }));
+    chosen = { ...layoutLabelLanes(requests, bounds, maxLanes), ...style };
+    if (chosen.crowded === 0) break;
+  }
+  const lanes = chosen?.lanes ?? 0;
+  const laneHeight = chosen?.laneHeight ?? LABEL_STYLES[0].laneHeight;
+  const fontSize = chosen?.fontSize ?? LABEL_STYLES[0].fontSize;
+  const deployments = sorted.map((s, i): DeploymentDatum => {
+    const label = chosen?.labels[i] ?? { lane: 0, dx: LABEL_OFFSET, align: 'left' as const };
+    const laneTop = (lanes - 1 - label.lane) * laneHeight; // lane 0 is the one nearest the data
+    return {
+      id: s.id,
+      name: s.name,
+      deployedAt: s.deployedAt,
+      t: dayStartMs(s.deployedAt),
+      lane: label.lane,
+      dx: label.dx,
+      align: label.align,
+      ruleTop: laneTop + 1,
+      labelY: laneTop + fontSize,
+    };
+  });
+  return { deployments, lanes, fontSize, laneHeight };
+}
+
+function todayLegendLabel(total: number, generatedAt: string): string {
+  const at = formatInstantUtc(generatedAt);
+  const time = /\d{2}:\d{2} UTC$/.exec(at)?.[0];
+  return `today so far${time ? ` (to ${time})` : ''}: ${withThousands(total)}`;
+}
+
+/** 1234567 → "1,234,567", the same grouping as the axis (not the process locale). */
+function withThousands(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** The dashed segment from the last closed day to today's partial value (area view only). */
+function todayLink(closed: readonly PublicDayDatum[], today: PublicDayDatum | undefined): PublicDayDatum[] {
+  const last = closed[closed.length - 1];
+  if (!today || !last || !last.reported || today.t - last.t !== DAY_MS) return [];
+  return [last, today];
+}
+
+function areaMarks(): Mark[] {
+  return [
+    {
+      type: 'area',
+      name: 'alerts',
+      from: { data: 'days' },
+      encode: {
+        enter: {
+          x: { scale: 'x', field: 'tm' },
+          y: { scale: 'y', field: 'total' },
+          y2: { scale: 'y', value: 0 },
+          defined: { field: 'reported' },
+          fill: { value: COLORS.alertsFill },
+          interpolate: { value: 'linear' },
+        },
+      },
+    },
+    {
+      type: 'line',
+      name: 'alertsLine',
+      from: { data: 'days' },
+      encode: {
+        enter: {
+          x: { scale: 'x', field: 'tm' },
+          y: { scale: 'y', field: 'total' },
+          defined: { field: 'reported' },
+          stroke: { value: COLORS.alertsLine },
+          strokeWidth: { value: 0.8 },
+        },
+      },
+    },
+    {
+      type: 'line',
+      name: 'todaySegment',
+      from: { data: 'todayLink' },
+      encode: {
+        enter: {
+          x: { scale: 'x', field: 'tm' },
+          y: { scale: 'y', field: 'total' },
+          stroke: { value: COLORS.partialStroke },
+          strokeWidth: { value: 1.5 },
+          strokeDash: { value: [3, 2] },
+        },
+      },
+    },
+    {
+      type: 'symbol',
+      name: 'todayPartial',
+      from: { data: 'today' },
+      encode: {
+        enter: {
+          x: { scale: 'x', field: 'tm' },
+          y: { scale: 'y', field: 'total' },
+          shape: { value: 'circle' },
+          size: { value: 90 },
+          fill: { value: COLORS.partialFill },
+          stroke: { value: COLORS.partialStroke },
+          strokeWidth: { value: 1.5 },
+        },
+      },
+    },
+  ];
+}
+
+function barMarks(dayPx: number): Mark[] {
+  // A pixel of air between bars once they are wide enough for it to read as separate days.
+  const inset = dayPx >= 6 ? Math.min(2, dayPx * 0.12) : 0;
+  const bar = (data: string, name: string, fill: string, extra: Record<string, { value: unknown }>): Mark => ({
+    type: 'rect',
+    name,
+    from: { data },
+    encode: {
+      enter: {
+        x: { scale: 'x', field: 't', offset: inset },
+        x2: { scale: 'x', field: 't1', offset: -inset },
+        y: { scale: 'y', field: 'total' },
+        y2: { scale: 'y', value: 0 },
+        fill: { value: fill },
+        ...(extra as object),
+      },
+    },
+  });
+  return [
+    bar('reportedDays', 'alerts', COLORS.alertsBar, {}),
+    {
+      // A day that reported no alerts gets a sliver on the axis: measured zero, not a missing bar.
+      type: 'rect',
+      name: 'zeroAlerts',
+      from: { data: 'zeroDays' },
+      encode: {
+        enter: {
+          x: { scale: 'x', field: 't', offset: inset },
+          x2: { scale: 'x', field: 't1', offset: -inset },
+          y: { scale: 'y', value: 0, offset: -2 },
+          y2: { scale: 'y', value: 0 },
+          fill: { value: COLORS.alertsLine },
+        },
+      },
+    },
+    bar('today', 'todayPartial', COLORS.partialFill, {
+      stroke: { value: COLORS.partialStroke },
+      strokeWidth: { value: 1.2 },
+      strokeDash: { value: [3, 2] },
+    }),
+  ];
+}
+
+function legendStyle(entry: string, asBars: boolean): { fill: string; stroke: string; shape: string } {
+  if (entry === LEGEND_ALERTS) return { fill: COLORS.alertsBar, stroke: COLORS.alertsLine, shape: 'square' };
+  if (entry === LEGEND_NO_DATA) return { fill: COLORS.noData, stroke: COLORS.noData, shape: 'square' };
+  // A short vertical line, like the markers on the plot.
+  if (entry === LEGEND_DEPLOYED) return { fill: 'transparent', stroke: COLORS.deployment, shape: 'M0,-1.3L0,1.3' };
+  // What is left is the "today so far" entry, drawn like today's mark.
+  return { fill: COLORS.partialFill, stroke: COLORS.partialStroke, shape: asBars ? 'square' : 'circle' };
+}
+
+function legendScale(name: string, entries: string[], pick: (entry: string) => string): Scale {
+  return { name, type: 'ordinal', domain: entries, range: entries.map(pick) };
+}
+
+function chartTitle(text: string, subtitle?: string): Title {
+  return {
+    text,
+    ...(subtitle ? { subtitle } : {}),
+    anchor: 'start',
+    frame: 'group',
+    offset: 14,
+    font: CHART_FONT,
+    subtitleFont: CHART_FONT,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Partner charts
+// ---------------------------------------------------------------------------------------------------------
+
+export interface TopPortsOptions {
+  size?: ChartSize;
+  subtitle?: string;
+}
+
+/** Horizontal bars of the busiest destination ports (or any keyed counts), largest on top. */
+export function topPortsSpec(rows: readonly CountRow[], title: string, options: TopPortsOptions = {}): Spec {
+  const size = options.size ?? DEFAULT_SIZE;
+  const sorted = [...rows].sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
+  const max = Math.max(1, ...sorted.map((r) => r.count));
+  const marks: Mark[] = [
+    {
+      type: 'rect',
+      name: 'bars',
+      from: { data: 'rows' },
+      encode: {
+        enter: {
+          y: { scale: 'y', field: 'key' },
+          height: { scale: 'y', band: 1 },
+          x: { scale: 'x', value: 0 },
+          x2: { scale: 'x', field: 'count' },
+          fill: { value: COLORS.alertsBar },
+        },
+      },
+    },
+    {
+      type: 'text',
+      name: 'counts',
+      from: { data: 'rows' },
+      encode: {
+        enter: {
+          y: { scale: 'y', field: 'key', band: 0.5 },
+          x: { scale: 'x', field: 'count' },
+          dx: { value: 5 },
+          baseline: { value: 'middle' },
+          text: { signal: "format(datum.count, ',d')" },
+          font: { value: CHART_FONT },
+          fontSize: { value: FONT_SIZE.label },
+          fill: { value: COLORS.ink },
+        },
+      },
+    },
+  ];
+  if (sorted.length === 0) marks.push(noDataMark());
+  return {
+    $schema: 'https://vega.github.io/schema/vega/v6.json',
+    description: title,
+    width: size.width,
+    height: size.height,
+    padding: { top: 16, left: 16, right: 24, bottom: 12 },
+    autosize: { type: 'fit', contains: 'padding' },
+    background: '#ffffff',
+    config: chartConfig(),
+    title: chartTitle(title, options.subtitle),
+    data: [{ name: 'rows', values: sorted }],
+    scales: [
+      { name: 'y', type: 'band', domain: sorted.map((r) => r.key), range: 'height', paddingInner: 0.25, paddingOuter: 0.15 },
+      // Head room on the right for the count printed after the longest bar.
+      { name: 'x', type: 'linear', domain: [0, max * 1.08], nice: true, zero: true, range: 'width' },
+    ],
+    axes: [
+      { orient: 'left', scale: 'y', labelFontSize: 12, labelPadding: 6, ticks: false, domainColor: COLORS.axis },
+      { orient: 'bottom', scale: 'x', format: ',d', tickMinStep: 1, grid: true, title: 'alerts', zindex: 0 },
+    ],
+    marks,
+  };
+}
+
+export interface SeriesOptions {
+  stacked?: boolean;
+  size?: ChartSize;
+  subtitle?: string;
+  /** y axis title before any bucket note; default "alerts per day" */
+  yTitle?: string;
+  /** stacked: at most this many areas, the smallest series summed into "N others"; default 10 */
+  maxSeries?: number;
+  othersLabel?: (count: number) => string;
+  seriesOrder?: readonly string[];
+  /** a day still filling up (today): left out, so a partial count does not read as a drop */
+  partialDay?: string;
+}
+
+const UNIT_NOTE: Record<BucketUnit, string> = { day: '', week: ' (weekly mean)', month: ' (monthly mean)' };
+const SERIES_LEGEND_WIDTH = 190;
+
+/**
+ * Several series over time: lines, or stacked areas for parts of a whole (alerts per sensor).
+ *
+ * Over long ranges days are averaged into weeks or months (see `buckets.ts`): 10 years of days is 3,650 points
+ * per series on ~1,000 pixels, invisible detail that costs render time (50 sensors × 3,650 days is 182,500
+ * stacked points; weekly it is 5,220). Stacked charts keep the 9 largest series and sum the rest into one
+ * "others" area, because more than ten colours cannot be told apart.
+ */
+export function seriesSpec(points: readonly SeriesPoint[], title: string, options: SeriesOptions = {}): Spec {
+  const size = options.size ?? DEFAULT_SIZE;
+  const stacked = options.stacked ?? false;
+  const kept = options.partialDay === undefined ? points : points.filter((p) => p.date !== options.partialDay);
+  const plotWidth = size.width - SERIES_LEGEND_WIDTH - 90;
+  const bucketed = bucketSeries(kept, {
+    stacked,
+    plotWidth,
+    maxSeries: stacked ? (options.maxSeries ?? 10) : undefined,
+    ...(options.othersLabel ? { othersLabel: options.othersLabel } : {}),
+    ...(options.seriesOrder ? { seriesOrder: options.seriesOrder } : {}),
+  });
+  const { series, unit } = bucketed;
+  const values = bucketed.points.map((p) => ({
+    series: p.series,
+    order: p.order,
+    t0: p.t0,
+    t1: p.t1,
+    tm: (p.t0 + p.t1) / 2,
+    value: p.value,
+  }));
+  const hasData = series.length > 0;
+  const firstDay = hasData ? bucketed.firstDay : 0;
+  const lastDay = hasData ? bucketed.lastDay : DAY_MS;
+  const dayCount = Math.round((lastDay - firstDay) / DAY_MS) + 1;
+  const colors = series.map((s, i) =>
+    s === bucketed.others ? COLORS.others : (SERIES_PALETTE[i % SERIES_PALETTE.length] ?? COLORS.others),
+  );
+  const yTitle = `${options.yTitle ?? 'alerts per day'}${UNIT_NOTE[unit]}`;
+  const rangeNote = hasData ? `${dayString(firstDay)} to ${dayString(lastDay)}` : 'no data yet';
+  const subtitle = options.subtitle ? `${options.subtitle}  ·  ${rangeNote}` : rangeNote;
+
+  const inner: Mark = stacked
+    ? {
+        type: 'area',
+        from: { data: 'bySeries' },
+        sort: { field: 'datum.tm' },
+        encode: {
+          enter: {
+            x: { scale: 'x', field: 'tm' },
+            y: { scale: 'y', field: 'y1' },
+            y2: { scale: 'y', field: 'y0' },
+            fill: { scale: 'color', field: 'series' },
+            stroke: { value: '#ffffff' },
+            strokeWidth: { value: 0.3 },
+            interpolate: { value: 'linear' },
+          },
+        },
+      }
+    : {
+        type: 'line',
+        from: { data: 'bySeries' },
+        sort: { field: 'datum.tm' },
+        encode: {
+          enter: {
+            x: { scale: 'x', field: 'tm' },
+            y: { scale: 'y', field: 'value' },
+            defined: { signal: 'datum.value !== null' },
+            stroke: { scale: 'color', field: 'series' },
+            strokeWidth: { value: unit === 'day' && dayCount > 200 ? 1 : 1.6 },
+          },
+        },
+      };
+
+  const marks: Mark[] = [
+    {
+      type: 'group',
+      name: 'series',
+      from: { facet: { name: 'bySeries', data: 'points', groupby: 'series' } },
+      marks: [inner],
+    },
+  ];
+  if (!hasData) marks.push(noDataMark());
+
+  return {
+    $schema: 'https://vega.github.io/schema/vega/v6.json',
+    description: title,
+    width: size.width,
+    height: size.height,
+    padding: { top: 16, left: 16, right: 16, bottom: 12 },
+    autosize: { type: 'fit', contains: 'padding' },
+    background: '#ffffff',
+    config: chartConfig(),
+    title: chartTitle(title, subtitle),
+    data: [
+      {
+        name: 'points',
+        values,
+        transform: stacked
+          ? [{ type: 'stack', groupby: ['t0'], field: 'value', sort: { field: 'order' }, as: ['y0', 'y1'] }]
+          : [],
+      },
+    ],
+    scales: [
+      { name: 'x', type: 'utc', domain: [firstDay, lastDay + DAY_MS], range: 'width' },
+      { name: 'y', type: 'linear', domain: [0, Math.max(1, bucketed.max)], nice: true, zero: true, range: 'height' },
+      { name: 'color', type: 'ordinal', domain: series, range: colors },
+    ],
+    axes: [
+      timeAxis(dayCount, plotWidth),
+      {
+        orient: 'left',
+        scale: 'y',
+        format: countFormat(bucketed.max),
+        tickCount: 6,
+        grid: true,
+        title: yTitle,
+        titlePadding: 10,
+        zindex: 0,
+      },
+    ],
+    legends: hasData
+      ? [
+          {
+            ...(stacked ? { fill: 'color' } : { stroke: 'color' }),
+            orient: 'right',
+            symbolType: stacked ? 'square' : 'stroke',
+            symbolStrokeWidth: stacked ? 0 : 2.5,
+            symbolSize: stacked ? 120 : 200,
+            // Stacked: list top to bottom as the areas are drawn, so the legend reads like the chart.
+            values: stacked ? [...series].reverse() : series,
+            labelLimit: SERIES_LEGEND_WIDTH - 30,
+            rowPadding: 4,
+          },
+        ]
+      : [],
+    marks,
+  };
+}
+
+function noDataMark(): Mark {
+  return {
+    type: 'text',
+    name: 'noData',
+    encode: {
+      enter: {
+        x: { signal: 'width / 2' },
+        y: { signal: 'height / 2' },
+        align: { value: 'center' },
+        baseline: { value: 'middle' },
+        text: { value: 'no data yet' },
+        font: { value: CHART_FONT },
+        fontSize: { value: 16 },
+        fill: { value: COLORS.muted },
+      },
+    },
+  };
+}
+
+/** File-name stems of the partner charts, in the order the partner page shows them. */
+export const PARTNER_CHARTS = [
+  'top-ports-day',
+  'top-ports-30d',
+  'watched-ports',
+  'per-sensor',
+  'sources',
+  'icmp',
+  'scans',
+] as const;
+export type PartnerChartName = (typeof PARTNER_CHARTS)[number];
+
+/** Every partner chart of one render, keyed by its file-name stem. */
+export function partnerSpecs(data: PartnerChartData, size: ChartSize = DEFAULT_SIZE): Record<PartnerChartName, Spec> {
+  const generated = `generated ${formatInstantUtc(data.generatedAt)}`;
+  const closedDays = { partialDay: data.today, size } as const;
+  const { topPortsDay: day, topPortsWindow: win } = data;
+  return {
+    'top-ports-day': topPortsSpec(day.rows, `Top destination ports on ${day.date}`, {
+      size,
+      subtitle: `alerts per destination port and protocol, UTC day ${day.date}  ·  ${generated}`,
+    }),
+    'top-ports-30d': topPortsSpec(win.rows, `Top destination ports, ${win.from} to ${win.to}`, {
+      size,
+      subtitle: `alerts per destination port and protocol over the window  ·  ${generated}`,
+    }),
+    'watched-ports': seriesSpec(data.watchedPorts, 'Watched ports', { ...closedDays, subtitle: generated }),
+    'per-sensor': seriesSpec(data.perSensor, 'Alerts per sensor', {
+      ...closedDays,
+      stacked: true,
+      subtitle: `stacked  ·  ${generated}`,
+      othersLabel: (n) => `${n} other sensor${n === 1 ? '' : 's'}`,
+    }),
+    sources: seriesSpec(data.sources, 'Source addresses', {
+      ...closedDays,
+      yTitle: 'addresses per day',
+      subtitle: `distinct, and never seen before by any sensor  ·  ${generated}`,
+    }),
+    icmp: seriesSpec(data.icmp, 'ICMP and other protocols', { ...closedDays, subtitle: generated }),
+    scans: seriesSpec(data.scans, 'Scan alerts', { ...closedDays, subtitle: generated }),
+  };
+}
