@@ -17,6 +17,7 @@ export interface PublishedObject {
 
 export interface Publisher {
   publish(objects: readonly PublishedObject[]): Promise<{ written: number; kept: number }>;
+  has(key: string): Promise<boolean>;
 }
 
 function rank(o: PublishedObject): number {
@@ -41,7 +42,7 @@ export class S3Publisher implements Publisher {
           .map(async (o) => {
             // A write-once object that exists is kept. The HEAD is also what keeps the promise on stores that
             // ignore If-None-Match (the local S3 emulator); on S3 the conditional put closes the race.
-            if (o.writeOnce && (await this.exists(o.key))) {
+            if (o.writeOnce && (await this.has(o.key))) {
               kept++;
               return;
             }
@@ -70,7 +71,7 @@ export class S3Publisher implements Publisher {
     return { written, kept };
   }
 
-  private async exists(key: string): Promise<boolean> {
+  async has(key: string): Promise<boolean> {
     try {
       await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return true;

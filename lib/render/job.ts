@@ -154,10 +154,9 @@ export async function runRenderJob(deps: RenderDeps, opts: { date?: string; all?
   const window = await deps.summaries.getDaySummaries(windowDays);
   const publicData = publicChartData({ generatedAt: at, today, sensors, history });
   const partnerData = partnerChartData({ generatedAt: at, today, lastClosedDay: closeThrough, sensors, history, window, watchedPorts: watched });
-  const objects = await renderObjects(deps, publicData, partnerData, sensors, {
-    archiveDay: closeThrough >= start && (!state.lastClosedDay || closeThrough > state.lastClosedDay) ? closeThrough : undefined,
-    closedHistory: history,
-  });
+  // The closed day's own graph is archived once; later runs (and re-opened days) leave it as it was.
+  const archiveDay = closeThrough >= start && !(await deps.publisher.has(archiveKey(closeThrough))) ? closeThrough : undefined;
+  const objects = await renderObjects(deps, publicData, partnerData, sensors, { archiveDay, closedHistory: history });
   const { written } = await deps.publisher.publish(objects);
 
   for (const m of dirty) await deps.summaries.clearDirty(m);
