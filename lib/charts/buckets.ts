@@ -4,9 +4,10 @@
  *
  * Bucket values are means per day, so the y axis keeps its unit ("alerts per day") whatever the bucket. Two
  * kinds of mean, because the two chart kinds treat a missing day differently:
- * - stacked parts of a whole (alerts per sensor): a missing day is 0 (the sensor sent nothing, or did not
- *   exist yet), so the mean is the sum over the bucket's days, and every series gets a value in every bucket
- *   (stacking needs that);
+ * - stacked parts of a whole (alerts per sensor): a series missing on a day when another series has a value
+ *   counts as 0 there (the sensor sent nothing, or did not exist yet), so the mean is the bucket's sum over
+ *   the days on which any series has a value, and every series gets a value in every bucket (stacking needs
+ *   that); a bucket in which no series has any day is a gap (null) in every series;
  * - lines (distinct sources, watched ports…): a missing day is unknown, so the mean is over the days present,
  *   and a bucket without any is a gap in the line (value null).
  */
@@ -117,6 +118,10 @@ export function bucketSeries(points: readonly SeriesPoint[], options: BucketOpti
   const starts: number[] = [];
   for (let t = bucketStart(unit, firstDay); t <= lastDay; t = bucketEnd(unit, t)) starts.push(t);
 
+  // Days on which any series has a value: the stacked mean's denominator.
+  const anyDay = new Set<number>();
+  for (const days of daily.values()) for (const d of days.keys()) anyDay.add(d);
+
   const out: BucketedPoint[] = [];
   const stackTop = new Map<number, number>();
   let max = 0;
@@ -129,16 +134,17 @@ export function bucketSeries(points: readonly SeriesPoint[], options: BucketOpti
       const to = Math.min(t1, lastDay + DAY_MS);
       let sum = 0;
       let present = 0;
+      let known = 0;
       for (let d = from; d < to; d += DAY_MS) {
         const v = days.get(d);
         if (v !== undefined) {
           sum += v;
           present++;
         }
+        if (anyDay.has(d)) known++;
       }
-      let value: number | null;
-      if (options.stacked) value = sum / ((to - from) / DAY_MS);
-      else value = present > 0 ? sum / present : null;
+      const denominator = options.stacked ? known : present;
+      const value = denominator > 0 ? sum / denominator : null;
       out.push({ series: name, t0, t1, value, order });
       if (value !== null) {
         if (options.stacked) {

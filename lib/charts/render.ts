@@ -47,7 +47,7 @@ export function configureChartFonts(options: FontConfigOptions): AppliedFontConf
 }
 
 export async function renderSvg(spec: Spec): Promise<string> {
-  const view = new vega.View(vega.parse(spec), { renderer: 'none', loader: refusingLoader, logLevel: 0 });
+  const view = new vega.View(vega.parse(spec), { renderer: 'none', loader: refusingLoader, logLevel: vega.Error });
   try {
     return await view.toSVG();
   } finally {

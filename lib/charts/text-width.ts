@@ -6,6 +6,12 @@
  * kerning is ignored (it changes a label by a pixel or two).
  */
 
+/** SHA-256 of the font files these tables were read from: a test fails if the bundled fonts change. */
+export const METRICS_SOURCE_SHA256 = {
+  'DejaVuSans.ttf': '7da195a74c55bef988d0d48f9508bd5d849425c1770dba5d7bfc6ce9ed848954',
+  'DejaVuSans-Bold.ttf': 'e6476c1b80502924294eed40894c5b18e06c181444ca953e5334262df9c27724',
+} as const;
+
 const UNITS_PER_EM = 2048;
 /** Other characters (accents beyond Latin-1, CJK…) are taken as this wide: a little above the Latin average. */
 const FALLBACK_EM = 0.7;

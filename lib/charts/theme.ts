@@ -1,5 +1,5 @@
 import type { Axis, Config, TickCount } from 'vega';
-import { DAY_MS } from './dates.js';
+import { DAY_MS, monthStartMs, nextMonthStartMs, weekStartMs } from './dates.js';
 import { CHART_FONT } from './fonts.js';
 
 export interface ChartSize {
@@ -112,6 +112,29 @@ export function timeAxis(days: number, plotWidth: number, extra: Partial<Axis> =
     zindex: 1,
     ...extra,
   };
+}
+
+/**
+ * Tick values for a chart of day-wide bars: the middle of the labelled days, so each label sits under its
+ * bar; steps of days (weeks from Monday) up to about four months, then the first of every month or few.
+ * Explicit values rather than shifted interval ticks, which would push a label past the plot's right end.
+ */
+export function dayBarTicks(domainStart: number, domainEnd: number, plotWidth: number): { values: number[]; format: string } {
+  const maxTicks = Math.max(2, Math.floor(plotWidth / 70));
+  const days = Math.round((domainEnd - domainStart) / DAY_MS);
+  const values: number[] = [];
+  if (days <= 120) {
+    const step = [1, 2, 3, 7, 14].find((s) => days / s <= maxTicks) ?? 14;
+    let t = step >= 7 ? weekStartMs(domainStart) : domainStart;
+    if (t < domainStart) t += 7 * DAY_MS;
+    for (; t < domainEnd; t += step * DAY_MS) values.push(t + DAY_MS / 2);
+    return { values, format: '%-d %b' };
+  }
+  const step = [1, 2, 3, 6].find((s) => days / 30.44 / s <= maxTicks) ?? 6;
+  let t = monthStartMs(domainStart);
+  if (t < domainStart) t = nextMonthStartMs(t);
+  for (let i = 0; t < domainEnd; t = nextMonthStartMs(t), i++) if (i % step === 0) values.push(t + DAY_MS / 2);
+  return { values, format: '%b %Y' };
 }
 
 /** Number format for a count axis: thousands separators; decimals only where the values are small means. */

@@ -26,6 +26,10 @@ function sensorTable(sensors: readonly SensorMark[]): string {
   return `<table><thead><tr><th>Sensor</th><th>Deployed</th></tr></thead><tbody>\n${rows}\n</tbody></table>`;
 }
 
+/**
+ * The public page is served both as /public/index.html and as the site root (/), so it links its objects by
+ * absolute path: a relative `alerts-daily.png` would resolve to /alerts-daily.png from the root.
+ */
 export function publicIndexHtml(input: { generatedAt: string; sensors: readonly SensorMark[]; publicBaseUrl: string }): string {
   const base = input.publicBaseUrl.replace(/\/+$/, '');
   const embed = `<a href="${base}/public/index.html"><img src="${base}/public/alerts-daily.png" width="1200" height="500" alt="Intrusion-detection alerts per day, all sensors"></a>`;
@@ -40,8 +44,8 @@ export function publicIndexHtml(input: { generatedAt: string; sensors: readonly 
 <body>
 <h1>Intrusion-detection alerts per day</h1>
 <p class="meta">All alerts reported by all sensors, per UTC day, since the first sensor was deployed. Each sensor's deployment is marked. Updated ${escapeHtml(input.generatedAt)}.</p>
-<img src="alerts-daily.png" width="1200" height="500" alt="Intrusion-detection alerts per day, all sensors">
-<p class="figure-links">Data: <a href="alerts-daily.json">JSON</a> <a href="alerts-daily.csv">CSV</a> <a href="alerts-daily.svg">SVG</a> · Each day's graph is kept at <code>archive/YYYY-MM-DD/alerts-daily.png</code>.</p>
+<img src="/public/alerts-daily.png" width="1200" height="500" alt="Intrusion-detection alerts per day, all sensors">
+<p class="figure-links">Data: <a href="/public/alerts-daily.json">JSON</a> <a href="/public/alerts-daily.csv">CSV</a> <a href="/public/alerts-daily.svg">SVG</a> · Each day's graph is kept at <code>/public/archive/YYYY-MM-DD/alerts-daily.png</code>.</p>
 <section>
 <h2>Embed this graph</h2>
 <p>Copy this into your page; the image updates every hour.</p>

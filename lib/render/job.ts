@@ -9,8 +9,8 @@
  *  - every past day a late batch marked (dirty marks written by ingest).
  * Rollups and summaries are whole overwrites, so running the job twice, or after a crash, is harmless.
  */
-import type { PartnerChartData, PublicChartData } from '../charts/model.js';
-import { publicDailySpec, seriesSpec, topPortsSpec } from '../charts/specs.js';
+import type { PartnerChartData, PublicChartData, SeriesPoint } from '../charts/model.js';
+import { partnerSpecs, publicDailySpec, type PartnerChartName } from '../charts/specs.js';
 import { renderChart } from '../charts/render.js';
 import { sumAggregates, type DayAggregate } from '../counting/aggregate.js';
 import type { Log } from '../log.js';
@@ -167,52 +167,35 @@ export async function runRenderJob(deps: RenderDeps, opts: { date?: string; all?
   return report;
 }
 
-const PARTNER_FIGURES: (PartnerFigure & { build: (d: PartnerChartData) => { spec: object; json: unknown; csv: string } })[] = [
+/** What the partner page says about each chart (the specs come from `partnerSpecs`, under the same names). */
+const PARTNER_FIGURES: (PartnerFigure & { name: PartnerChartName; data: (d: PartnerChartData) => { json: unknown; csv: string } })[] = [
   {
     name: 'top-ports-day',
     title: 'Top 14 destination ports, last closed day',
     description: 'Alerts per destination port and protocol on the last complete UTC day.',
-    build: (d) => ({
-      spec: topPortsSpec(d.topPortsDay.rows, `Top destination ports, ${d.topPortsDay.date}`),
-      json: d.topPortsDay,
-      csv: toCsv(['port', 'alerts'], d.topPortsDay.rows.map((r) => [r.key, r.count])),
-    }),
+    data: (d) => ({ json: d.topPortsDay, csv: toCsv(['port', 'alerts'], d.topPortsDay.rows.map((r) => [r.key, r.count])) }),
   },
   {
     name: 'top-ports-30d',
     title: 'Top 14 destination ports, last 30 days',
     description: 'Alerts per destination port and protocol over the last 30 complete UTC days.',
-    build: (d) => ({
-      spec: topPortsSpec(d.topPortsWindow.rows, `Top destination ports, ${d.topPortsWindow.from} to ${d.topPortsWindow.to}`),
-      json: d.topPortsWindow,
-      csv: toCsv(['port', 'alerts'], d.topPortsWindow.rows.map((r) => [r.key, r.count])),
-    }),
+    data: (d) => ({ json: d.topPortsWindow, csv: toCsv(['port', 'alerts'], d.topPortsWindow.rows.map((r) => [r.key, r.count])) }),
   },
-  seriesFigure('watched-ports', 'Watched ports', 'Alerts per day on the watched destination ports.', (d) => d.watchedPorts, false),
-  seriesFigure('per-sensor', 'Alerts per sensor', 'Alerts per day, stacked by sensor.', (d) => d.perSensor, true),
-  seriesFigure('sources', 'Source addresses', 'Distinct source addresses per day, and those never seen before by any sensor (closed days only).', (d) => d.sources, false),
-  seriesFigure('icmp', 'ICMP and other protocols', 'Alerts per day: ICMP against all other protocols.', (d) => d.icmp, true),
-  seriesFigure('scans', 'Scan alerts', 'Alerts per day whose category or signature names a scan.', (d) => d.scans, false),
+  seriesFigure('watched-ports', 'Watched ports', 'Alerts per day on the watched destination ports.', (d) => d.watchedPorts),
+  seriesFigure('per-sensor', 'Alerts per sensor', 'Alerts per day, stacked by sensor.', (d) => d.perSensor),
+  seriesFigure('sources', 'Source addresses', 'Distinct source addresses per day, and those never seen before by any sensor (closed days only).', (d) => d.sources),
+  seriesFigure('icmp', 'ICMP and other protocols', 'Alerts per day: ICMP against all other protocols.', (d) => d.icmp),
+  seriesFigure('scans', 'Scan alerts', 'Alerts per day whose category or signature names a scan.', (d) => d.scans),
 ];
 
-function seriesFigure(
-  name: string,
-  title: string,
-  description: string,
-  pick: (d: PartnerChartData) => PartnerChartData['perSensor'],
-  stacked: boolean,
-) {
+function seriesFigure(name: PartnerChartName, title: string, description: string, pick: (d: PartnerChartData) => SeriesPoint[]) {
   return {
     name,
     title,
     description,
-    build: (d: PartnerChartData) => {
+    data: (d: PartnerChartData) => {
       const points = pick(d);
-      return {
-        spec: seriesSpec(points, title, { stacked }),
-        json: { generatedAt: d.generatedAt, points },
-        csv: toCsv(['date', 'series', 'value'], points.map((p) => [p.date, p.series, p.value])),
-      };
+      return { json: { generatedAt: d.generatedAt, points }, csv: toCsv(['date', 'series', 'value'], points.map((p) => [p.date, p.series, p.value])) };
     },
   };
 }
@@ -251,9 +234,10 @@ async function renderObjects(
       : await render(publicDailySpec(publicChartData({ generatedAt: pub.generatedAt, today: opts.archiveDay, sensors, history: opts.closedHistory })));
     objects.push({ key: archiveKey(opts.archiveDay), body: archived.png, contentType: 'image/png', cacheControl: CACHE.immutable, writeOnce: true });
   }
+  const specs = partnerSpecs(partner);
   for (const f of PARTNER_FIGURES) {
-    const built = f.build(partner);
-    const chart = await render(built.spec);
+    const built = f.data(partner);
+    const chart = await render(specs[f.name]);
     objects.push(
       { key: `partners/${f.name}.png`, body: chart.png, contentType: 'image/png', cacheControl: CACHE.private },
       { key: `partners/${f.name}.json`, body: JSON.stringify(built.json), contentType: 'application/json', cacheControl: CACHE.private },

@@ -131,7 +131,7 @@ describe('partner links', () => {
     bob = (await json<{ url: string }>('partner', 'link', 'bob', '--expires', '1d')).url;
   });
 
-  it.skipIf(!existsSync(CHROMIUM))('opens the partner area in headless Chromium with every image loaded', async () => {
+  it.skipIf(!existsSync(CHROMIUM))('opens the partner area and the public page in headless Chromium with every image loaded', async () => {
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -152,6 +152,12 @@ describe('partner links', () => {
       }
       const csvHref = await page.$eval('a[data-signed-href$=".csv"]', (a) => (a as unknown as { href: string }).href);
       expect((await fetch(csvHref)).status).toBe(200);
+
+      // The public page, opened at the site root as a visitor would: its graph loads too.
+      await page.goto(`${url}/`, { waitUntil: 'load' });
+      await page.waitForFunction(() => [...((globalThis as any).document.images as Img[])].every((img) => img.complete));
+      const pub = await page.$$eval('img', (imgs) => (imgs as unknown as Img[]).map((img) => img.naturalWidth));
+      expect(pub).toEqual([1200]);
     } finally {
       await browser.close();
     }
