@@ -13,7 +13,7 @@
  *                                   missing ones and never repeats a counted one
  */
 import { createHash } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { formatFromContentType, parseBatch } from '../alerts/parse.js';
 import type { RejectedAlert } from '../alerts/types.js';
 import { countBatch, emptyAggregate, encodeAggregate, utcDay, type DayAggregate } from '../counting/aggregate.js';
@@ -124,8 +124,9 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
     requiredComponents: REQUIRED_COMPONENTS,
   });
   const sensor = signature.keyId;
-  checkContentDigest(req.headers['content-digest'], req.body);
-  const digest = createHash('sha256').update(req.body).digest('base64');
+  const verified = checkContentDigest(req.headers['content-digest'], req.body);
+  // The batch's identity for idempotency is its sha-256, reused from the digest check when the sender sent one.
+  const digest = (verified.get('sha-256') ?? createHash('sha256').update(req.body).digest()).toString('base64');
 
   const idempotencyKey = req.headers['idempotency-key'] ?? '';
   if (!IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
@@ -191,13 +192,12 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
   }
 
   const archiveDay = dayList[0]!;
-  // Level 1: the archive is read rarely (rebuild), and compression is on the request's critical path.
-  const gzipBody = enc === 'gzip' ? req.body : gzipSync(req.body, { level: 1 });
   await deps.archive.archiveBatch({
     day: archiveDay,
     sensor,
     idempotencyKey,
-    gzipBody,
+    body: req.body,
+    gzipped: enc === 'gzip',
     contentType: kind === 'json' ? 'application/json' : 'application/x-ndjson',
     digest,
     receivedAt,

@@ -21,8 +21,10 @@ export function contentDigestHeader(body: Uint8Array): string {
  * Throws SignatureError('digest_mismatch') unless the header carries at least one supported digest
  * and every supported digest it carries matches `body`. Unknown algorithms are ignored, as
  * RFC 9530 §2 allows a recipient to ignore algorithms it does not support.
+ * Returns the verified digests by algorithm, so callers need not hash the body again.
  */
-export function checkContentDigest(header: string | undefined, body: Uint8Array): void {
+export function checkContentDigest(header: string | undefined, body: Uint8Array): Map<string, Buffer> {
+  const verified = new Map<string, Buffer>();
   if (header === undefined) {
     throw new SignatureError('digest_mismatch', 'Content-Digest header is required');
   }
@@ -55,6 +57,7 @@ export function checkContentDigest(header: string | undefined, body: Uint8Array)
         algorithm: alg,
       });
     }
+    verified.set(alg, expected);
     checked++;
   }
 
@@ -66,4 +69,5 @@ export function checkContentDigest(header: string | undefined, body: Uint8Array)
       { supported: [...SUPPORTED.keys()] },
     );
   }
+  return verified;
 }

@@ -3,6 +3,7 @@
  * `raw/<day>/<sensor>/<idempotencyKey>.ndjson.gz`. It is the source of truth that `rebuild` recomputes every
  * statistic from, and the only place raw source addresses are kept.
  */
+import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { RAW_PREFIX } from '../publish/layout.js';
 import { withStorage } from './errors.js';
@@ -15,8 +16,10 @@ export interface RawBatch {
   day: string;
   sensor: string;
   idempotencyKey: string;
-  /** Gzip-compressed body. */
-  gzipBody: Uint8Array;
+  /** The body as sent. */
+  body: Uint8Array;
+  /** Whether `body` is already gzip (Content-Encoding: gzip); otherwise the archive compresses it. */
+  gzipped: boolean;
   /** Media type the batch was sent with (`application/x-ndjson` or `application/json`). */
   contentType: string;
   digest: string;
@@ -42,7 +45,8 @@ export class S3RawArchive implements RawArchive {
           new PutObjectCommand({
             Bucket: this.bucket,
             Key: rawBatchKey(batch.day, batch.sensor, batch.idempotencyKey),
-            Body: batch.gzipBody,
+            // Level 1: the archive is read rarely (rebuild, closing a day) and this is on the request path.
+            Body: batch.gzipped ? batch.body : gzipSync(batch.body, { level: 1 }),
             ContentType: batch.contentType,
             ContentEncoding: 'gzip',
             // The first archived copy of a batch is the one that counts; a retry must not replace it.
