@@ -48,19 +48,30 @@ export function utcDay(ms: number): string {
 }
 
 const SCAN = /scan/i;
+/** Per-text answers of the scan test: a batch repeats the same few signatures and categories many times. */
+const scanCache = new Map<string, boolean>();
 
-export function isScan(alert: Pick<Alert, 'category' | 'signature'>): boolean {
-  return (alert.category !== undefined && SCAN.test(alert.category)) ||
-    (alert.signature !== undefined && SCAN.test(alert.signature));
+function mentionsScan(text: string): boolean {
+  let hit = scanCache.get(text);
+  if (hit === undefined) {
+    hit = SCAN.test(text);
+    if (scanCache.size > 10_000) scanCache.clear();
+    scanCache.set(text, hit);
+  }
+  return hit;
 }
 
-function bump(counts: Record<string, number>, key: string, by = 1): void {
-  counts[key] = (counts[key] ?? 0) + by;
+export function isScan(alert: Pick<Alert, 'category' | 'signature'>): boolean {
+  return (alert.category !== undefined && mentionsScan(alert.category)) || (alert.signature !== undefined && mentionsScan(alert.signature));
 }
 
 /** Counting maps are created without a prototype, so keys taken from alerts can never reach Object.prototype. */
 function dict<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
+}
+
+function bump(counts: Record<string, number>, key: string, by = 1): void {
+  counts[key] = (counts[key] ?? 0) + by;
 }
 
 function freshAggregate(): DayAggregate {
@@ -71,27 +82,50 @@ function freshAggregate(): DayAggregate {
   return agg;
 }
 
+/** Per-day counters while a batch is counted: Maps keyed by numbers, turned into records once at the end. */
+interface DayCounters {
+  agg: DayAggregate;
+  /** proto index * 65536 + port → count */
+  ports: Map<number, number>;
+  sigIds: Map<number, number>;
+  sigTexts: Map<string, number>;
+  categories: Map<string, number>;
+}
+
+const PROTO_INDEX: Record<Proto, number> = { tcp: 0, udp: 1, icmp: 2, other: 3 };
+const PROTO_NAMES: Proto[] = ['tcp', 'udp', 'icmp', 'other'];
+
+function add<K>(map: Map<K, number>, key: K): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
 /** Counts a batch's alerts per UTC day, in time order of first appearance of each day. */
 export function countBatch(alerts: readonly Alert[]): Map<string, DayAggregate> {
-  const days = new Map<string, DayAggregate>();
+  const days = new Map<string, DayCounters>();
   for (const alert of alerts) {
     const day = utcDay(alert.time);
-    let agg = days.get(day);
-    if (agg === undefined) {
-      agg = freshAggregate();
-      days.set(day, agg);
+    let c = days.get(day);
+    if (c === undefined) {
+      c = { agg: freshAggregate(), ports: new Map(), sigIds: new Map(), sigTexts: new Map(), categories: new Map() };
+      days.set(day, c);
     }
-    agg.total++;
-    agg.byProto[alert.proto]++;
-    if (alert.dstPort !== undefined && alert.proto !== 'icmp') bump(agg.byPort, `${alert.proto}/${alert.dstPort}`);
-    if (alert.sigId !== undefined || alert.signature !== undefined) {
-      const key = alert.sigId !== undefined ? String(alert.sigId) : `msg:${alert.signature}`;
-      bump(agg.bySignature, key);
-    }
-    if (alert.category !== undefined) bump(agg.byCategory, alert.category);
-    if (isScan(alert)) agg.scan++;
+    c.agg.total++;
+    c.agg.byProto[alert.proto]++;
+    if (alert.dstPort !== undefined && alert.proto !== 'icmp') add(c.ports, PROTO_INDEX[alert.proto] * 65536 + alert.dstPort);
+    if (alert.sigId !== undefined) add(c.sigIds, alert.sigId);
+    else if (alert.signature !== undefined) add(c.sigTexts, alert.signature);
+    if (alert.category !== undefined) add(c.categories, alert.category);
+    if (isScan(alert)) c.agg.scan++;
   }
-  return days;
+  const out = new Map<string, DayAggregate>();
+  for (const [day, c] of days) {
+    for (const [k, n] of c.ports) c.agg.byPort[`${PROTO_NAMES[k >> 16]}/${k & 0xffff}`] = n;
+    for (const [id, n] of c.sigIds) c.agg.bySignature[String(id)] = n;
+    for (const [text, n] of c.sigTexts) c.agg.bySignature[`msg:${text}`] = n;
+    for (const [cat, n] of c.categories) c.agg.byCategory[cat] = n;
+    out.set(day, c.agg);
+  }
+  return out;
 }
 
 /** Adds `add` into `into` (mutates and returns `into`). */

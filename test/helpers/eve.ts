@@ -26,7 +26,8 @@ export interface EveAlertInput {
 export function eveAlert(a: EveAlertInput): string {
   return JSON.stringify({
     timestamp: eveTimestamp(a.time, a.offsetMinutes ?? 120),
-    flow_id: 1234567890,
+    flow_id: 1234567890123456,
+    pcap_cnt: 313,
     in_iface: 'eth0',
     event_type: 'alert',
     src_ip: a.src ?? '192.0.2.10',
@@ -42,6 +43,16 @@ export function eveAlert(a: EveAlertInput): string {
       signature: a.signature ?? 'ET SCAN Potential SSH Scan',
       category: a.category ?? 'Attempted Information Leak',
       severity: 2,
+      // Emerging Threats rules carry metadata like this; Suricata copies it into every alert record.
+      metadata: {
+        affected_product: ['Any'],
+        attack_target: ['Any'],
+        created_at: ['2013_10_08'],
+        deployment: ['Perimeter'],
+        signature_severity: ['Major'],
+        tag: ['Scan'],
+        updated_at: ['2026_06_07'],
+      },
     },
     flow: { pkts_toserver: 1, pkts_toclient: 0, bytes_toserver: 74, bytes_toclient: 0, start: eveTimestamp(a.time, a.offsetMinutes ?? 120) },
     host: 'sensor.example',

@@ -1,0 +1,223 @@
+/**
+ * Ingest figures: DynamoDB write units per 1,000 alerts through the real handler against DynamoDB Local,
+ * read units of a render that re-rolls one day, and the CPU of the ingest core against JSON.parse.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { signedBatchHeaders, type PreparedBatch } from '../lib/client/sign-batch.js';
+import { prepareBatch } from '../lib/client/push.js';
+import type { IngestConfig } from '../lib/config.js';
+import { DEFAULT_LIMITS, ingestBatch, type IngestDeps } from '../lib/ingest/ingest-batch.js';
+import { createIngestApi } from '../lib/ingest/service.js';
+import { localDynamoClient, localS3Client } from '../lib/local/aws-clients.js';
+import { ensureBucket, ensureTable } from '../lib/local/provision.js';
+import { silentLog } from '../lib/log.js';
+import { createRenderService } from '../lib/render/service.js';
+import { generateSensorKeyPair, privateKeyFromPem, publicKeyFromBase64url } from '../lib/signing/keys.js';
+import type { BatchLedger } from '../lib/store/ledger.js';
+import { DynamoBatchLedger } from '../lib/store/ledger.js';
+import { DynamoSensorRegistry } from '../lib/store/registry.js';
+import { median, round } from './stats.js';
+
+export interface IngestFigures {
+  writeUnitsPer1000Alerts: number;
+  writeUnitsPer1000AlertsMixed: number;
+  batches: number;
+  alerts: number;
+  readUnitsPerDayRender: number;
+  cpuPerBatchOverParse: number;
+  cpuIngestMsPerBatch: number;
+  cpuParseMsPerBatch: number;
+  /** Wall time of the handler per 1,000-alert batch against DynamoDB Local and s3rver (median). */
+  handlerMsPerBatch: number;
+  /** Gzip bytes per alert as sent and archived. */
+  rawBytesPerAlert: number;
+}
+
+/** Adds ReturnConsumedCapacity to every call and sums what DynamoDB reports. */
+export function countCapacity(client: DynamoDBClient): { read: () => number; write: () => number; reset: () => void } {
+  let read = 0;
+  let write = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Record<string, unknown>;
+      input.ReturnConsumedCapacity ??= 'TOTAL';
+      const out = await next(args);
+      const consumed = (out.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
+      const list = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) as { CapacityUnits?: number; ReadCapacityUnits?: number; WriteCapacityUnits?: number }[];
+      const isRead = /^(Get|BatchGet|Query|Scan)/.test(context.commandName ?? '');
+      for (const c of list) {
+        if (isRead) read += c.ReadCapacityUnits ?? c.CapacityUnits ?? 0;
+        else write += c.WriteCapacityUnits ?? c.CapacityUnits ?? 0;
+      }
+      return out;
+    },
+    { step: 'initialize', name: 'countCapacity' },
+  );
+  return { read: () => read, write: () => write, reset: () => ((read = 0), (write = 0)) };
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+async function pushThroughHandler(
+  api: ReturnType<typeof createIngestApi>,
+  sensor: string,
+  privateKey: ReturnType<typeof privateKeyFromPem>,
+  batches: string[][],
+): Promise<{ writeUnits: number; accepted: number; bodyBytes: number; msPerBatch: number[] }> {
+  const url = new URL('https://api.example/v1/batches');
+  let writeUnits = 0;
+  let accepted = 0;
+  let bodyBytes = 0;
+  const msPerBatch: number[] = [];
+  for (const lines of batches) {
+    const batch = prepareBatch(sensor, lines, 'eve', true);
+    const headers = signedBatchHeaders({ url, sensor, privateKey, batch });
+    bodyBytes += batch.body.byteLength;
+    const t = performance.now();
+    const res = await api.handle({ method: 'POST', path: '/v1/batches', query: '', headers, body: batch.body });
+    msPerBatch.push(performance.now() - t);
+    if (res.statusCode !== 202) throw new Error(`batch refused: ${res.statusCode} ${res.body}`);
+    const receipt = JSON.parse(res.body) as { writeUnits: number; accepted: number };
+    writeUnits += receipt.writeUnits;
+    accepted += receipt.accepted;
+  }
+  return { writeUnits, accepted, bodyBytes, msPerBatch };
+}
+
+export async function benchIngest(opts: { shiftedInput: string; dynamoEndpoint: string; s3Endpoint: string; runs: number }): Promise<IngestFigures> {
+  const lines = (await readFile(opts.shiftedInput, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+  const alertLines = lines.filter((l) => l.includes('"event_type":"alert"'));
+  const perThousand: number[] = [];
+  const mixedPerThousand: number[] = [];
+  let readUnits = 0;
+  const handlerMs: number[] = [];
+  let rawBytesPerAlert = 0;
+  for (let run = 0; run < opts.runs; run++) {
+    const suffix = randomUUID().slice(0, 8);
+    const config: IngestConfig = {
+      tableName: `bench-${suffix}`,
+      bucketName: `bench-${suffix}`,
+      horizonDays: 400,
+      maxBodyBytes: 5 * 1024 * 1024,
+      maxAlertsPerBatch: 10_000,
+      sensorCacheTtlMs: 60_000,
+      dynamoEndpoint: opts.dynamoEndpoint,
+      s3Endpoint: opts.s3Endpoint,
+    };
+    const dynamo = localDynamoClient(opts.dynamoEndpoint);
+    const s3 = localS3Client(opts.s3Endpoint);
+    await ensureTable(dynamo, config.tableName);
+    await ensureBucket(s3, config.bucketName);
+    const pair = generateSensorKeyPair();
+    const registry = new DynamoSensorRegistry(dynamo, config.tableName);
+    for (const id of ['bench-a', 'bench-b']) {
+      await registry.putSensor({ id, publicKey: pair.publicKey, name: id, deployedAt: '2020-01-01', status: 'active', createdAt: new Date().toISOString() });
+    }
+    const api = createIngestApi(config, silentLog, { clients: { dynamo, s3 } });
+    const key = privateKeyFromPem(pair.privateKeyPem);
+    const alertsOnly = await pushThroughHandler(api, 'bench-a', key, chunks(alertLines, 1000));
+    perThousand.push((alertsOnly.writeUnits / alertsOnly.accepted) * 1000);
+    handlerMs.push(...alertsOnly.msPerBatch);
+    rawBytesPerAlert = alertsOnly.bodyBytes / alertsOnly.accepted;
+    const mixed = await pushThroughHandler(api, 'bench-b', key, chunks(lines, 1000));
+    mixedPerThousand.push((mixed.writeUnits / mixed.accepted) * 1000);
+
+    if (run === 0) {
+      // Read units of a render that re-rolls and closes one day with data, plus the reads every render does.
+      const renderDynamo = localDynamoClient(opts.dynamoEndpoint);
+      const meter = countCapacity(renderDynamo);
+      const service = createRenderService(
+        {
+          tableName: config.tableName,
+          bucketName: config.bucketName,
+          horizonDays: 400,
+          pseudonymKey: Buffer.alloc(32, 1),
+          closeAfterMinutes: 30,
+          watchedPorts: ['tcp/135', 'udp/137', 'tcp/445'],
+          publicBaseUrl: 'https://cdn.example',
+        },
+        silentLog,
+        { clients: { dynamo: renderDynamo, s3 } },
+      );
+      await service.run();
+      const ledger = new DynamoBatchLedger(dynamo, config.tableName, 400);
+      const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+      await ledger.markDayChanged(yesterday, 'bench-a', new Date().toISOString());
+      meter.reset();
+      await service.run();
+      readUnits = meter.read();
+    }
+  }
+
+  const cpu = await cpuRatio(alertLines.slice(0, 1000));
+  return {
+    writeUnitsPer1000Alerts: round(median(perThousand)),
+    writeUnitsPer1000AlertsMixed: round(median(mixedPerThousand)),
+    batches: Math.ceil(alertLines.length / 1000),
+    alerts: alertLines.length,
+    readUnitsPerDayRender: round(readUnits, 1),
+    cpuPerBatchOverParse: round(cpu.ratio),
+    cpuIngestMsPerBatch: round(cpu.ingestMs),
+    cpuParseMsPerBatch: round(cpu.parseMs),
+    handlerMsPerBatch: round(median(handlerMs)),
+    rawBytesPerAlert: round(rawBytesPerAlert),
+  };
+}
+
+/**
+ * CPU of the ingest core (verify, digest, decompress, parse, validate, count) on one 1,000-alert batch, with
+ * storage replaced by no-ops, against a bare JSON.parse of the same lines; alternated rounds, medians.
+ */
+async function cpuRatio(lines: string[]): Promise<{ ratio: number; ingestMs: number; parseMs: number }> {
+  const pair = generateSensorKeyPair();
+  const key = publicKeyFromBase64url(pair.publicKey);
+  const privateKey = privateKeyFromPem(pair.privateKeyPem);
+  const ledger: BatchLedger = {
+    claimBatch: async () => ({ created: true, writeUnits: 0 }),
+    putContribution: async () => ({ created: true, writeUnits: 0 }),
+    markDayChanged: async () => 0,
+  };
+  const now = Date.now();
+  const deps: IngestDeps = {
+    keys: { keyFor: async () => key },
+    ledger,
+    archive: { archiveBatch: async () => true },
+    clock: () => now,
+    limits: DEFAULT_LIMITS,
+  };
+  const url = new URL('https://api.example/v1/batches');
+  const batch: PreparedBatch = prepareBatch('cpu', lines, 'eve', false);
+  const headers = signedBatchHeaders({ url, sensor: 'cpu', privateKey, batch, now });
+  const body = Buffer.from(batch.body).toString('utf8');
+  const ingestOnce = () => ingestBatch({ method: 'POST', path: '/v1/batches', headers, body: batch.body }, deps);
+  const parseOnce = () => body.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
+  const cpuMs = (start: NodeJS.CpuUsage) => {
+    const d = process.cpuUsage(start);
+    return (d.user + d.system) / 1000;
+  };
+  for (let i = 0; i < 20; i++) {
+    await ingestOnce();
+    parseOnce();
+  }
+  const ratios: number[] = [];
+  const ingestTimes: number[] = [];
+  const parseTimes: number[] = [];
+  for (let round = 0; round < 25; round++) {
+    let t = process.cpuUsage();
+    for (let i = 0; i < 5; i++) await ingestOnce();
+    const ingestMs = cpuMs(t) / 5;
+    t = process.cpuUsage();
+    for (let i = 0; i < 5; i++) parseOnce();
+    const parseMs = cpuMs(t) / 5;
+    ingestTimes.push(ingestMs);
+    parseTimes.push(parseMs);
+    ratios.push(ingestMs / parseMs);
+  }
+  return { ratio: median(ratios), ingestMs: median(ingestTimes), parseMs: median(parseTimes) };
+}

@@ -1,0 +1,270 @@
+/**
+ * `npm run bench [-- --input FILE --out FILE --quick]`: the performance figures of alertgraph, measured side by
+ * side in one run on this machine, printed as a table and written as JSON (default bench/results.json).
+ * Every figure is a median over repeated runs; every ratio compares two things measured in the same run.
+ * Loopback only: DynamoDB Local, s3rver, `alertgraph dev` and a headless Chromium, all on 127.0.0.1.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT, FONT_FILES } from '../lib/build/bundle.js';
+import { pushLog } from '../lib/client/push.js';
+import { Spool } from '../lib/client/spool.js';
+import { localDynamoClient } from '../lib/local/aws-clients.js';
+import { startDynamoDbLocal } from '../lib/local/emulators/dynamodb-local.js';
+import { startS3Local } from '../lib/local/emulators/s3.js';
+import { generateSensorKeyPair, privateKeyFromPem } from '../lib/signing/keys.js';
+import { DynamoSensorRegistry } from '../lib/store/registry.js';
+import { benchBundles } from './bundle.js';
+import { usdPerMillionAlerts } from './cost.js';
+import { generateEveLog } from './eve-gen.js';
+import { benchIngest } from './ingest.js';
+import { shiftLog } from './shift-log.js';
+import { median, round, sampleTreePeak } from './stats.js';
+
+const run = promisify(execFile);
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const quick = process.argv.includes('--quick');
+const outFile = arg('--out') ?? join(REPO_ROOT, 'bench', 'results.json');
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+async function childJson(args: string[], opts: { sampleMemory?: boolean } = {}): Promise<{ json: Record<string, unknown>; peakTreeMb?: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const sampler = opts.sampleMemory ? sampleTreePeak(child.pid!) : undefined;
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  const peakTreeMb = sampler?.stop();
+  if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}`);
+  return { json: JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>, peakTreeMb };
+}
+
+async function startDev(dataDir: string): Promise<{ url: string; dynamoEndpoint: string; stop(): Promise<void> }> {
+  const dev: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'bin/alertgraph.js'), 'dev', '--port', '0', '--data-dir', dataDir], { stdio: 'ignore' });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const state = JSON.parse(await readFile(join(dataDir, 'stack.json'), 'utf8')) as { url: string; dynamoEndpoint: string };
+      if ((await fetch(`${state.url}/healthz`)).ok) {
+        return {
+          ...state,
+          stop: async () => {
+            dev.kill('SIGINT');
+            await new Promise((r) => dev.once('exit', r));
+          },
+        };
+      }
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline || dev.exitCode !== null) throw new Error('dev did not start');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** End to end: four sensors push their share of the alerts at once through HTTP, signatures and DynamoDB Local. */
+async function alertsPerSecond(alertFile: string, work: string): Promise<{ alertsPerSecond: number; alerts: number; seconds: number }> {
+  const dataDir = join(work, 'dev');
+  const dev = await startDev(dataDir);
+  try {
+    const registry = new DynamoSensorRegistry(localDynamoClient(dev.dynamoEndpoint), 'alertgraph');
+    const lines = (await readFile(alertFile, 'utf8')).split('\n').filter(Boolean);
+    const shares = 4;
+    const files: string[] = [];
+    const keys: ReturnType<typeof privateKeyFromPem>[] = [];
+    for (let i = 0; i < shares; i++) {
+      const pair = generateSensorKeyPair();
+      await registry.putSensor({ id: `bench-${i}`, publicKey: pair.publicKey, name: `bench ${i}`, deployedAt: '2020-01-01', status: 'active', createdAt: new Date().toISOString() });
+      keys.push(privateKeyFromPem(pair.privateKeyPem));
+      const file = join(work, `share-${i}.json`);
+      await writeFile(file, `${lines.filter((_, k) => k % shares === i).join('\n')}\n`);
+      files.push(file);
+    }
+    const t = performance.now();
+    const summaries = await Promise.all(
+      files.map((file, i) =>
+        pushLog(file, { endpoint: dev.url, sensor: `bench-${i}`, privateKey: keys[i]!, batchSize: 1000, retryForMs: 60_000, spool: new Spool(join(work, `spool-${i}`)) }),
+      ),
+    );
+    const seconds = (performance.now() - t) / 1000;
+    const alerts = summaries.reduce((n, s) => n + s.accepted, 0);
+    return { alertsPerSecond: round(alerts / seconds, 0), alerts, seconds: round(seconds) };
+  } finally {
+    await dev.stop();
+  }
+}
+
+/** The render function's bundle in a fresh process, against the emulators, from process start to exit. */
+async function coldRenderJob(work: string, env: Record<string, string>, runs: number): Promise<number> {
+  const { build } = await import('esbuild');
+  const { BUNDLE_TARGET, ESM_REQUIRE_BANNER, MAIN_FIELDS, FUNCTION_BUNDLES, BUNDLED_FONT_DIR } = await import('../lib/build/bundle.js');
+  // Inside the repository, so that the installed `sharp` resolves from its node_modules.
+  const dir = join(REPO_ROOT, 'bench', '.work', 'render');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(join(dir, BUNDLED_FONT_DIR), { recursive: true });
+  await build({
+    entryPoints: [join(REPO_ROOT, FUNCTION_BUNDLES.render.entry)],
+    outfile: join(dir, 'index.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: BUNDLE_TARGET,
+    minify: true,
+    sourcemap: true,
+    mainFields: MAIN_FIELDS,
+    banner: { js: ESM_REQUIRE_BANNER },
+    external: [...FUNCTION_BUNDLES.render.installed],
+    logLevel: 'error',
+  });
+  for (const f of FONT_FILES) await cp(join(REPO_ROOT, 'assets', 'fonts', f), join(dir, BUNDLED_FONT_DIR, f));
+  const script = `const { handler } = await import(${JSON.stringify(join(dir, 'index.mjs'))}); await handler({});`;
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await run(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env }, cwd: work });
+    times.push(performance.now() - t);
+  }
+  return round(median(times), 0);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const work = await mkdtemp(join(tmpdir(), 'alertgraph-bench-'));
+  const results: Record<string, unknown> = {
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: round(totalmem() / 1024 ** 3, 1), node: process.version },
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    startedAt: new Date(started).toISOString(),
+  };
+  const dynamo = await startDynamoDbLocal({});
+  const s3 = await startS3Local({});
+  try {
+    // Input: a real log moved to recent days, or a generated one.
+    let input = arg('--input');
+    if (!input) {
+      input = join(work, 'generated.json');
+      const gen = await generateEveLog(input, { alerts: quick ? 5_000 : 20_000, days: 3 });
+      log(`generated ${gen.alerts} alerts in ${gen.lines} lines`);
+    }
+    const shifted = join(work, 'input.json');
+    const days = await shiftLog(input, shifted, new Date(Date.now() - 86_400_000).toISOString().slice(0, 10));
+    log(`input ${input} moved by ${days} days`);
+    results.input = { file: input, shiftedDays: days };
+
+    log('ingest: write units, read units, CPU');
+    const ingest = await benchIngest({ shiftedInput: shifted, dynamoEndpoint: dynamo.endpoint, s3Endpoint: s3.endpoint, runs: 3 });
+    const alertFile = join(work, 'alerts-only.json');
+    await writeFile(alertFile, `${(await readFile(shifted, 'utf8')).split('\n').filter((l) => l.includes('"event_type":"alert"')).join('\n')}\n`);
+    log('ingest: end to end against dev');
+    const e2e = await alertsPerSecond(alertFile, work);
+    results.ingest = { ...ingest, alertsPerSecond: e2e.alertsPerSecond, endToEnd: e2e };
+
+    log('bundles');
+    results.bundle = await benchBundles(join(REPO_ROOT, 'bench', '.work'), quick ? 7 : 15);
+
+    log('render: ours');
+    const renderRuns = quick ? 3 : 5;
+    const ours = await childJson(['bench/render-ours.ts', '--runs', String(renderRuns)], { sampleMemory: true });
+    const oursMs = median(ours.json.times as number[]);
+    let peerMs: number | null = null;
+    let peerPeakMb: number | null = null;
+    let peerNote: string | undefined;
+    if (existsSync('/usr/bin/chromium')) {
+      log('render: peer (headless Chromium + vega-embed)');
+      const peer = await childJson(['bench/render-peer.ts', '--runs', String(renderRuns)], { sampleMemory: true });
+      peerMs = median(peer.json.times as number[]);
+      peerPeakMb = peer.peakTreeMb ?? null;
+    } else {
+      peerNote = 'Chromium not found: install Debian\'s chromium (apt-get install chromium) for the peer figures';
+      log(peerNote);
+    }
+    log('render: cold job');
+    const coldEnv = {
+      TABLE_NAME: 'alertgraph-cold',
+      BUCKET_NAME: 'alertgraph-cold',
+      PSEUDONYM_KEY: Buffer.alloc(32, 3).toString('base64'),
+      PUBLIC_BASE_URL: 'https://cdn.example',
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      S3_ENDPOINT: s3.endpoint,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+    const { ensureBucket, ensureTable } = await import('../lib/local/provision.js');
+    const { localS3Client } = await import('../lib/local/aws-clients.js');
+    await ensureTable(localDynamoClient(dynamo.endpoint), coldEnv.TABLE_NAME);
+    await ensureBucket(localS3Client(s3.endpoint), coldEnv.BUCKET_NAME);
+    const coldJobMs = await coldRenderJob(work, coldEnv, quick ? 2 : 3);
+    results.render = {
+      charts: ours.json.charts,
+      history: '3650 days × 50 sensors',
+      oursMs: round(oursMs, 0),
+      peerMs: peerMs === null ? null : round(peerMs, 0),
+      peerOverOurs: peerMs === null ? null : round(peerMs / oursMs),
+      oursPeakRssMb: round(ours.peakTreeMb ?? 0, 0),
+      peerPeakRssMb: peerPeakMb === null ? null : round(peerPeakMb, 0),
+      coldJobMs,
+      ...(peerNote ? { note: peerNote } : {}),
+    };
+
+    const memory: Record<string, unknown> = { renderPeakRssMb: round(ours.peakTreeMb ?? 0, 0) };
+    if (existsSync(join(REPO_ROOT, 'bench', 'push-rss.ts'))) {
+      log(`memory: push of a ${quick ? '100 MB' : '1 GB'} EVE file`);
+      const rssOut = join(work, 'push-rss.json');
+      await run(process.execPath, ['--import', 'tsx', 'bench/push-rss.ts', '--size-mb', quick ? '100' : '1024', '--out', rssOut], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
+      const rss = JSON.parse(await readFile(rssOut, 'utf8')) as { peakRssMb: number; fileMb?: number };
+      memory.pushPeakRssMb = round(rss.peakRssMb, 0);
+      memory.pushFileMb = rss.fileMb ?? (quick ? 100 : 1024);
+    }
+    results.memory = memory;
+
+    const cost = usdPerMillionAlerts({
+      alertsPerBatch: 1000,
+      writeUnitsPer1000Alerts: ingest.writeUnitsPer1000Alerts,
+      ingestMsPerBatch: ingest.handlerMsPerBatch,
+      ingestMemoryMb: 512,
+      rawBytesPerAlert: ingest.rawBytesPerAlert,
+      dynamoBytesPerBatch: ingest.writeUnitsPer1000Alerts * 1024,
+      dynamoMonths: 13.5,
+      rawMonths: 13.5,
+    });
+    results.cost = { usdPerMillionAlerts: round(cost.total, 4), parts: Object.fromEntries(Object.entries(cost.parts).map(([k, v]) => [k, round(v, 5)])) };
+  } finally {
+    await dynamo.stop();
+    await s3.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+  results.durationSeconds = round((Date.now() - started) / 1000, 0);
+  await mkdir(join(outFile, '..'), { recursive: true });
+  await writeFile(outFile, `${JSON.stringify(results, null, 2)}\n`);
+  printTable(results);
+  process.stdout.write(`\nwritten to ${outFile}\n`);
+}
+
+function printTable(r: Record<string, any>): void {
+  const rows: [string, unknown, string][] = [
+    ['ingest.writeUnitsPer1000Alerts', r.ingest?.writeUnitsPer1000Alerts, 'goal ≤ 5 (batches of 1,000 alerts)'],
+    ['ingest.writeUnitsPer1000AlertsMixed', r.ingest?.writeUnitsPer1000AlertsMixed, 'batches of 1,000 lines of the whole log'],
+    ['ingest.readUnitsPerDayRender', r.ingest?.readUnitsPerDayRender, 'a render that re-rolls and closes one day'],
+    ['ingest.cpuPerBatchOverParse', r.ingest?.cpuPerBatchOverParse, 'goal ≤ 2.0'],
+    ['ingest.alertsPerSecond', r.ingest?.alertsPerSecond, 'end to end against dev, 4 clients'],
+    ['bundle.ingestBytes', r.bundle?.ingestBytes, ''],
+    ['bundle.renderBytes', r.bundle?.renderBytes, 'sharp installed beside it, not bundled'],
+    ['bundle.ingestImportOverSdk', r.bundle?.ingestImportOverSdk, 'goal ≤ 1.3'],
+    ['render.oursMs', r.render?.oursMs, `${r.render?.charts} charts, ${r.render?.history}`],
+    ['render.peerMs', r.render?.peerMs, 'headless Chromium + vega-embed'],
+    ['render.peerOverOurs', r.render?.peerOverOurs, 'goal ≥ 3'],
+    ['render.oursPeakRssMb / peer', `${r.render?.oursPeakRssMb} / ${r.render?.peerPeakRssMb}`, 'goal: ours lower'],
+    ['render.coldJobMs', r.render?.coldJobMs, 'bundled render function, fresh process'],
+    ['memory.pushPeakRssMb', r.memory?.pushPeakRssMb, `push of a ${r.memory?.pushFileMb} MB file; goal < 200`],
+    ['memory.renderPeakRssMb', r.memory?.renderPeakRssMb, ''],
+    ['cost.usdPerMillionAlerts', r.cost?.usdPerMillionAlerts, 'per-alert part of the monthly model'],
+  ];
+  process.stdout.write(`\nalertgraph bench — ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, Node ${r.machine.node}\n\n`);
+  for (const [name, value, note] of rows) process.stdout.write(`${name.padEnd(36)} ${String(value ?? 'n/a').padStart(12)}  ${note}\n`);
+}
+
+await main();
