@@ -6,17 +6,8 @@
  */
 import { createWriteStream } from 'node:fs';
 import { eveAlert, eveDns, eveFlow } from '../test/helpers/eve.js';
+import { seededRandom } from '../lib/util/prng.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOT_PORTS = [445, 22, 23, 1433, 3389, 80, 443, 8080, 5900, 2375, 6379, 3306, 25, 135, 139];
 const SIGNATURES = [
@@ -46,7 +37,7 @@ export interface GeneratedLog {
 
 /** Writes `alerts` alerts (plus non-alert events) spread over the `days` UTC days ending yesterday. */
 export async function generateEveLog(path: string, opts: { alerts: number; days?: number; seed?: number; now?: number }): Promise<GeneratedLog> {
-  const r = rng(opts.seed ?? 42);
+  const r = seededRandom(opts.seed ?? 42);
   const now = opts.now ?? Date.now();
   const days = opts.days ?? 3;
   const end = Math.floor(now / 86_400_000) * 86_400_000;

@@ -18,12 +18,11 @@ import {
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { PARTNER_INDEX } from '../publish/layout.js';
+import { markRevoked, queryPartition } from '../store/dynamo.js';
 import { withStorage } from '../store/errors.js';
 import { ID_PATTERN, REGISTRY_PARTNER_PK } from '../store/table.js';
 import { issuePartnerUrl, type HashAlgorithm } from './signed-url.js';
@@ -183,24 +182,7 @@ export class DynamoPartnerRegistry implements PartnerRegistry {
   }
 
   async revokePartner(id: string, at: string): Promise<boolean> {
-    try {
-      await withStorage(() =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { pk: { S: REGISTRY_PARTNER_PK }, sk: { S: id } },
-            UpdateExpression: 'SET #s = :revoked, revokedAt = if_not_exists(revokedAt, :at)',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':revoked': { S: 'revoked' }, ':at': { S: at } },
-          }),
-        ),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+    return markRevoked(this.client, this.tableName, { pk: { S: REGISTRY_PARTNER_PK }, sk: { S: id } }, at);
   }
 
   async recordLink(link: LinkRecord): Promise<void> {
@@ -220,25 +202,8 @@ export class DynamoPartnerRegistry implements PartnerRegistry {
     return (await this.queryAll(linksPk(partnerId))).map(linkFromItem);
   }
 
-  private async queryAll(pk: string): Promise<Record<string, AttributeValue>[]> {
-    const items: Record<string, AttributeValue>[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const out = await withStorage(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': { S: pk } },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private queryAll(pk: string): Promise<Record<string, AttributeValue>[]> {
+    return queryPartition(this.client, this.tableName, pk, { consistent: true });
   }
 }
 

@@ -8,20 +8,9 @@ import { BatchSender, prepareBatch, type PushOptions } from '../client/push.js';
 import { Spool } from '../client/spool.js';
 import { generateSensorKeyPair, privateKeyFromPem } from '../signing/keys.js';
 import type { SensorRegistry } from '../store/registry.js';
+import { seededRandom } from '../util/prng.js';
 
 const DAY_MS = 86_400_000;
-
-/** A small deterministic generator, so the demo looks the same every time. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TARGETS = [
   { proto: 'tcp', port: 445, weight: 30, sig: [2024218, 'ET EXPLOIT SMB probe'], cat: 'Attempted Administrator Privilege Gain' },
@@ -49,7 +38,7 @@ function pick(r: () => number) {
 
 /** Native alert lines for one sensor-day (documentation address ranges only: no real addresses). */
 export function demoAlertsForDay(sensorIndex: number, dayStart: number, until: number, rate: number): string[] {
-  const r = rng(sensorIndex * 100_003 + Math.floor(dayStart / DAY_MS));
+  const r = seededRandom(sensorIndex * 100_003 + Math.floor(dayStart / DAY_MS));
   const weekly = 1 + 0.3 * Math.sin((dayStart / DAY_MS) * ((2 * Math.PI) / 7));
   const count = Math.round(rate * weekly * (0.7 + 0.6 * r()));
   const lines: string[] = [];

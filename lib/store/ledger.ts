@@ -4,16 +4,11 @@
  * Exactly once without transactions: every write is a conditional put of a new item, so a retry of any
  * step is harmless, and a batch is counted when its contribution items exist — each exactly once.
  */
-import {
-  ConditionalCheckFailedException,
-  PutItemCommand,
-  QueryCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { decodeAggregate, encodeAggregate, type DayAggregate } from '../counting/aggregate.js';
 import { CLAIM_SK, claimPk, contributionSk, DIRTY_PK, expiryForDay, ROLLUP_SK, sensorDayPk } from './table.js';
+import { putIfAbsent, queryPartition } from './dynamo.js';
 import { withStorage } from './errors.js';
 
 export interface BatchClaim {
@@ -93,12 +88,6 @@ function units(out: { ConsumedCapacity?: { CapacityUnits?: number } }): number {
   return out.ConsumedCapacity?.CapacityUnits ?? 0;
 }
 
-/** ConditionalCheckFailed also consumes capacity; the SDK exposes it only on the raw error. */
-function failedUnits(err: ConditionalCheckFailedException): number {
-  const consumed = (err as unknown as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity;
-  return consumed?.CapacityUnits ?? 1;
-}
-
 export class DynamoBatchLedger implements BatchLedger {
   constructor(
     private readonly client: DynamoDBClient,
@@ -108,7 +97,7 @@ export class DynamoBatchLedger implements BatchLedger {
 
   async claimBatch(claim: BatchClaim): Promise<PutOutcome<BatchClaim>> {
     const lastDay = [...claim.days].sort().at(-1) ?? claim.receivedAt.slice(0, 10);
-    const item: Record<string, AttributeValue> = {
+    const outcome = await putIfAbsent(this.client, this.tableName, {
       pk: { S: claimPk(claim.sensor, claim.idempotencyKey) },
       sk: { S: CLAIM_SK },
       digest: { S: claim.digest },
@@ -116,36 +105,21 @@ export class DynamoBatchLedger implements BatchLedger {
       at: { S: claim.receivedAt },
       receipt: { S: claim.receipt },
       ttl: { N: String(expiryForDay(lastDay, this.horizonDays)) },
+    });
+    if (outcome.created || !outcome.existing) return { created: outcome.created, writeUnits: outcome.writeUnits };
+    const old = outcome.existing;
+    return {
+      created: false,
+      writeUnits: outcome.writeUnits,
+      existing: {
+        sensor: claim.sensor,
+        idempotencyKey: claim.idempotencyKey,
+        digest: old.digest?.S ?? '',
+        days: (old.days?.S ?? '').split(',').filter(Boolean),
+        receivedAt: old.at?.S ?? '',
+        receipt: old.receipt?.S ?? '{}',
+      },
     };
-    try {
-      const out = await withStorage(() =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: item,
-            ConditionExpression: 'attribute_not_exists(pk)',
-            ReturnConsumedCapacity: 'TOTAL',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      );
-      return { created: true, writeUnits: units(out) };
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      const old = err.Item ?? {};
-      return {
-        created: false,
-        writeUnits: failedUnits(err),
-        existing: {
-          sensor: claim.sensor,
-          idempotencyKey: claim.idempotencyKey,
-          digest: old.digest?.S ?? '',
-          days: (old.days?.S ?? '').split(',').filter(Boolean),
-          receivedAt: old.at?.S ?? '',
-          receipt: old.receipt?.S ?? '{}',
-        },
-      };
-    }
   }
 
   /** Rebuild: writes a contribution whatever is there (recomputed from the raw archive, so the same or better). */
@@ -166,24 +140,10 @@ export class DynamoBatchLedger implements BatchLedger {
   }
 
   async putContribution(c: Contribution): Promise<PutOutcome<{ digest: string }>> {
-    const item = this.contributionItem(c);
-    try {
-      const out = await withStorage(() =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: item,
-            ConditionExpression: 'attribute_not_exists(pk)',
-            ReturnConsumedCapacity: 'TOTAL',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      );
-      return { created: true, writeUnits: units(out) };
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      return { created: false, writeUnits: failedUnits(err), existing: { digest: err.Item?.digest?.S ?? '' } };
-    }
+    const outcome = await putIfAbsent(this.client, this.tableName, this.contributionItem(c));
+    return outcome.created
+      ? { created: true, writeUnits: outcome.writeUnits }
+      : { created: false, writeUnits: outcome.writeUnits, existing: { digest: outcome.existing?.digest?.S ?? '' } };
   }
 
   /** Returns the write units consumed. */
@@ -203,41 +163,27 @@ export class DynamoBatchLedger implements BatchLedger {
   /** Every contribution and the rollup (if any) of one sensor-day: one Query, paginated. */
   async readSensorDay(sensor: string, day: string): Promise<SensorDay> {
     const result: SensorDay = { contributions: [] };
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const out = await withStorage(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': { S: sensorDayPk(day, sensor) } },
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      for (const item of out.Items ?? []) {
-        const sk = item.sk?.S ?? '';
-        const agg = unpackAggregate(item.agg);
-        if (agg === undefined) continue;
-        if (sk === ROLLUP_SK) {
-          result.rollup = {
-            aggregate: agg,
-            contributions: Number(item.contributions?.N ?? 0),
-            computedAt: item.at?.S ?? '',
-            sources: item.sources?.N !== undefined ? Number(item.sources.N) : undefined,
-            newSources: item.newSources?.N !== undefined ? Number(item.newSources.N) : undefined,
-          };
-        } else if (sk.startsWith('BATCH#')) {
-          result.contributions.push({
-            idempotencyKey: sk.slice('BATCH#'.length),
-            digest: item.digest?.S ?? '',
-            aggregate: agg,
-            rawDay: item.rd?.S ?? day,
-          });
-        }
+    for (const item of await queryPartition(this.client, this.tableName, sensorDayPk(day, sensor))) {
+      const sk = item.sk?.S ?? '';
+      const agg = unpackAggregate(item.agg);
+      if (agg === undefined) continue;
+      if (sk === ROLLUP_SK) {
+        result.rollup = {
+          aggregate: agg,
+          contributions: Number(item.contributions?.N ?? 0),
+          computedAt: item.at?.S ?? '',
+          sources: item.sources?.N !== undefined ? Number(item.sources.N) : undefined,
+          newSources: item.newSources?.N !== undefined ? Number(item.newSources.N) : undefined,
+        };
+      } else if (sk.startsWith('BATCH#')) {
+        result.contributions.push({
+          idempotencyKey: sk.slice('BATCH#'.length),
+          digest: item.digest?.S ?? '',
+          aggregate: agg,
+          rawDay: item.rd?.S ?? day,
+        });
       }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return result;
   }
 }

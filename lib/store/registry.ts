@@ -1,13 +1,6 @@
 /** Sensor registry in DynamoDB (see table.ts for the key schema). */
-import {
-  ConditionalCheckFailedException,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { markRevoked, queryPartition } from './dynamo.js';
 import { REGISTRY_SENSOR_PK } from './table.js';
 import { withStorage } from './errors.js';
 
@@ -84,23 +77,7 @@ export class DynamoSensorRegistry implements SensorRegistry {
   }
 
   async listSensors(): Promise<SensorProfile[]> {
-    const sensors: SensorProfile[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const out = await withStorage(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': { S: REGISTRY_SENSOR_PK } },
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      for (const item of out.Items ?? []) sensors.push(fromItem(item));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return sensors;
+    return (await queryPartition(this.client, this.tableName, REGISTRY_SENSOR_PK)).map(fromItem);
   }
 
   async putSensor(profile: SensorProfile): Promise<void> {
@@ -108,23 +85,6 @@ export class DynamoSensorRegistry implements SensorRegistry {
   }
 
   async revokeSensor(id: string, at: string): Promise<boolean> {
-    try {
-      await withStorage(() =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: { pk: { S: REGISTRY_SENSOR_PK }, sk: { S: id } },
-            UpdateExpression: 'SET #s = :revoked, revokedAt = :at',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':revoked': { S: 'revoked' }, ':at': { S: at } },
-          }),
-        ),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+    return markRevoked(this.client, this.tableName, { pk: { S: REGISTRY_SENSOR_PK }, sk: { S: id } }, at);
   }
 }

@@ -11,15 +11,14 @@
  * written by ingest, one per (day, sensor), unconditionally.
  */
 import {
-  BatchGetItemCommand,
+  ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
-  ConditionalCheckFailedException,
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { batchGet, queryPartition } from './dynamo.js';
 import type { DayAggregate } from '../counting/aggregate.js';
 import { withStorage } from './errors.js';
 import { packAggregate, unpackAggregate } from './ledger.js';
@@ -107,24 +106,13 @@ export class SummaryStore {
     await withStorage(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item })));
   }
 
-  /** Summaries of the given days (absent days are missing from the map); BatchGetItem, 100 at a time. */
+  /** Summaries of the given days (absent days are missing from the map). */
   async getDaySummaries(days: readonly string[]): Promise<Map<string, DaySummary>> {
+    const keys = days.map((d) => ({ pk: { S: daySummaryPk(d) }, sk: { S: DAY_SUMMARY_SK } }));
     const out = new Map<string, DaySummary>();
-    for (let i = 0; i < days.length; i += 100) {
-      let keys: Record<string, AttributeValue>[] | undefined = days
-        .slice(i, i + 100)
-        .map((d) => ({ pk: { S: daySummaryPk(d) }, sk: { S: DAY_SUMMARY_SK } }));
-      for (let attempt = 0; keys && keys.length > 0; attempt++) {
-        const res = await withStorage(() =>
-          this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys! } } })),
-        );
-        for (const item of res.Responses?.[this.tableName] ?? []) {
-          const s = parseSummary(item);
-          out.set(s.day, s);
-        }
-        keys = res.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, AttributeValue>[] | undefined;
-        if (keys?.length) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
-      }
+    for (const item of await batchGet(this.client, this.tableName, keys)) {
+      const s = parseSummary(item);
+      out.set(s.day, s);
     }
     return out;
   }
@@ -143,50 +131,19 @@ export class SummaryStore {
   /** Every history month, oldest first: one paginated Query. */
   async readHistory(): Promise<Map<string, HistoryDay>> {
     const out = new Map<string, HistoryDay>();
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const res = await withStorage(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': { S: HISTORY_PK } },
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      for (const item of res.Items ?? []) {
-        const days = JSON.parse(item.days?.S ?? '{}') as Record<string, HistoryDay>;
-        for (const [d, v] of Object.entries(days)) out.set(d, v);
-      }
-      start = res.LastEvaluatedKey;
-    } while (start);
+    for (const item of await queryPartition(this.client, this.tableName, HISTORY_PK)) {
+      const days = JSON.parse(item.days?.S ?? '{}') as Record<string, HistoryDay>;
+      for (const [d, v] of Object.entries(days)) out.set(d, v);
+    }
     return out;
   }
 
   async listDirty(): Promise<{ day: string; sensor: string; at: string }[]> {
-    const out: { day: string; sensor: string; at: string }[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const res = await withStorage(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': { S: DIRTY_PK } },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      for (const item of res.Items ?? []) {
-        const sk = item.sk?.S ?? '';
-        const hash = sk.indexOf('#');
-        out.push({ day: sk.slice(0, hash), sensor: sk.slice(hash + 1), at: item.at?.S ?? '' });
-      }
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
+    return (await queryPartition(this.client, this.tableName, DIRTY_PK, { consistent: true })).map((item) => {
+      const sk = item.sk?.S ?? '';
+      const hash = sk.indexOf('#');
+      return { day: sk.slice(0, hash), sensor: sk.slice(hash + 1), at: item.at?.S ?? '' };
+    });
   }
 
   /** Clears a dirty mark unless a newer batch marked it again meanwhile. */
@@ -238,14 +195,9 @@ export class SummaryStore {
     for (let i = 0; i < pseudonyms.length; i += 100) {
       const chunk = pseudonyms.slice(i, i + 100);
       const known = new Map<string, string>();
-      let keys: Record<string, AttributeValue>[] | undefined = chunk.map((p) => ({ pk: { S: firstSeenPk(p) }, sk: { S: 'FIRST' } }));
-      for (let attempt = 0; keys && keys.length > 0; attempt++) {
-        const res = await withStorage(() =>
-          this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: keys!, ProjectionExpression: 'pk, #d', ExpressionAttributeNames: { '#d': 'day' } } } })),
-        );
-        for (const item of res.Responses?.[this.tableName] ?? []) known.set((item.pk?.S ?? '').slice(4), item.day?.S ?? '');
-        keys = res.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, AttributeValue>[] | undefined;
-        if (keys?.length) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+      const keys = chunk.map((p) => ({ pk: { S: firstSeenPk(p) }, sk: { S: 'FIRST' } }));
+      for (const item of await batchGet(this.client, this.tableName, keys, { expression: 'pk, #d', names: { '#d': 'day' } })) {
+        known.set((item.pk?.S ?? '').slice('SRC#'.length), item.day?.S ?? '');
       }
       const toWrite = chunk.filter((p) => {
         const first = known.get(p);
