@@ -88,9 +88,21 @@ export function parseWatchedPorts(raw: string, name = 'WATCHED_PORTS'): string[]
   return ports;
 }
 
+function pseudonymKeyFrom(value: string, source: string): Uint8Array {
+  const key = Buffer.from(value.trim(), 'base64');
+  if (key.length < 32) throw new ConfigError(`${source} must decode to at least 32 bytes`);
+  return key;
+}
+
 export function loadRenderConfig(env: Env = process.env): RenderConfig {
-  const key = Buffer.from(required(env, 'PSEUDONYM_KEY', 'the base64 key (32+ bytes) used to pseudonymize source addresses'), 'base64');
-  if (key.length < 32) throw new ConfigError('PSEUDONYM_KEY must decode to at least 32 bytes');
+  const key = pseudonymKeyFrom(
+    required(env, 'PSEUDONYM_KEY', 'the base64 key (32+ bytes) used to pseudonymize source addresses'),
+    'PSEUDONYM_KEY',
+  );
+  return renderConfigWithKey(env, key);
+}
+
+function renderConfigWithKey(env: Env, key: Uint8Array): RenderConfig {
   return {
     tableName: required(env, 'TABLE_NAME', 'the DynamoDB table name'),
     bucketName: required(env, 'BUCKET_NAME', 'the S3 bucket name'),
@@ -102,4 +114,48 @@ export function loadRenderConfig(env: Env = process.env): RenderConfig {
     dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
     s3Endpoint: env.S3_ENDPOINT || undefined,
   };
+}
+
+/** Reads one SecureString parameter, decrypted. Injected so tests need no AWS. */
+export type SecureParameterReader = (name: string) => Promise<string>;
+
+/**
+ * SSM GetParameter with decryption. The client is imported on first use, so the ingest function and the CLI,
+ * which never read a parameter here, do not load it.
+ */
+export const readSecureParameter: SecureParameterReader = async (name) => {
+  const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
+  const out = await new SSMClient({}).send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+  const value = out.Parameter?.Value;
+  if (!value) throw new ConfigError(`SSM parameter ${name} is empty`);
+  return value;
+};
+
+/**
+ * The render function's configuration on AWS, where the pseudonym key is not in the environment (it would show
+ * in the console and in the template) but in an SSM SecureString that the operator created once: the function
+ * gets its name in PSEUDONYM_KEY_PARAMETER and reads it at cold start. PSEUDONYM_KEY, when set, wins, so the
+ * same loader also serves hosts that have the key at hand.
+ */
+export async function loadRenderConfigAsync(
+  env: Env = process.env,
+  readParameter: SecureParameterReader = readSecureParameter,
+): Promise<RenderConfig> {
+  if (env.PSEUDONYM_KEY) return loadRenderConfig(env);
+  // Everything else is checked before the network is touched, so a misconfigured function fails at once.
+  const base = renderConfigWithKey(env, new Uint8Array(0));
+  const parameter = required(
+    env,
+    'PSEUDONYM_KEY_PARAMETER',
+    'the name of the SSM SecureString holding the base64 pseudonym key (or set PSEUDONYM_KEY itself)',
+  );
+  let value: string;
+  try {
+    value = await readParameter(parameter);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    // Name the parameter and the cause, never the value.
+    throw new ConfigError(`cannot read SSM parameter ${parameter}: ${(err as Error).name}: ${(err as Error).message}`);
+  }
+  return { ...base, pseudonymKey: pseudonymKeyFrom(value, `SSM parameter ${parameter}`) };
 }

@@ -4,11 +4,12 @@
  * whole history again.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { loadRenderConfig } from '../../lib/config.js';
+import { loadRenderConfigAsync } from '../../lib/config.js';
 import { createRenderService } from '../../lib/render/service.js';
 
 const logger = new Logger({ serviceName: 'alertgraph-render' });
-const service = createRenderService(loadRenderConfig(), logger);
+// Top-level await (the bundle is ESM): the pseudonym key is read from SSM once, during the init phase.
+const service = createRenderService(await loadRenderConfigAsync(), logger);
 
 export async function handler(event: { date?: unknown; all?: unknown } = {}) {
   logger.resetKeys();

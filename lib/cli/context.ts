@@ -1,4 +1,4 @@
-/** Where admin commands act: the local stack that `dev` started for a data dir. */
+/** Where admin commands act: the local stack that `dev` started for a data dir, or a deployed stack (`--stack`). */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { localDynamoClient, localS3Client } from '../local/aws-clients.js';
@@ -9,8 +9,10 @@ import { DynamoPartnerRegistry } from '../links/partners.js';
 import { localSecrets } from '../local/secrets.js';
 import type { Log } from '../log.js';
 import { createRenderService } from '../render/service.js';
+import { stackAdminContext, StackUnavailable, type DeployedStack } from './stack.js';
 
-export class StackUnavailable extends Error {}
+// Defined beside the deployed-stack code, which throws it too; exported here as before.
+export { StackUnavailable };
 
 export interface AdminContext {
   dataDir: string;
@@ -22,14 +24,15 @@ export interface AdminContext {
   registry: DynamoSensorRegistry;
   ledger: DynamoBatchLedger;
   partners: DynamoPartnerRegistry;
-  dynamoEndpoint: string;
-  s3Endpoint: string;
+  /** The emulators' endpoints; undefined on a deployed stack. */
+  dynamoEndpoint?: string;
+  s3Endpoint?: string;
+  /** Set with `--stack`: the deployed stack's outputs. */
+  stack?: DeployedStack;
 }
 
 export async function adminContext(dataDir: string, stack: string | undefined, horizonDays = 400): Promise<AdminContext> {
-  if (stack !== undefined) {
-    throw new StackUnavailable(`--stack needs the deployed stack's outputs; this build supports the local stack only (drop --stack to use ${dataDir})`);
-  }
+  if (stack !== undefined) return stackAdminContext(dataDir, stack, horizonDays);
   const state = await readLocalState(dataDir);
   if (!state || !isAlive(state.pid)) {
     throw new StackUnavailable(`no local stack is running for data dir "${dataDir}": start one with \`alertgraph dev --data-dir ${dataDir}\``);
@@ -52,6 +55,8 @@ export async function adminContext(dataDir: string, stack: string | undefined, h
 
 /** The render job against the local stack: the same code the scheduled function runs, in this process. */
 export async function localRenderService(ctx: AdminContext, log: Log) {
+  // The local pseudonym key must never be used on a deployed stack's data: it would split the statistics.
+  if (ctx.stack) throw new StackUnavailable(`on a deployed stack the render job runs in its function: use invokeRenderFunction (lib/cli/stack.ts)`);
   const secrets = await localSecrets(ctx.dataDir);
   return createRenderService(
     {

@@ -1,0 +1,61 @@
+/**
+ * The one stack: Store (table, bucket), Ingest (HTTP API, ingest function), Publishing (render function,
+ * schedules, CloudFront, partner gate, revocation store), and the alarm topic they report to.
+ *
+ * Its outputs are what `alertgraph … --stack <name>` reads (lib/cli/stack.ts): the output keys are that
+ * module's STACK_OUTPUTS, so renaming one here breaks nothing silently.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { STACK_OUTPUTS, type StackOutputKey } from '../lib/cli/stack.js';
+import type { DeployConfig } from './config.js';
+import { AlarmFactory } from './constructs/alarms.js';
+import { Ingest } from './constructs/ingest.js';
+import { Publishing } from './constructs/publishing.js';
+import { Store } from './constructs/store.js';
+
+export interface AlertgraphStackProps extends StackProps {
+  config: DeployConfig;
+}
+
+/** Where the functions' metrics go (Powertools Metrics namespace). */
+export const METRICS_NAMESPACE = 'alertgraph';
+
+export class AlertgraphStack extends Stack {
+  readonly store: Store;
+  readonly ingest: Ingest;
+  readonly publishing: Publishing;
+
+  constructor(scope: Construct, id: string, props: AlertgraphStackProps) {
+    super(scope, id, {
+      description: 'alertgraph: signed IDS alert ingest, daily alert graphs on CloudFront, partner links',
+      ...props,
+    });
+    const { config } = props;
+
+    const alarms = new AlarmFactory(this, 'Alarms', config.alarmEmail !== undefined ? { email: config.alarmEmail } : {});
+    this.store = new Store(this, 'Store', { rawRetentionDays: config.rawRetentionDays });
+    this.ingest = new Ingest(this, 'Ingest', { store: this.store, config, alarms, metricsNamespace: METRICS_NAMESPACE });
+    this.publishing = new Publishing(this, 'Publishing', { store: this.store, config, alarms, metricsNamespace: METRICS_NAMESPACE });
+
+    const outputs: Record<StackOutputKey, { value: string; description: string }> = {
+      apiUrl: { value: this.ingest.api.apiEndpoint, description: 'Ingest API base URL (alertgraph push --endpoint)' },
+      cdnDomainName: { value: this.publishing.distribution.distributionDomainName, description: 'CloudFront domain of the graphs' },
+      tableName: { value: this.store.table.tableName, description: 'DynamoDB table' },
+      bucketName: { value: this.store.bucket.bucketName, description: 'S3 bucket (raw/, public/, partners/)' },
+      revocationStoreArn: { value: this.publishing.revocations.keyValueStoreArn, description: 'KeyValueStore of revoked partners' },
+      renderFunctionName: { value: this.publishing.renderer.function.functionName, description: 'Render function (alertgraph render --stack)' },
+      linkKeyPairId: { value: this.publishing.linkPublicKey.publicKeyId, description: 'CloudFront public key id that partner links name (Key-Pair-Id)' },
+      linkPrivateKeyParameter: { value: config.linkPrivateKeyParameter, description: 'SSM SecureString holding the link private key' },
+      pseudonymKeyParameter: { value: config.pseudonymKeyParameter, description: 'SSM SecureString holding the pseudonym key' },
+      alarmTopicArn: { value: alarms.topic.topicArn, description: 'SNS topic of the alarms' },
+      ingestLogGroup: { value: this.ingest.handler.logGroup.logGroupName, description: 'Log group of the ingest function' },
+      renderLogGroup: { value: this.publishing.renderer.logGroup.logGroupName, description: 'Log group of the render function' },
+      renderDeadLetterQueueUrl: { value: this.publishing.deadLetterQueue.queueUrl, description: 'Dead-letter queue of the render schedules' },
+    };
+    for (const [key, { value, description }] of Object.entries(outputs) as [StackOutputKey, { value: string; description: string }][]) {
+      // Declared on the stack itself, so the output key is exactly the name (no construct path, no hash).
+      new CfnOutput(this, STACK_OUTPUTS[key], { value, description });
+    }
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The deployment's settings, read once from CDK context (`cdk.json`, or `-c name=value` on the command line).
+ * Like lib/config.ts for the functions: each setting is checked here and a bad one is named with what it
+ * should hold, before any construct is built.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ConfigError, parseWatchedPorts } from '../lib/config.js';
+import { TTL_MARGIN_DAYS } from '../lib/store/table.js';
+
+export interface DeployConfig {
+  /** PEM of the CloudFront public key that partner links are verified with (the private half stays in SSM). */
+  linkPublicKeyPem: string;
+  /** SSM SecureString holding the link private key, for the CLI (`partner link --stack`). Only its name is used. */
+  linkPrivateKeyParameter: string;
+  /** SSM SecureString holding the base64 pseudonym key that the render function reads at cold start. */
+  pseudonymKeyParameter: string;
+  /** UTC time HH:MM of the daily render, which also closes the previous day. */
+  dailyRenderAt: string;
+  horizonDays: number;
+  /** Days raw batches are kept under raw/ before the lifecycle rule deletes them. */
+  rawRetentionDays: number;
+  logRetention: RetentionDays;
+  watchedPorts: string;
+  maxBodyBytes: number;
+  maxAlertsPerBatch: number;
+  sensorCacheTtlSeconds: number;
+  /** Steady-state requests per second and burst of the API's default stage. */
+  apiRateLimit: number;
+  apiBurstLimit: number;
+  /** Optional address subscribed to the alarm topic. */
+  alarmEmail?: string;
+}
+
+/** What `tryGetContext` gives: strings from `-c`, any JSON value from cdk.json. */
+export type ContextReader = (key: string) => unknown;
+
+const PARAMETER_NAME = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
+
+function text(ctx: ContextReader, key: string): string | undefined {
+  const v = ctx(key);
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string') throw new ConfigError(`context ${key} must be a string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function int(ctx: ContextReader, key: string, fallback: number, min: number, max: number): number {
+  const v = ctx(key);
+  if (v === undefined || v === null || v === '') return fallback;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`context ${key} must be an integer between ${min} and ${max}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+function parameterName(ctx: ContextReader, key: string, fallback: string): string {
+  const name = text(ctx, key) ?? fallback;
+  if (!PARAMETER_NAME.test(name)) throw new ConfigError(`context ${key} must be an SSM parameter path like /alertgraph/name, got "${name}"`);
+  return name;
+}
+
+function linkPublicKey(ctx: ContextReader): string {
+  const pem = text(ctx, 'linkPublicKeyPem');
+  const file = text(ctx, 'linkPublicKeyFile');
+  if (pem !== undefined && file !== undefined) throw new ConfigError('give either linkPublicKeyPem or linkPublicKeyFile, not both');
+  let value = pem;
+  if (file !== undefined) {
+    try {
+      value = readFileSync(resolve(file), 'utf8');
+    } catch (err) {
+      throw new ConfigError(`linkPublicKeyFile ${file} cannot be read: ${(err as Error).message}`);
+    }
+  }
+  if (value === undefined) {
+    throw new ConfigError(
+      'the partner-link public key is missing: pass -c linkPublicKeyFile=<public PEM> (or -c linkPublicKeyPem="<PEM>"); ' +
+        'create the key pair as docs/DEPLOY.md describes. The stack never generates one.',
+    );
+  }
+  // A private key here would end up in the template, readable by anyone who can see the stack.
+  if (/PRIVATE KEY-----/.test(value)) throw new ConfigError('the link key given is a PRIVATE key: give the public half (openssl rsa -pubout)');
+  const trimmed = value.trim();
+  if (!/^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n\r]+\n-----END PUBLIC KEY-----$/.test(trimmed.replace(/\r\n/g, '\n'))) {
+    throw new ConfigError('the link public key must be a PEM "BEGIN PUBLIC KEY" block (RSA 2048, SubjectPublicKeyInfo)');
+  }
+  return `${trimmed}\n`;
+}
+
+export function loadDeployConfig(ctx: ContextReader): DeployConfig {
+  const horizonDays = int(ctx, 'horizonDays', 400, 1, 3650);
+  // A late batch for a day up to the horizon old makes the render job recompute that day's distinct sources
+  // from its raw batches, so they must outlive the horizon (plus the TTL margin the ledger uses).
+  const minRaw = horizonDays + TTL_MARGIN_DAYS + 1;
+  const rawRetentionDays = int(ctx, 'rawRetentionDays', Math.max(430, minRaw), minRaw, 36500);
+  const dailyRenderAt = text(ctx, 'dailyRenderAt') ?? '00:30';
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(dailyRenderAt)) throw new ConfigError(`context dailyRenderAt must be a UTC time HH:MM, got "${dailyRenderAt}"`);
+  const logRetentionDays = int(ctx, 'logRetentionDays', RetentionDays.ONE_MONTH, 1, 3653);
+  if (!Object.values(RetentionDays).includes(logRetentionDays)) {
+    throw new ConfigError(`context logRetentionDays must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, …), got ${logRetentionDays}`);
+  }
+  const watchedPorts = text(ctx, 'watchedPorts') ?? 'tcp/135,udp/137,tcp/445';
+  parseWatchedPorts(watchedPorts, 'context watchedPorts');
+  const alarmEmail = text(ctx, 'alarmEmail');
+  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) throw new ConfigError(`context alarmEmail is not an address: "${alarmEmail}"`);
+  const apiRateLimit = int(ctx, 'apiRateLimit', 50, 1, 10_000);
+  return {
+    linkPublicKeyPem: linkPublicKey(ctx),
+    linkPrivateKeyParameter: parameterName(ctx, 'linkPrivateKeyParameter', '/alertgraph/link-private-key'),
+    pseudonymKeyParameter: parameterName(ctx, 'pseudonymKeyParameter', '/alertgraph/pseudonym-key'),
+    dailyRenderAt,
+    horizonDays,
+    rawRetentionDays,
+    logRetention: logRetentionDays as RetentionDays,
+    watchedPorts,
+    maxBodyBytes: int(ctx, 'maxBodyBytes', 5 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    maxAlertsPerBatch: int(ctx, 'maxAlertsPerBatch', 10_000, 1, 100_000),
+    sensorCacheTtlSeconds: int(ctx, 'sensorCacheTtlSeconds', 60, 0, 60),
+    apiRateLimit,
+    apiBurstLimit: int(ctx, 'apiBurstLimit', apiRateLimit * 2, 1, 20_000),
+    ...(alarmEmail !== undefined ? { alarmEmail } : {}),
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * The ingest path: an HTTP API (API Gateway v2, payload format 2.0) in front of the ingest function, with
+ * throttling and access logs on its one stage, and the alarms that say sensors are being failed.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { FUNCTION_BUNDLES } from '../../lib/build/bundle.js';
+import type { DeployConfig } from '../config.js';
+import { AlarmFactory } from './alarms.js';
+import { AlertgraphFunction } from './function.js';
+import type { Store } from './store.js';
+
+export interface IngestProps {
+  store: Store;
+  config: DeployConfig;
+  alarms: AlarmFactory;
+  metricsNamespace: string;
+}
+
+export class Ingest extends Construct {
+  readonly api: apigwv2.HttpApi;
+  readonly stage: apigwv2.HttpStage;
+  readonly handler: AlertgraphFunction;
+
+  constructor(scope: Construct, id: string, props: IngestProps) {
+    super(scope, id);
+    const { store, config } = props;
+
+    this.handler = new AlertgraphFunction(this, 'Handler', {
+      bundle: FUNCTION_BUNDLES.ingest,
+      description: 'alertgraph ingest: verifies signed alert batches, archives them to raw/ and counts them',
+      serviceName: 'alertgraph-ingest',
+      metricsNamespace: props.metricsNamespace,
+      logRetention: config.logRetention,
+      // Verification and parsing are CPU-bound: more memory is more CPU, and a 5 MiB batch must not time out.
+      memorySize: 1024,
+      timeout: Duration.seconds(29),
+      environment: {
+        TABLE_NAME: store.table.tableName,
+        BUCKET_NAME: store.bucket.bucketName,
+        HORIZON_DAYS: String(config.horizonDays),
+        MAX_BODY_BYTES: String(config.maxBodyBytes),
+        MAX_ALERTS_PER_BATCH: String(config.maxAlertsPerBatch),
+        SENSOR_CACHE_TTL_SECONDS: String(config.sensorCacheTtlSeconds),
+      },
+    });
+    const fn = this.handler.function;
+    store.grantItemRead(fn);
+    store.grantItemWriteExceptRegistry(fn);
+    store.grantRawArchiveWrite(fn);
+
+    this.api = new apigwv2.HttpApi(this, 'Api', {
+      description: 'alertgraph: signed alert batches from IDS sensors',
+      // The stage is declared below with throttling and access logs, which the implicit one cannot have.
+      createDefaultStage: false,
+    });
+    const integration = new HttpLambdaIntegration('Handler', fn, { payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0 });
+    this.api.addRoutes({ path: '/v1/batches', methods: [apigwv2.HttpMethod.POST], integration });
+    this.api.addRoutes({ path: '/healthz', methods: [apigwv2.HttpMethod.GET], integration });
+    this.api.addRoutes({ path: '/openapi.json', methods: [apigwv2.HttpMethod.GET], integration });
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: config.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: config.apiRateLimit, burstLimit: config.apiBurstLimit },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        // No source address: the design keeps raw IP addresses out of logs. The sensor is in the function's log.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            time: '$context.requestTime',
+            route: '$context.routeKey',
+            status: '$context.status',
+            bytes: '$context.responseLength',
+            latencyMs: '$context.responseLatency',
+            integrationLatencyMs: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+            error: '$context.error.message',
+          }),
+        ),
+      },
+    });
+
+    const fiveMinutes = Duration.minutes(5);
+    props.alarms.create(this, 'ServerErrors', {
+      metric: this.api.metricServerError({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+      threshold: 5,
+      evaluationPeriods: 1,
+      description: 'Ingest API answered 5xx (storage throttled or unavailable, or the function failed): sensors are retrying or spooling.',
+    });
+    props.alarms.create(this, 'LatencyP99', {
+      metric: this.api.metricLatency({ period: fiveMinutes, statistic: cloudwatch.Stats.p(99) }),
+      threshold: 5000,
+      evaluationPeriods: 3,
+      description: 'Ingest API p99 latency above 5 s for 15 minutes.',
+    });
+    props.alarms.create(this, 'Throttles', {
+      metric: fn.metricThrottles({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      description: 'The ingest function was throttled (account concurrency exhausted).',
+    });
+
+    NagSuppressions.addResourceSuppressions(
+      this.api,
+      [
+        {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Routes authenticate in the function, not at the gateway: every batch carries an RFC 9421 Ed25519 signature checked against the sensor registry; /healthz and /openapi.json are public by design.',
+        },
+      ],
+      true,
+    );
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The stateful part: the one table (lib/store/table.ts) and the one private bucket (lib/publish/layout.ts).
+ * Both outlive the stack (RETAIN): they hold the history, which nothing can regenerate once raw batches expire.
+ *
+ * Access is granted through the methods below, which say what each function may touch, in the terms of the
+ * key schema and the bucket layout, and never with wildcard actions.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { PARTNERS_PREFIX, PUBLIC_PREFIX, RAW_PREFIX } from '../../lib/publish/layout.js';
+import { KEY_ATTRIBUTES, REGISTRY_PARTNER_PK, REGISTRY_SENSOR_PK } from '../../lib/store/table.js';
+
+export interface StoreProps {
+  /** Days after which a raw batch under raw/ is deleted. */
+  rawRetentionDays: number;
+}
+
+/** Item reads the functions use (no Scan: every access path is a key or a Query). */
+const ITEM_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+const ITEM_WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+
+/** The partition keys only the operator (the CLI) writes: the sensor and partner registries. */
+export const REGISTRY_PK_PATTERN = 'REGISTRY#*';
+// Kept in step with the key schema: a registry partition that did not match would be writable by the functions.
+for (const pk of [REGISTRY_SENSOR_PK, REGISTRY_PARTNER_PK]) {
+  if (!pk.startsWith(REGISTRY_PK_PATTERN.slice(0, -1))) throw new Error(`registry partition ${pk} is not covered by ${REGISTRY_PK_PATTERN}`);
+}
+
+export class Store extends Construct {
+  readonly table: dynamodb.Table;
+  readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: StoreProps) {
+    super(scope, id);
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: KEY_ATTRIBUTES.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: KEY_ATTRIBUTES.sortKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: KEY_ATTRIBUTES.ttl,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Deleting the counters by accident (console, API) should take two deliberate steps.
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      // No versioning: raw batches are written once (If-None-Match) and everything else is rendered again
+      // every hour, so old versions would only pile up hourly copies of the public images.
+      versioned: false,
+      lifecycleRules: [
+        { id: 'expire-raw-batches', prefix: RAW_PREFIX, expiration: Duration.days(props.rawRetentionDays) },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    NagSuppressions.addResourceSuppressions(this.bucket, [
+      {
+        id: 'AwsSolutions-S1',
+        reason:
+          'No server access logs: only the two functions (by IAM role) and CloudFront (by OAC, public/ and partners/ only) can reach the bucket; ' +
+          'the CloudFront and Lambda metrics and logs cover its use, and CloudTrail data events can be enabled for an audit without another bucket.',
+      },
+    ]);
+  }
+
+  /** Reads items anywhere in the table. */
+  grantItemRead(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({ grantee, actions: ITEM_READ_ACTIONS, resourceArns: [this.table.tableArn] });
+  }
+
+  /**
+   * Writes items in every partition except the registries: a function (the internet-facing ingest included)
+   * can never register, re-key or un-revoke a sensor or a partner. `dynamodb:LeadingKeys` is the set of
+   * partition keys a request touches; all of them must fall outside REGISTRY#*.
+   */
+  grantItemWriteExceptRegistry(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ITEM_WRITE_ACTIONS,
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': [REGISTRY_PK_PATTERN] } },
+    });
+  }
+
+  /** Writes new raw batches (ingest). */
+  grantRawArchiveWrite(grantee: iam.IGrantable): void {
+    this.grantObjects(grantee, ['s3:PutObject'], [RAW_PREFIX]);
+  }
+
+  /** Lists and reads the raw archive (the render job closes days from it). */
+  grantRawArchiveRead(grantee: iam.IGrantable): void {
+    this.grantObjects(grantee, ['s3:GetObject'], [RAW_PREFIX]);
+    this.grantList(grantee);
+  }
+
+  /**
+   * Publishes public/ and partners/ objects (render). Reading public/ is for the HEAD that checks whether a
+   * day's write-once archive copy exists.
+   */
+  grantPublish(grantee: iam.IGrantable): void {
+    this.grantObjects(grantee, ['s3:PutObject'], [PUBLIC_PREFIX, PARTNERS_PREFIX]);
+    this.grantObjects(grantee, ['s3:GetObject'], [PUBLIC_PREFIX]);
+    this.grantList(grantee);
+  }
+
+  private grantObjects(grantee: iam.IGrantable, actions: string[], prefixes: string[]): void {
+    const grant = iam.Grant.addToPrincipal({ grantee, actions, resourceArns: prefixes.map((p) => this.bucket.arnForObjects(`${p}*`)) });
+    if (grant.principalStatement) this.suppressPrefixWildcards(grantee);
+  }
+
+  /**
+   * ListBucket without a prefix condition: S3 answers a HEAD for a missing key with 404 only to a caller that
+   * may list the bucket (403 otherwise), and HEAD requests carry no prefix for a condition to match.
+   */
+  private grantList(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.bucket.bucketArn] });
+  }
+
+  private suppressPrefixWildcards(grantee: iam.IGrantable): void {
+    const principal = grantee.grantPrincipal;
+    if (!(principal instanceof iam.Role)) return;
+    NagSuppressions.addResourceSuppressions(
+      principal,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: 'Object grants are scoped to one prefix of the bucket layout (raw/, public/ or partners/); keys below it are generated per batch and per day.',
+          appliesTo: [{ regex: '/^Resource::<.*Bucket[0-9A-F]{8}\\.Arn>\\/(raw|public|partners)\\/\\*$/g' }],
+        },
+      ],
+      true,
+    );
+  }
+}

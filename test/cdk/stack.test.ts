@@ -1,0 +1,370 @@
+/**
+ * The stack's template, one fact per test, synthesized once without bundling (no esbuild, no npm).
+ */
+import { readFileSync } from 'node:fs';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { STACK_OUTPUTS } from '../../lib/cli/stack.js';
+import { PARTNER_GATE_PATH } from '../../lib/links/revocation.js';
+import { actionsOf, allStatements, flatten, functionId, iamMatches, resourcesOf, roleStatements, type Statement } from './policies.js';
+import { synthesize, type Synthesized } from './synth.js';
+
+let synth: Synthesized;
+let template: Template;
+let bucketId: string;
+let tableId: string;
+let ingestId: string;
+let renderId: string;
+
+beforeAll(() => {
+  synth = synthesize({ bundle: false });
+  template = synth.template;
+  bucketId = Object.keys(template.findResources('AWS::S3::Bucket'))[0]!;
+  tableId = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0]!;
+  ingestId = functionId(template, 'IngestHandler');
+  renderId = functionId(template, 'PublishingRenderer');
+}, 60_000);
+
+const isAllow = (s: Statement) => s.Effect === 'Allow';
+const DYNAMO_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:TransactWriteItems', 'dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete'];
+
+function grants(statements: Statement[], action: string, resource: string): Statement[] {
+  return statements.filter(
+    (s) => isAllow(s) && actionsOf(s).some((a) => iamMatches(a, action)) && resourcesOf(s).some((r) => iamMatches(r, resource)),
+  );
+}
+
+describe('store', () => {
+  it('blocks all public access to the bucket', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    });
+  });
+
+  it('refuses requests to the bucket without TLS', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('encrypts the bucket at rest', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    });
+  });
+
+  it('expires raw batches after the retention, and only under raw/', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([{ Id: 'expire-raw-batches', Prefix: 'raw/', ExpirationInDays: 430, Status: 'Enabled' }]) },
+    });
+  });
+
+  it('keeps the table recoverable to any point in time', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', { PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
+  });
+
+  it('lets DynamoDB expire items by their ttl attribute', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', { TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } });
+  });
+
+  it('bills the table on demand with the pk/sk key schema of lib/store/table.ts', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    });
+  });
+
+  it.each([
+    ['table', 'AWS::DynamoDB::Table'],
+    ['bucket', 'AWS::S3::Bucket'],
+  ])('retains the %s when the stack is deleted or the resource replaced', (_name, type) => {
+    template.hasResource(type, { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('CDN', () => {
+  it('reads the bucket through an origin access control (SigV4), not a public bucket', () => {
+    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+      OriginAccessControlConfig: { OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' },
+    });
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: { Origins: [Match.objectLike({ OriginAccessControlId: Match.anyValue(), S3OriginConfig: { OriginAccessIdentity: '' } })] },
+    });
+  });
+
+  it('serves partners/* only with a signed URL of the link key group', () => {
+    const keyGroup = Object.keys(template.findResources('AWS::CloudFront::KeyGroup'))[0]!;
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: { CacheBehaviors: Match.arrayWith([Match.objectLike({ PathPattern: 'partners/*', TrustedKeyGroups: [{ Ref: keyGroup }] })]) },
+    });
+  });
+
+  it('builds the key group from the public key given in context', () => {
+    const publicKey = Object.keys(template.findResources('AWS::CloudFront::PublicKey'))[0]!;
+    template.hasResourceProperties('AWS::CloudFront::KeyGroup', { KeyGroupConfig: { Items: [{ Ref: publicKey }] } });
+    template.hasResourceProperties('AWS::CloudFront::PublicKey', {
+      PublicKeyConfig: { EncodedKey: Match.stringLikeRegexp('^-----BEGIN PUBLIC KEY-----') },
+    });
+  });
+
+  it('serves public/* to anyone, with CORS for embedding', () => {
+    const behaviours = template.findResources('AWS::CloudFront::Distribution');
+    const config = Object.values(behaviours)[0]!.Properties.DistributionConfig as { CacheBehaviors: Record<string, unknown>[] };
+    const pub = config.CacheBehaviors.find((b) => b.PathPattern === 'public/*');
+    expect(pub).toBeDefined();
+    expect(pub?.TrustedKeyGroups).toBeUndefined();
+    template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: {
+        CorsConfig: Match.objectLike({ AccessControlAllowOrigins: { Items: ['*'] }, AccessControlAllowMethods: { Items: ['GET', 'HEAD'] } }),
+      },
+    });
+  });
+
+  it('runs the partner gate (cloudfront-js-2.0) from cloudfront/partner-gate.js with the revocation store', () => {
+    const kvs = Object.keys(template.findResources('AWS::CloudFront::KeyValueStore'))[0]!;
+    template.hasResourceProperties('AWS::CloudFront::Function', {
+      FunctionCode: readFileSync(PARTNER_GATE_PATH, 'utf8'),
+      FunctionConfig: { Runtime: 'cloudfront-js-2.0', KeyValueStoreAssociations: [{ KeyValueStoreARN: { 'Fn::GetAtt': [kvs, 'Arn'] } }] },
+    });
+  });
+
+  it('has a KeyValueStore for revoked partners', () => {
+    template.resourceCountIs('AWS::CloudFront::KeyValueStore', 1);
+  });
+
+  it('runs the gate on every behaviour, so paths outside public/ and partners/ (raw/) get its 404', () => {
+    const gate = Object.keys(template.findResources('AWS::CloudFront::Function'))[0]!;
+    const association = [{ EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [gate, 'FunctionARN'] } }];
+    const dist = Object.values(template.findResources('AWS::CloudFront::Distribution'))[0]!.Properties.DistributionConfig as {
+      DefaultCacheBehavior: { FunctionAssociations: unknown };
+      CacheBehaviors: { PathPattern: string; FunctionAssociations: unknown }[];
+    };
+    expect(dist.DefaultCacheBehavior.FunctionAssociations).toEqual(association);
+    expect(dist.CacheBehaviors.map((b) => [b.PathPattern, b.FunctionAssociations])).toEqual([
+      ['public/*', association],
+      ['partners/*', association],
+    ]);
+  });
+
+  it('denies CloudFront every object outside public/ and partners/ in the bucket policy', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Principal: { Service: 'cloudfront.amazonaws.com' },
+            Action: 's3:GetObject',
+            NotResource: [
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/public/*']] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/partners/*']] },
+            ],
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('sends no query string to S3 and keeps it out of the cache key (CachingOptimized)', () => {
+    const dist = Object.values(template.findResources('AWS::CloudFront::Distribution'))[0]!.Properties.DistributionConfig as {
+      DefaultCacheBehavior: Record<string, unknown>;
+      CacheBehaviors: Record<string, unknown>[];
+    };
+    for (const b of [dist.DefaultCacheBehavior, ...dist.CacheBehaviors]) {
+      expect(b.CachePolicyId).toBe('658327ea-f89d-4fab-a63d-7e88639e58f6');
+      expect(b.OriginRequestPolicyId).toBeUndefined();
+    }
+  });
+});
+
+describe('functions', () => {
+  it('runs both functions on arm64 and Node.js 22', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.allResourcesProperties('AWS::Lambda::Function', { Architectures: ['arm64'], Runtime: 'nodejs22.x' });
+  });
+
+  it('turns on source maps and the Powertools environment in both functions', () => {
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: Match.anyValue(), POWERTOOLS_METRICS_NAMESPACE: 'alertgraph' }),
+      },
+    });
+  });
+
+  it('gives every function a log group with a retention', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const groups = template.findResources('AWS::Logs::LogGroup');
+    for (const fn of Object.values(functions)) {
+      const ref = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(groups[ref]?.Properties.RetentionInDays).toBe(30);
+    }
+  });
+
+  it('gives the render function memory and time for sharp and Vega', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ PSEUDONYM_KEY_PARAMETER: '/alertgraph/pseudonym-key' }) },
+      MemorySize: 2048,
+      Timeout: 900,
+    });
+  });
+
+  it('gives the render function the pseudonym key parameter name, never a key', () => {
+    const env = template.findResources('AWS::Lambda::Function')[renderId]!.Properties.Environment as { Variables: Record<string, unknown> };
+    expect(env.Variables.PSEUDONYM_KEY).toBeUndefined();
+    expect(env.Variables.PSEUDONYM_KEY_PARAMETER).toBe('/alertgraph/pseudonym-key');
+  });
+});
+
+describe('least privilege', () => {
+  it('has no Allow statement with a wildcard action anywhere', () => {
+    // Deny statements may use `s3:*` (enforceSSL denies everything without TLS); allowing must be precise.
+    const wild = allStatements(template)
+      .filter(isAllow)
+      .flatMap((s) => actionsOf(s))
+      .filter((a) => a === '*' || /:\*$/.test(a));
+    expect(wild).toEqual([]);
+  });
+
+  it('does not let ingest put objects under public/ (or anywhere but raw/)', () => {
+    const statements = roleStatements(template, ingestId);
+    expect(grants(statements, 's3:PutObject', `<${bucketId}.Arn>/public/alerts-daily.png`)).toEqual([]);
+    expect(grants(statements, 's3:PutObject', `<${bucketId}.Arn>/partners/index.html`)).toEqual([]);
+    expect(grants(statements, 's3:PutObject', `<${bucketId}.Arn>/raw/2026-01-01/s1/k.ndjson.gz`)).toHaveLength(1);
+  });
+
+  it('lets render write table items only outside the registry partitions', () => {
+    const writes = roleStatements(template, renderId).filter((s) => isAllow(s) && actionsOf(s).some((a) => DYNAMO_WRITES.some((w) => iamMatches(a, w))));
+    expect(writes.length).toBeGreaterThan(0);
+    for (const s of writes) {
+      expect(s.Condition).toEqual({ 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['REGISTRY#*'] } });
+      expect(resourcesOf(s)).toEqual([`<${tableId}.Arn>`]);
+    }
+  });
+
+  it('lets ingest write table items only outside the registry partitions', () => {
+    const writes = roleStatements(template, ingestId).filter((s) => isAllow(s) && actionsOf(s).some((a) => DYNAMO_WRITES.some((w) => iamMatches(a, w))));
+    expect(writes.length).toBeGreaterThan(0);
+    for (const s of writes) expect(s.Condition).toEqual({ 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['REGISTRY#*'] } });
+  });
+
+  it('lets render publish public/ and partners/ and read raw/, but not write raw/', () => {
+    const statements = roleStatements(template, renderId);
+    expect(grants(statements, 's3:PutObject', `<${bucketId}.Arn>/public/alerts-daily.png`)).toHaveLength(1);
+    expect(grants(statements, 's3:PutObject', `<${bucketId}.Arn>/partners/index.html`)).toHaveLength(1);
+    expect(grants(statements, 's3:GetObject', `<${bucketId}.Arn>/raw/2026-01-01/s1/k.ndjson.gz`)).toHaveLength(1);
+    expect(grants(statements, 's3:PutObject', `<${bucketId}.Arn>/raw/2026-01-01/s1/k.ndjson.gz`)).toEqual([]);
+  });
+
+  it('lets only render read the pseudonym key parameter', () => {
+    const param = 'parameter/alertgraph/pseudonym-key';
+    expect(roleStatements(template, renderId).filter((s) => isAllow(s) && actionsOf(s).includes('ssm:GetParameter') && resourcesOf(s).some((r) => r.endsWith(param)))).toHaveLength(1);
+    expect(roleStatements(template, ingestId).filter((s) => actionsOf(s).some((a) => a.startsWith('ssm:')))).toEqual([]);
+  });
+
+  it('puts no private key material in the template', () => {
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/PRIVATE KEY/);
+  });
+});
+
+describe('ingest API', () => {
+  it.each(['POST /v1/batches', 'GET /healthz', 'GET /openapi.json'])('routes %s to the ingest function', (routeKey) => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey });
+  });
+
+  it('calls the function with payload format 2.0', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: { 'Fn::GetAtt': [ingestId, 'Arn'] },
+    });
+  });
+
+  it('throttles the default stage', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+  });
+
+  it('keeps source addresses out of the access log', () => {
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0]!;
+    const format = (stage.Properties.AccessLogSettings as { Format: string }).Format;
+    expect(format).toContain('$context.requestId');
+    expect(format).not.toContain('sourceIp');
+  });
+});
+
+describe('schedules', () => {
+  it('renders daily at 00:30 UTC and hourly the other hours', () => {
+    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(30 0 * * ? *)', ScheduleExpressionTimezone: 'Etc/UTC' });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: `cron(30 ${Array.from({ length: 23 }, (_, i) => i + 1).join(',')} * * ? *)`,
+    });
+  });
+
+  it('invokes the render function with retries and a dead-letter queue', () => {
+    const queue = Object.keys(template.findResources('AWS::SQS::Queue'))[0]!;
+    template.allResourcesProperties('AWS::Scheduler::Schedule', {
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [renderId, 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queue, 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+      }),
+    });
+  });
+
+  it('sends a render run that failed after its retry to the same dead-letter queue', () => {
+    const queue = Object.keys(template.findResources('AWS::SQS::Queue'))[0]!;
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: renderId },
+      MaximumRetryAttempts: 1,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },
+    });
+  });
+});
+
+describe('alarms', () => {
+  it.each([
+    ['ingest 5xx', { Namespace: 'AWS/ApiGateway', MetricName: '5xx', Statistic: 'Sum' }],
+    ['ingest latency p99', { Namespace: 'AWS/ApiGateway', MetricName: 'Latency', ExtendedStatistic: 'p99' }],
+    ['render errors', { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'RENDER' } }] }],
+    ['render throttles', { Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'RENDER' } }] }],
+    ['ingest throttles', { Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'INGEST' } }] }],
+    ['dead letters visible', { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible' }],
+  ])('alarms on %s, notifying the alarm topic', (_name, metric) => {
+    const topic = Object.keys(template.findResources('AWS::SNS::Topic'))[0]!;
+    const resolved = JSON.parse(JSON.stringify(metric).replace('"RENDER"', JSON.stringify(renderId)).replace('"INGEST"', JSON.stringify(ingestId))) as Record<string, unknown>;
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { ...resolved, AlarmActions: [{ Ref: topic }] });
+  });
+});
+
+describe('outputs', () => {
+  it.each(Object.values(STACK_OUTPUTS))('outputs %s for --stack mode', (key) => {
+    template.hasOutput(key, { Value: Match.anyValue() });
+  });
+
+  it('outputs the API base URL (the $default stage has no path)', () => {
+    const out = template.findOutputs(STACK_OUTPUTS.apiUrl)[STACK_OUTPUTS.apiUrl] as { Value: unknown };
+    expect(flatten(out.Value)).toMatch(/^<IngestApi[0-9A-F]+\.ApiEndpoint>$/);
+  });
+});
+
+describe('cdk-nag', () => {
+  it('reports no unsuppressed AwsSolutions error', () => {
+    const errors = Annotations.fromStack(synth.stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'));
+    expect(errors.map((e) => `${e.id}: ${String(e.entry.data).split('\n')[0]}`)).toEqual([]);
+  });
+
+  it('reports no unsuppressed AwsSolutions warning', () => {
+    const warnings = Annotations.fromStack(synth.stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'));
+    expect(warnings.map((e) => `${e.id}: ${String(e.entry.data).split('\n')[0]}`)).toEqual([]);
+  });
+});
