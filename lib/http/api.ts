@@ -5,6 +5,7 @@ import { AlertgraphError } from '../errors.js';
 import { ingestBatch, type IngestDeps } from '../ingest/ingest-batch.js';
 import { errorFields, type Log } from '../log.js';
 import { openApiDocument } from './openapi.js';
+import { ID_PATTERN } from '../store/table.js';
 import { errorResponse, jsonResponse, problemResponse, type HttpResponse } from './problem.js';
 
 export interface ApiRequest {
@@ -19,9 +20,24 @@ export interface ApiRequest {
   scheme?: string;
 }
 
+/** What one batch request ended as, for metrics: a receipt's counts, or the refusal's code. */
+export type BatchOutcome =
+  | { ok: true; status: number; accepted: number; rejected: number; skipped: number; duplicate: boolean; writeUnits: number; ms: number }
+  | { ok: false; status: number; code: string; ms: number };
+
 export interface ApiDeps {
   ingest: IngestDeps;
   log: Log;
+  onBatch?: (outcome: BatchOutcome) => void;
+}
+
+/**
+ * The key id a request claims, for logs only (unverified): an operator looking at refusals wants to know which
+ * sensor is misconfigured. Only an id of the registry's shape is echoed, so nothing arbitrary reaches the log.
+ */
+function claimedSensor(headers: ApiRequest['headers']): string | undefined {
+  const id = /keyid="([^"]{1,63})"/.exec(headers['signature-input'] ?? '')?.[1];
+  return id !== undefined && ID_PATTERN.test(id) ? id : undefined;
 }
 
 export async function handleApiRequest(req: ApiRequest, deps: ApiDeps): Promise<HttpResponse> {
@@ -47,6 +63,8 @@ async function postBatch(req: ApiRequest, deps: ApiDeps): Promise<HttpResponse> 
   const started = performance.now();
   try {
     const { status, receipt } = await ingestBatch(req, deps.ingest);
+    const ms = Math.round(performance.now() - started);
+    deps.onBatch?.({ ok: true, status, accepted: receipt.accepted, rejected: receipt.rejected, skipped: receipt.skipped, duplicate: receipt.duplicate, writeUnits: receipt.writeUnits, ms });
     deps.log.info('batch', {
       sensor: receipt.sensor,
       status,
@@ -56,12 +74,13 @@ async function postBatch(req: ApiRequest, deps: ApiDeps): Promise<HttpResponse> 
       duplicate: receipt.duplicate,
       bytes: receipt.bytes,
       writeUnits: receipt.writeUnits,
-      ms: Math.round(performance.now() - started),
+      ms,
     });
     return jsonResponse(status, receipt);
   } catch (err) {
     const res = errorResponse(err);
-    const fields = { status: res.statusCode, ms: Math.round(performance.now() - started) };
+    const fields = { status: res.statusCode, ms: Math.round(performance.now() - started), sensor: claimedSensor(req.headers) };
+    deps.onBatch?.({ ok: false, status: res.statusCode, code: err instanceof AlertgraphError ? err.code : 'internal', ms: fields.ms });
     if (err instanceof AlertgraphError) {
       // Expected refusals: the code says it all; the client's details stay out of the log.
       deps.log.warn('batch refused', { ...fields, code: err.code });

@@ -2,7 +2,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { IngestConfig } from '../config.js';
-import { handleApiRequest, type ApiRequest } from '../http/api.js';
+import { handleApiRequest, type ApiDeps, type ApiRequest } from '../http/api.js';
 import type { HttpResponse } from '../http/problem.js';
 import type { Log } from '../log.js';
 import { localDynamoClient, localS3Client } from '../local/aws-clients.js';
@@ -40,6 +40,7 @@ export function createIngestApi(
     /** Test seams: wrap the real ledger or archive, e.g. to inject a failure between two writes. */
     wrapLedger?: (ledger: BatchLedger) => BatchLedger;
     wrapArchive?: (archive: RawArchive) => RawArchive;
+    onBatch?: ApiDeps['onBatch'];
   } = {},
 ): IngestApi {
   const clients = options.clients ?? clientsFor(config);
@@ -59,5 +60,5 @@ export function createIngestApi(
       maxAlertsPerBatch: config.maxAlertsPerBatch,
     },
   };
-  return { handle: (req) => handleApiRequest(req, { ingest: deps, log }), keys, deps };
+  return { handle: (req) => handleApiRequest(req, { ingest: deps, log, onBatch: options.onBatch }), keys, deps };
 }

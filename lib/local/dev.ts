@@ -110,6 +110,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       S3_ENDPOINT: s3.endpoint,
       // Locally a revocation should bite within seconds, not a minute.
       SENSOR_CACHE_TTL_SECONDS: process.env.SENSOR_CACHE_TTL_SECONDS ?? '5',
+      // No CloudWatch here: the handler's embedded metrics would only add noise to the console.
+      POWERTOOLS_METRICS_DISABLED: 'true',
     });
     const { handler } = (await import('../../lambdas/ingest/handler.js')) as { handler: LambdaHandler };
     const secrets = await localSecrets(dataDir);
