@@ -214,10 +214,12 @@ async function main(): Promise<void> {
     if (existsSync(join(REPO_ROOT, 'bench', 'push-rss.ts'))) {
       log(`memory: push of a ${quick ? '100 MB' : '1 GB'} EVE file`);
       const rssOut = join(work, 'push-rss.json');
-      await run(process.execPath, ['--import', 'tsx', 'bench/push-rss.ts', '--size-mb', quick ? '100' : '1024', '--out', rssOut], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
-      const rss = JSON.parse(await readFile(rssOut, 'utf8')) as { peakRssMb: number; fileMb?: number };
-      memory.pushPeakRssMb = round(rss.peakRssMb, 0);
-      memory.pushFileMb = rss.fileMb ?? (quick ? 100 : 1024);
+      await run(process.execPath, ['--import', 'tsx', 'bench/push-rss.ts', rssOut, '--size-mb', quick ? '100' : '1024'], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
+      const rss = JSON.parse(await readFile(rssOut, 'utf8')) as { peakRssMiB: number; fileBytes: number; seconds: number; peakRssSource: string };
+      memory.pushPeakRssMb = round(rss.peakRssMiB, 0);
+      memory.pushFileMb = round(rss.fileBytes / 1024 ** 2, 0);
+      memory.pushSeconds = rss.seconds;
+      memory.pushPeakRssSource = rss.peakRssSource;
     }
     results.memory = memory;
 

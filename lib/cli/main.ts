@@ -5,10 +5,11 @@
 import { readFile, writeFile, stat } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import { EXIT, UsageError, output, parse, parseDate, parseDuration, parsePositiveInt } from './args.js';
-import { adminContext, localRenderService, StackUnavailable } from './context.js';
+import { adminContext, localRenderService, StackUnavailable, type AdminContext } from './context.js';
+import { invokeRenderFunction, linkSigningKey, publishPartnerRevocation } from './stack.js';
+import type { RenderReport } from '../render/job.js';
 import { userInfo } from 'node:os';
 import { issuePartnerLink, LinkError } from '../links/partners.js';
-import { localSecrets } from '../local/secrets.js';
 import { PARTNER_INDEX } from '../publish/layout.js';
 import { S3RawArchive } from '../store/raw-archive.js';
 import { SummaryStore } from '../store/summaries.js';
@@ -19,6 +20,7 @@ import { ID_PATTERN } from '../store/table.js';
 import { dailyStats } from '../stats/daily.js';
 import { readLocalState } from '../local/state.js';
 import { jsonLinesLog } from '../log.js';
+import { parseWatchedPorts } from '../config.js';
 
 const HELP: Record<string, string> = {
   main: `alertgraph — statistics of intrusion-detection alerts
@@ -36,9 +38,11 @@ Commands:
   partner        add | list | link | revoke partners and their signed links
 
 Every command takes --help, --data-dir DIR (default .alertgraph) and --json.`,
-  dev: `Usage: alertgraph dev [--port 8787] [--data-dir .alertgraph] [--demo]
+  dev: `Usage: alertgraph dev [--port 8787] [--data-dir .alertgraph] [--demo] [--daily-at 00:30] [--watched-ports tcp/135,udp/137,tcp/445]
 
-Starts DynamoDB Local, the S3 emulator and the local gateway on 127.0.0.1, persisted under the data dir.
+Starts DynamoDB Local, the S3 emulator, the local API gateway and the local CDN on 127.0.0.1, persisted under
+the data dir, and renders the graphs: at start when nothing is published yet, every hour ("today so far"), and
+after --daily-at (UTC), when the previous day is closed.
 --demo registers three demo sensors and pushes generated alerts when the registry is empty.
 Ctrl-C stops everything.`,
   keygen: `Usage: alertgraph keygen --out <file> [--json]
@@ -54,11 +58,24 @@ Acts on the local stack started by \`alertgraph dev\` with the same --data-dir.
 Adding an existing id replaces its key and details (key rotation); a revoked sensor is refused within a minute.`,
   push: `Usage: alertgraph push <file|-> --sensor <id> --key <file> [--endpoint URL] [--format eve|snort|native]
                        [--batch-size 1000] [--retry-for 5m] [--spool-dir DIR] [--json]
+       alertgraph push <file> --follow --sensor <id> --key <file> [--heartbeat 5m] [--flush-after 5s]
+                       [--checkpoint FILE] [same options as above]
 
-Reads the log as a stream, sends it in signed batches (Idempotency-Key derived from each batch's content, so a
-second push of the same log counts nothing), retries with backoff and jitter, and spools unsent batches to disk
-(exit code 75) when the endpoint stays unreachable for --retry-for. The next push drains the spool first;
-run it with no file to only drain. The endpoint defaults to the local stack of --data-dir.`,
+Reads the log as a stream and sends it in signed batches of at most --batch-size lines and 4 MiB. Each
+batch's Idempotency-Key is derived from its content, so pushing the same log twice counts it once.
+Failed sends are retried with exponential backoff and jitter, honouring Retry-After; 400, 401, 409 and 415
+are reported and not retried; a batch refused as too large (413) is split in two.
+If the endpoint stays unreachable for --retry-for (units s, m, h, d), the unsent batches are written to the
+spool (default <data-dir>/spool/<sensor>) and push exits with code 75 (EX_TEMPFAIL): run it again later.
+Every push sends the spool first, with the original keys; run it with no file to only drain the spool.
+The endpoint defaults to the local stack of --data-dir. Progress goes to stderr (a bar on a terminal);
+--json prints only the final summary on stdout.
+
+--follow tails a growing file like tail -F (rotation by rename or truncation), sends a partial batch after
+--flush-after, an empty heartbeat batch after --heartbeat without other traffic (0: never), spools while the
+endpoint is down and keeps reading. Its position is checkpointed atomically (default
+<data-dir>/follow/<sensor>.json) so a restart neither re-sends nor misses lines. SIGINT or SIGTERM sends or
+spools what was read and exits 0. After a 401 it re-reads --key (key rotation) and spools until it works.`,
   stats: `Usage: alertgraph stats --from YYYY-MM-DD --to YYYY-MM-DD [--json]
 
 Daily figures live from the counters: total, per sensor, per protocol, per destination port; distinct and new
@@ -102,13 +119,33 @@ async function readPublicKey(value: string): Promise<string> {
 }
 
 async function cmdDev(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { port: { type: 'string', default: '8787' }, demo: { type: 'boolean', default: false } });
+  const { values } = parse(argv, {
+    port: { type: 'string', default: '8787' },
+    demo: { type: 'boolean', default: false },
+    'daily-at': { type: 'string', default: '00:30' },
+    'watched-ports': { type: 'string' },
+  });
   if (values.help) return help('dev');
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, got "${values.port}"`);
+  const dailyAt = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(values['daily-at']);
+  if (!dailyAt) throw new UsageError(`--daily-at must be a UTC time HH:MM, got "${values['daily-at']}"`);
+  let watchedPorts: string[] | undefined;
+  try {
+    watchedPorts = values['watched-ports'] === undefined ? undefined : parseWatchedPorts(values['watched-ports'], '--watched-ports');
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const { startLocalStack } = await import('../local/dev.js');
   const log = jsonLinesLog('alertgraph-dev');
-  const stack = await startLocalStack({ dataDir: values['data-dir'], port, demo: values.demo, log });
+  const stack = await startLocalStack({
+    dataDir: values['data-dir'],
+    port,
+    demo: values.demo,
+    log,
+    closeAfterMinutes: Number(dailyAt[1]) * 60 + Number(dailyAt[2]),
+    watchedPorts,
+  });
   process.stdout.write(`alertgraph dev: ${stack.url}  (healthz: ${stack.url}/healthz, data: ${stack.dataDir}) — Ctrl-C to stop\n`);
   await new Promise<void>((done) => {
     let stopping = false;
@@ -205,43 +242,112 @@ async function cmdPush(argv: string[]): Promise<number> {
     'retry-for': { type: 'string', default: '5m' },
     'spool-dir': { type: 'string' },
     follow: { type: 'boolean', default: false },
+    heartbeat: { type: 'string', default: '5m' },
+    'flush-after': { type: 'string', default: '5s' },
+    checkpoint: { type: 'string' },
   });
   if (values.help) return help('push');
   if (!values.sensor) throw new UsageError('--sensor <id> is required');
   if (!values.key) throw new UsageError('--key <file> is required (the private key from `alertgraph keygen`)');
-  if (values.follow) throw new UsageError('--follow is not available in this version; push the file without it');
   const format = values.format as InputFormat | undefined;
   if (format !== undefined && !['eve', 'snort', 'native'].includes(format)) throw new UsageError('--format must be eve, snort or native');
   const batchSize = parsePositiveInt(values['batch-size'], '--batch-size', 1000, 10_000);
   const retryForMs = parseDuration(values['retry-for'], '--retry-for');
+  const heartbeatMs = values.heartbeat.trim() === '0' ? 0 : parseDuration(values.heartbeat, '--heartbeat');
+  const flushAfterMs = parseDuration(values['flush-after'], '--flush-after');
+  const file = positionals[0];
+  if (positionals.length > 1) throw new UsageError(`push takes one input, got ${positionals.length}`);
+  if (values.follow && (file === undefined || file === '-')) throw new UsageError('--follow needs a file to follow (not stdin)');
+  if (file !== undefined && file !== '-' && !values.follow) {
+    // Checked before the spool is drained: a typo should fail at once, not after minutes of retries.
+    const st = await stat(file).catch(() => undefined);
+    if (!st?.isFile()) throw new UsageError(`cannot read ${file}: no such file`);
+  }
   let endpoint = values.endpoint;
   if (!endpoint) {
     const state = await readLocalState(values['data-dir']);
     if (!state) throw new StackUnavailable(`no --endpoint given and no local stack recorded in "${values['data-dir']}"`);
     endpoint = state.url;
   }
-  const privateKey = privateKeyFromPem(await readFile(values.key, 'utf8'));
+  const keyFile = values.key;
+  const privateKey = privateKeyFromPem(await readFile(keyFile, 'utf8'));
   const spool = new Spool(values['spool-dir'] ?? join(values['data-dir'], 'spool', values.sensor));
-  const input = positionals[0] === undefined ? undefined : positionals[0] === '-' ? process.stdin : positionals[0];
   const out = output(values.json);
-  const tty = !values.json && process.stderr.isTTY;
-  const started = Date.now();
-  const onProgress = tty
-    ? (s: PushSummary) => {
-        const rate = s.lines / Math.max(0.001, (Date.now() - started) / 1000);
-        process.stderr.write(`\r${s.batches} batches, ${s.lines} lines, ${s.accepted} accepted (${Math.round(rate)} lines/s)   `);
-      }
-    : undefined;
+  const { createProgress } = await import('../client/progress.js');
+  const { emptySummary } = await import('../client/push.js');
+  const totalBytes = file !== undefined && file !== '-' ? (await stat(file).catch(() => undefined))?.size : undefined;
+  // Progress goes to stderr: a bar on a terminal, a line now and then in a log, nothing for scripts (--json).
+  const progressState = { summary: emptySummary(), totalBytes: values.follow ? undefined : totalBytes, startedAt: Date.now() };
+  const progress = createProgress({
+    mode: values.json ? 'off' : process.stderr.isTTY ? 'bar' : 'lines',
+    state: progressState,
+    write: (text) => process.stderr.write(text),
+    ...(values.follow ? { everyBatches: 1000, everyMs: 10 * 60_000 } : {}),
+  });
+  const onProgress = (s: PushSummary) => {
+    progressState.summary = s;
+    progress.update();
+  };
+  let linesReported = 0;
+  const onLineRejected = (where: string, reason: string) => {
+    // A log full of bad lines should not bury everything else: the first few, then the count in the summary.
+    if (++linesReported <= 20) out.info(`${file ?? 'input'} ${where}: not sent, ${reason}`);
+    else if (linesReported === 21) out.info('(further dropped lines are only counted in "rejected")');
+  };
+  const report = (summary: PushSummary, extra: Record<string, unknown> = {}, note = '') => {
+    progress.done();
+    const human =
+      `${summary.batches} batches: ${summary.accepted} accepted, ${summary.rejected} rejected, ${summary.skipped} skipped, ` +
+      `${summary.duplicateBatches} duplicate batches, ${summary.failedBatches} refused, ${summary.spooledBatches} spooled` +
+      `${summary.drainedBatches ? ` (${summary.drainedBatches} sent from the spool)` : ''}` +
+      `${summary.heartbeats ? `, ${summary.heartbeats} heartbeats` : ''}, ${summary.writeUnits} write units${note}`;
+    out.result({ ...summary, ...extra }, human);
+    for (const e of summary.errors) out.info(`refused batch ${e.batch}: ${e.status} ${e.code ?? ''} ${e.detail ?? ''}`.trimEnd());
+    if (summary.errorsOmitted) out.info(`(${summary.errorsOmitted} more refused batches not listed)`);
+  };
+  const common = { endpoint, sensor: values.sensor, privateKey, format, batchSize, retryForMs, spool, onProgress, onLineRejected };
+
+  if (values.follow) {
+    const { followLog } = await import('../client/follow.js');
+    const stop = new AbortController();
+    const onSignal = (signal: string) => {
+      out.info(`push --follow: ${signal}, sending or spooling what was read, then stopping (again to force)`);
+      stop.abort();
+    };
+    // `once`: a second Ctrl-C finds no handler and ends the process the default way.
+    const onInt = () => onSignal('SIGINT');
+    const onTerm = () => onSignal('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+    try {
+      const summary = await followLog({
+        ...common,
+        path: file!,
+        checkpointFile: values.checkpoint ?? join(values['data-dir'], 'follow', `${values.sensor}.json`),
+        flushAfterMs,
+        heartbeatMs,
+        signal: stop.signal,
+        reloadKey: async () => privateKeyFromPem(await readFile(keyFile, 'utf8')),
+        log: (line) => out.info(`push --follow: ${line}`),
+      });
+      const pending = (await spool.list()).length;
+      report(summary, { spoolDir: spool.dir, spoolPending: pending }, pending ? `; ${pending} batches wait in ${spool.dir}` : '');
+      // A stop on request is a clean exit even with batches spooled: the next run sends them first.
+      return EXIT.ok;
+    } finally {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+    }
+  }
+
+  const input = file === undefined ? undefined : file === '-' ? process.stdin : file;
   try {
-    const summary = await pushLog(input, { endpoint, sensor: values.sensor, privateKey, format, batchSize, retryForMs, spool, onProgress });
-    if (tty) process.stderr.write('\n');
-    out.result(summary, summaryLine(summary));
-    for (const e of summary.errors) out.info(`refused batch ${e.batch}: ${e.status} ${e.code ?? ''} ${e.detail ?? ''}`);
+    const summary = await pushLog(input, common);
+    report(summary);
     return summary.failedBatches > 0 ? EXIT.failure : EXIT.ok;
   } catch (err) {
     if (err instanceof SpooledExit) {
-      if (tty) process.stderr.write('\n');
-      out.result({ ...err.summary, spoolDir: spool.dir }, `${summaryLine(err.summary)}\n${err.message}: ${spool.dir}`);
+      report(err.summary, { spoolDir: spool.dir }, `\n${err.message}: ${spool.dir}`);
       return EXIT.tempfail;
     }
     throw err;
@@ -266,16 +372,23 @@ async function cmdStats(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
+/** Runs the render job: in this process against the local stack, or by invoking the deployed function. */
+async function runRender(ctx: AdminContext, request: { date?: string; all?: boolean }): Promise<RenderReport> {
+  if (ctx.stack) return invokeRenderFunction(ctx.stack, request);
+  const service = await localRenderService(ctx, jsonLinesLog('alertgraph-render', 'warn'));
+  return service.run(request);
+}
+
 async function cmdRender(argv: string[]): Promise<number> {
   const { values } = parse(argv, { date: { type: 'string' } });
   if (values.help) return help('render');
   const date = values.date === undefined ? undefined : parseDate(values.date, '--date');
   const ctx = await adminContext(values['data-dir'], values.stack);
-  const service = await localRenderService(ctx, jsonLinesLog('alertgraph-render', 'warn'));
-  const report = await service.run({ date });
+  const report = await runRender(ctx, { date });
+  const base = ctx.url;
   output(values.json).result(
-    { ...report, url: `${ctx.url}/public/alerts-daily.png` },
-    `rendered ${report.rolledUp.length} day(s), closed through ${report.closedThrough}, published ${report.published} objects: ${ctx.url}/public/index.html`,
+    { ...report, url: `${base}/public/alerts-daily.png` },
+    `rendered ${report.rolledUp.length} day(s), closed through ${report.closedThrough}, published ${report.published} objects: ${base}/public/index.html`,
   );
   return EXIT.ok;
 }
@@ -286,8 +399,7 @@ async function cmdRebuild(argv: string[]): Promise<number> {
   const ctx = await adminContext(values['data-dir'], values.stack);
   const { rebuildContributions } = await import('../render/rebuild.js');
   const rebuilt = await rebuildContributions(new S3RawArchive(ctx.s3, ctx.bucketName), ctx.ledger);
-  const service = await localRenderService(ctx, jsonLinesLog('alertgraph-render', 'warn'));
-  const report = await service.run({ all: true });
+  const report = await runRender(ctx, { all: true });
   output(values.json).result(
     { ...rebuilt, render: report },
     `rebuilt ${rebuilt.contributions} contributions from ${rebuilt.batches} archived batches (${rebuilt.alerts} alerts)` +
@@ -321,7 +433,7 @@ async function cmdPartner(argv: string[]): Promise<number> {
       }
       case 'link': {
         if (!id) throw new UsageError('partner link <id> [--expires 30d] [--path partners/index.html]');
-        const secrets = await localSecrets(ctx.dataDir);
+        const signing = await linkSigningKey(ctx);
         const link = await issuePartnerLink({
           registry: ctx.partners,
           partnerId: id,
@@ -329,8 +441,8 @@ async function cmdPartner(argv: string[]): Promise<number> {
           expiresAt: new Date(Date.now() + parseDuration(values.expires, '--expires')),
           path: values.path,
           baseUrl: ctx.url,
-          keyPairId: secrets.keyPairId,
-          privateKeyPem: secrets.linkPrivateKeyPem,
+          keyPairId: signing.keyPairId,
+          privateKeyPem: signing.privateKeyPem,
         });
         out.result(link, link.url);
         return EXIT.ok;
@@ -339,6 +451,8 @@ async function cmdPartner(argv: string[]): Promise<number> {
         if (!id) throw new UsageError('partner revoke <id>');
         const at = new Date().toISOString();
         if (!(await ctx.partners.revokePartner(id, at))) throw new UsageError(`no partner "${id}"`);
+        // On AWS the edge checks revocations in the CloudFront KeyValueStore; locally this does nothing.
+        await publishPartnerRevocation(ctx, id, at);
         out.result({ id, status: 'revoked', revokedAt: at }, `revoked partner ${id}: all its links stop working`);
         return EXIT.ok;
       }

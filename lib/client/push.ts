@@ -1,16 +1,25 @@
 /**
  * `alertgraph push`: reads a log as a stream, cuts it into batches, signs and sends each, retries what can be
- * retried, and spools what could not be delivered in time (DESIGN §10).
+ * retried, and spools what could not be delivered in time (DESIGN §10). Memory stays bounded whatever the
+ * input size: one read chunk, one batch and its compressed body at a time.
  */
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
-import { batchIdempotencyKey, signedBatchHeaders, type PreparedBatch } from './sign-batch.js';
+import type { BackoffPolicy } from './backoff.js';
+import { Batcher, DEFAULT_MAX_BATCH_BYTES, detectFormat, lineForBatch, type CutBatch, type InputFormat } from './batcher.js';
+import { Delivery, emptySummary, prepareBatchFromNdjson, type PushSummary } from './delivery.js';
+import { isBlank, LineSplitter, type LineSink } from './lines.js';
+import { BatchSender, type SendOutcome } from './sender.js';
+import type { PreparedBatch } from './sign-batch.js';
 import type { Spool } from './spool.js';
 
-export type InputFormat = 'eve' | 'snort' | 'native';
+export { BatchSender, type SendOutcome } from './sender.js';
+export { emptySummary, prepareBatch, prepareBatchFromNdjson, type PushSummary } from './delivery.js';
+export type { InputFormat } from './batcher.js';
+
+/** The service rejects longer lines (lib/alerts/safety.ts); the client drops them without buffering them. */
+export const MAX_LINE_BYTES = 65_536;
 
 export interface PushOptions {
   endpoint: string;
@@ -20,28 +29,23 @@ export interface PushOptions {
   batchSize: number;
   /** Upper bound on a batch's uncompressed size; the service refuses more than 5 MiB. */
   maxBatchBytes?: number;
-  /** How long one batch may be retried before the rest is spooled. */
+  /** How long one batch may be retried before it (and the rest) is spooled. */
   retryForMs: number;
   spool: Spool;
   gzip?: boolean;
+  /** Called after every batch and every read chunk. */
   onProgress?: (p: PushSummary) => void;
+  /** A refused batch (reported as it happens; the summary lists them too). */
+  onRefused?: (error: PushSummary['errors'][number]) => void;
+  /** A line dropped by the client (too long, or not a JSON object in native input). */
+  onLineRejected?: (where: string, reason: string) => void;
+  backoff?: BackoffPolicy;
+  requestTimeoutMs?: number;
   /** Injected for tests. */
   sleep?: (ms: number) => Promise<void>;
   fetchImpl?: typeof fetch;
-}
-
-export interface PushSummary {
-  batches: number;
-  accepted: number;
-  rejected: number;
-  skipped: number;
-  duplicateBatches: number;
-  writeUnits: number;
-  /** Batches the service refused (4xx other than 413); their errors are listed. */
-  failedBatches: number;
-  spooledBatches: number;
-  lines: number;
-  errors: { batch: string; status: number; code?: string; detail?: string }[];
+  now?: () => number;
+  random?: () => number;
 }
 
 export class SpooledExit extends Error {
@@ -50,205 +54,164 @@ export class SpooledExit extends Error {
   }
 }
 
-const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
-
-export function emptySummary(): PushSummary {
-  return { batches: 0, accepted: 0, rejected: 0, skipped: 0, duplicateBatches: 0, writeUnits: 0, failedBatches: 0, spooledBatches: 0, lines: 0, errors: [] };
+/** A sender whose retries are counted in the summary. */
+export function senderFor(opts: PushOptions, summary: PushSummary, extra: { signal?: AbortSignal; hardSignal?: AbortSignal } = {}): BatchSender {
+  return new BatchSender({
+    ...opts,
+    ...extra,
+    onRetry: (o: SendOutcome) => {
+      summary.retries++;
+      summary.retryStatuses[String(o.status)] = (summary.retryStatuses[String(o.status)] ?? 0) + 1;
+    },
+  });
 }
 
-export function prepareBatch(sensor: string, lines: string[], format: InputFormat, gzip: boolean): PreparedBatch {
-  const text = format === 'native' ? `{"alerts":[${lines.join(',')}]}` : `${lines.join('\n')}\n`;
-  const raw = Buffer.from(text, 'utf8');
-  return {
-    idempotencyKey: batchIdempotencyKey(sensor, raw),
-    contentType: format === 'native' ? 'application/json' : 'application/x-ndjson',
-    body: gzip ? gzipSync(raw) : raw,
-    gzip,
-    lines: lines.length,
-  };
+/** A batch built from a range of the input: its request, and the byte range [start, end) it accounts for. */
+export interface SealedBatch {
+  batch: PreparedBatch;
+  start: number;
+  end: number;
 }
 
-function detectFormat(line: string): InputFormat {
-  try {
-    const obj = JSON.parse(line) as Record<string, unknown>;
-    if (typeof obj.event_type === 'string') return 'eve';
-    if (typeof obj.srcIp === 'string' || typeof obj.time === 'string') return 'native';
-  } catch {
-    /* fall through: the service reports the line */
-  }
-  return 'snort';
+export interface LineIntakeOptions {
+  sensor: string;
+  gzip: boolean;
+  format?: InputFormat;
+  onReject?: (where: string, reason: string) => void;
+  /** How a dropped line is named in messages (a line number for push, a byte offset for --follow). */
+  where?: (start: number, number: number) => string;
+  now?: () => number;
 }
 
-/** Non-blank lines of the input (native input: one alert object per line). */
-async function* inputLines(input: Readable): AsyncGenerator<string> {
-  const rl = createInterface({ input, crlfDelay: Infinity });
-  for await (const line of rl) {
-    if (line.trim() !== '') yield line;
-  }
-}
+/**
+ * Turns lines into batches ready to send: drops blank lines, rejects what the service would refuse anyway,
+ * detects the format from the first line, and builds each batch's request the moment it is cut (the cut's
+ * bytes live in the batcher's reused buffer). Shared by push and the follower so both cut the same batches.
+ */
+export class LineIntake {
+  format: InputFormat | undefined;
+  private ready: SealedBatch[] = [];
+  private readonly now: () => number;
 
-interface SendOutcome {
-  kind: 'ok' | 'refused' | 'split' | 'retry';
-  status: number;
-  receipt?: Record<string, unknown>;
-  problem?: { code?: string; detail?: string };
-  retryAfterMs?: number;
-}
-
-export class BatchSender {
-  private readonly url: URL;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly fetchImpl: typeof fetch;
-
-  constructor(private readonly opts: PushOptions) {
-    this.url = new URL(`${opts.endpoint.replace(/\/+$/, '')}/v1/batches`);
-    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-    this.fetchImpl = opts.fetchImpl ?? fetch;
+  constructor(
+    private readonly batcher: Batcher,
+    private readonly summary: PushSummary,
+    private readonly opts: LineIntakeOptions,
+  ) {
+    this.format = opts.format;
+    this.now = opts.now ?? Date.now;
   }
 
-  async sendOnce(batch: PreparedBatch): Promise<SendOutcome> {
-    let res: Response;
-    try {
-      res = await this.fetchImpl(this.url, {
-        method: 'POST',
-        headers: signedBatchHeaders({ url: this.url, sensor: this.opts.sensor, privateKey: this.opts.privateKey, batch }),
-        body: batch.body,
-        signal: AbortSignal.timeout(60_000),
-      });
-    } catch {
-      return { kind: 'retry', status: 0 };
-    }
-    const text = await res.text();
-    let json: Record<string, unknown> = {};
-    try {
-      json = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      /* not JSON: a proxy's error page */
-    }
-    if (res.status === 200 || res.status === 202) return { kind: 'ok', status: res.status, receipt: json };
-    const problem = { code: typeof json.code === 'string' ? json.code : undefined, detail: typeof json.detail === 'string' ? json.detail : undefined };
-    if (res.status === 413 && batch.lines > 1) return { kind: 'split', status: 413, problem };
-    if (res.status === 429 || res.status >= 500) {
-      const ra = Number(res.headers.get('retry-after'));
-      return { kind: 'retry', status: res.status, problem, retryAfterMs: Number.isFinite(ra) && ra > 0 ? ra * 1000 : undefined };
-    }
-    return { kind: 'refused', status: res.status, problem };
-  }
-
-  /**
-   * Sends one batch, retrying with exponential backoff and full jitter (honouring Retry-After) until it is
-   * delivered or `retryForMs` has passed. Returns undefined when the time ran out.
-   */
-  async sendWithRetry(batch: PreparedBatch): Promise<SendOutcome | undefined> {
-    const deadline = Date.now() + this.opts.retryForMs;
-    for (let attempt = 0; ; attempt++) {
-      const outcome = await this.sendOnce(batch);
-      if (outcome.kind !== 'retry') return outcome;
-      const backoff = Math.random() * Math.min(30_000, 250 * 2 ** attempt);
-      const wait = Math.max(backoff, outcome.retryAfterMs ?? 0);
-      if (Date.now() + wait > deadline) return undefined;
-      await this.sleep(wait);
-    }
-  }
-}
-
-function record(summary: PushSummary, batch: PreparedBatch, outcome: SendOutcome): void {
-  summary.batches++;
-  if (outcome.kind === 'ok') {
-    const r = outcome.receipt ?? {};
-    const n = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
-    summary.writeUnits += n('writeUnits');
-    // A duplicate batch was counted by an earlier push: its alerts are not counted (or reported) again.
-    if (r.duplicate === true) {
-      summary.duplicateBatches++;
+  /** The LineSink to hand to LineSplitter.each(). */
+  readonly sink: LineSink = (src, from, to, start, end, number) => {
+    if (src === undefined) {
+      this.reject(start, number, `longer than ${MAX_LINE_BYTES} bytes`);
       return;
     }
-    summary.accepted += n('accepted');
-    summary.rejected += n('rejected');
-    summary.skipped += n('skipped');
-  } else {
-    summary.failedBatches++;
-    summary.errors.push({ batch: batch.idempotencyKey, status: outcome.status, ...outcome.problem });
-  }
-}
-
-/**
- * Delivers one prepared batch: splits on 413 (re-deriving keys for the halves from their content),
- * spools it if the endpoint stays unreachable. Returns false when it was spooled.
- */
-async function deliver(sender: BatchSender, opts: PushOptions, summary: PushSummary, batch: PreparedBatch, lines?: string[], format?: InputFormat): Promise<boolean> {
-  const outcome = await sender.sendWithRetry(batch);
-  if (outcome === undefined) {
-    await opts.spool.add(batch);
-    summary.spooledBatches++;
-    return false;
-  }
-  if (outcome.kind === 'split' && lines && format) {
-    const half = Math.ceil(lines.length / 2);
-    for (const part of [lines.slice(0, half), lines.slice(half)]) {
-      if (!(await deliver(sender, opts, summary, prepareBatch(opts.sensor, part, format, opts.gzip ?? true), part, format))) return false;
+    if (isBlank(src, from, to)) return;
+    this.summary.lines++;
+    this.format ??= detectFormat(src.toString('utf8', from, to));
+    let cut;
+    if (this.format === 'native') {
+      const r = lineForBatch(src.toString('utf8', from, to), 'native');
+      if ('reject' in r) {
+        this.reject(start, number, r.reject);
+        return;
+      }
+      const canonical = Buffer.from(r.text, 'utf8');
+      cut = this.batcher.addRange(canonical, 0, canonical.length, end, this.now());
+    } else {
+      cut = this.batcher.addRange(src, from, to, end, this.now());
     }
-    return true;
-  }
-  record(summary, batch, outcome);
-  opts.onProgress?.(summary);
-  return true;
-}
+    if (cut) this.seal(cut);
+  };
 
-/** Sends the spooled batches first (original keys), oldest first. Returns false if the endpoint is still down. */
-export async function drainSpool(opts: PushOptions, summary: PushSummary): Promise<boolean> {
-  const sender = new BatchSender(opts);
-  for (const name of await opts.spool.list()) {
-    const batch = await opts.spool.read(name);
-    const outcome = await sender.sendWithRetry(batch);
-    if (outcome === undefined) return false;
-    record(summary, batch, outcome);
-    await opts.spool.remove(name);
-    opts.onProgress?.(summary);
+  /** The batches completed so far, in order; the caller delivers them. */
+  drain(): SealedBatch[] {
+    const out = this.ready;
+    this.ready = [];
+    return out;
   }
-  return true;
+
+  /** drain() plus the partial batch (end of input, time-based flush, rotation, shutdown). */
+  flush(): SealedBatch[] {
+    const cut = this.batcher.take();
+    if (cut) this.seal(cut);
+    return this.drain();
+  }
+
+  get waitingSince(): number | undefined {
+    return this.batcher.waitingSince;
+  }
+
+  private seal(cut: CutBatch): void {
+    const batch = prepareBatchFromNdjson(this.opts.sensor, cut.ndjson, cut.lines, this.format ?? 'eve', this.opts.gzip);
+    this.ready.push({ batch, start: cut.start, end: cut.end });
+  }
+
+  private reject(start: number, number: number, reason: string): void {
+    // Counted with the service's rejections: to the operator both are alert lines that were not counted.
+    this.summary.rejected++;
+    this.opts.onReject?.(this.opts.where ? this.opts.where(start, number) : `line ${number}`, reason);
+  }
 }
 
 /**
- * Pushes `input` (a file path, or a stream such as stdin; undefined to only drain the spool).
- * Throws SpooledExit when batches had to be spooled.
+ * A file's content in chunks read into one reused buffer: a stream would allocate a fresh buffer per chunk,
+ * and on a 1 GB file those wait for the garbage collector by the dozen. Each chunk is only valid until the
+ * next one is requested (the splitter copies what it keeps).
+ */
+async function* fileChunks(path: string, size = 256 * 1024): AsyncGenerator<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafeSlow(size);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, size, null);
+      if (bytesRead === 0) return;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Pushes `input` (a file path, or a stream such as stdin; undefined to only drain the spool). The spool is
+ * drained first, with the original keys. Throws SpooledExit when batches are left in the spool.
  */
 export async function pushLog(input: string | Readable | undefined, opts: PushOptions): Promise<PushSummary> {
   const summary = emptySummary();
-  const sender = new BatchSender(opts);
   const gzip = opts.gzip ?? true;
-  let endpointDown = !(await drainSpool(opts, summary));
+  const delivery = new Delivery(senderFor(opts, summary), {
+    sensor: opts.sensor,
+    spool: opts.spool,
+    gzip,
+    retryForMs: opts.retryForMs,
+    onBatch: opts.onProgress,
+    onRefused: opts.onRefused,
+  }, summary);
+  // If the endpoint is still down, the input is spooled straight away rather than retried batch by batch.
+  await delivery.drain();
   if (input === undefined) {
-    if (endpointDown) throw new SpooledExit(summary);
+    if (delivery.down) throw new SpooledExit(summary);
     return summary;
   }
-  const stream = typeof input === 'string' ? createReadStream(input) : input;
-  const maxBytes = opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
-  let format = opts.format;
-  let lines: string[] = [];
-  let bytes = 0;
-  const flush = async () => {
-    if (lines.length === 0) return;
-    const batch = prepareBatch(opts.sensor, lines, format ?? 'eve', gzip);
-    const sent = lines;
-    lines = [];
-    bytes = 0;
-    if (endpointDown) {
-      // Once the endpoint has stayed down for the whole retry window, the rest goes straight to the spool.
-      await opts.spool.add(batch);
-      summary.spooledBatches++;
-      return;
-    }
-    if (!(await deliver(sender, opts, summary, batch, sent, format ?? 'eve'))) endpointDown = true;
-  };
-  for await (const line of inputLines(stream)) {
-    format ??= detectFormat(line);
-    summary.lines++;
-    if (lines.length >= opts.batchSize || (bytes + line.length + 1 > maxBytes && lines.length > 0)) await flush();
-    lines.push(line);
-    bytes += line.length + 1;
+
+  const chunks = typeof input === 'string' ? fileChunks(input) : (input as AsyncIterable<Buffer | string>);
+  const splitter = new LineSplitter(0, MAX_LINE_BYTES);
+  const batcher = new Batcher({ maxLines: opts.batchSize, maxBytes: opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES });
+  const intake = new LineIntake(batcher, summary, { sensor: opts.sensor, gzip, format: opts.format, onReject: opts.onLineRejected, now: opts.now });
+  for await (const chunk of chunks) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    summary.bytesRead += bytes.length;
+    splitter.each(bytes, intake.sink);
+    // Sequential on purpose: the next chunk is not read while a batch is in flight, which is the backpressure
+    // that keeps memory flat on a 1 GB file.
+    for (const sealed of intake.drain()) await delivery.deliver(sealed.batch);
+    opts.onProgress?.(summary);
   }
-  await flush();
-  if (endpointDown) throw new SpooledExit(summary);
+  splitter.finishEach(intake.sink);
+  for (const sealed of intake.flush()) await delivery.deliver(sealed.batch);
+  if (delivery.down) throw new SpooledExit(summary);
   return summary;
 }

@@ -18,6 +18,9 @@ export type CdnHandler = (req: IncomingMessage, res: ServerResponse) => Promise<
 /** API Gateway HTTP APIs refuse payloads over 10 MB; the local gateway does the same. */
 export const GATEWAY_MAX_PAYLOAD = 10 * 1024 * 1024;
 
+/** close() waits this long for in-flight requests before cutting them off, so a stop never hangs. */
+const CLOSE_GRACE_MS = 15_000;
+
 export interface Gateway {
   port: number;
   url: string;
@@ -50,7 +53,13 @@ export async function startGateway(opts: {
   cdn?: CdnHandler;
   log: Log;
 }): Promise<Gateway> {
+  let closing = false;
   const server: Server = createServer(async (req, res) => {
+    // A request that was in flight when close() began ends its keep-alive connection once answered;
+    // otherwise close() would wait for the client to drop the idle socket.
+    res.once('finish', () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
     const url = req.url ?? '/';
     const path = url.split('?')[0] ?? '/';
     try {
@@ -73,6 +82,8 @@ export async function startGateway(opts: {
         const result = await opts.api(event);
         const headers: OutgoingHttpHeaders = {};
         for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+        // Tells the client not to reuse the connection, rather than racing it with the close.
+        if (closing) headers.connection = 'close';
         const payload = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
         send(res, result.statusCode ?? 200, headers, payload);
         return;
@@ -100,7 +111,12 @@ export async function startGateway(opts: {
     url: `http://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        closing = true;
+        const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
         // Idle keep-alive sockets would hold close() open; in-flight requests still complete.
         server.closeIdleConnections();
       }),
