@@ -8,27 +8,13 @@ import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { BUNDLE_TARGET, ESM_REQUIRE_BANNER, FUNCTION_BUNDLES, MAIN_FIELDS, REPO_ROOT } from '../lib/build/bundle.js';
+import { esbuildOptions, FUNCTION_BUNDLES, REPO_ROOT } from '../lib/build/bundle.js';
 import { median, round } from './stats.js';
 
 const run = promisify(execFile);
 
-async function bundle(entry: string, outfile: string, external: readonly string[] = []): Promise<number> {
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: BUNDLE_TARGET,
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    mainFields: MAIN_FIELDS,
-    banner: { js: ESM_REQUIRE_BANNER },
-    external: [...external],
-    logLevel: 'error',
-  });
+async function bundle(entry: string, outfile: string, external: readonly string[] = [], nodePaths?: string[]): Promise<number> {
+  await build({ ...esbuildOptions(entry, outfile, external), logLevel: 'error', ...(nodePaths ? { nodePaths } : {}) });
   return (await stat(outfile)).size;
 }
 
@@ -67,22 +53,8 @@ export const clients = [new DynamoDBClient({}), new S3Client({})];
 export const commands = [PutItemCommand, GetItemCommand, QueryCommand, UpdateItemCommand, PutObjectCommand];
 `,
   );
-  // Resolve the SDK from the repository's node_modules.
-  const sdkBytes = await build({
-    entryPoints: [sdkEntry],
-    outfile: sdk,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: BUNDLE_TARGET,
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    mainFields: MAIN_FIELDS,
-    banner: { js: ESM_REQUIRE_BANNER },
-    nodePaths: [join(REPO_ROOT, 'node_modules')],
-    logLevel: 'error',
-  }).then(() => stat(sdk).then((s) => s.size));
+  // The entry is outside the repository: resolve the SDK from the repository's node_modules.
+  const sdkBytes = await bundle(sdkEntry, sdk, [], [join(REPO_ROOT, 'node_modules')]);
 
   const env = { TABLE_NAME: 'bench', BUCKET_NAME: 'bench', AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
   const ingestTimes: number[] = [];

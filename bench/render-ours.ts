@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { renderChart } from '../lib/charts/render.js';
 import { partnerSpecs, publicDailySpec } from '../lib/charts/specs.js';
 import { syntheticPartnerData, syntheticPublicData } from '../test/fixtures/charts/synthetic.js';
+import { renderBenchArgs } from './stats.js';
 
 export function allSpecs(days: number, sensors: number) {
   const today = new Date().toISOString().slice(0, 10);
@@ -15,13 +16,7 @@ export function allSpecs(days: number, sensors: number) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const arg = (name: string, fallback: number) => {
-    const i = process.argv.indexOf(name);
-    return i > 0 ? Number(process.argv[i + 1]) : fallback;
-  };
-  const days = arg('--days', 3650);
-  const sensors = arg('--sensors', 50);
-  const runs = arg('--runs', 5);
+  const { days, sensors, runs } = renderBenchArgs();
   const times: number[] = [];
   let pngBytes = 0;
   for (let run = -1; run < runs; run++) {

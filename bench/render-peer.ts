@@ -9,19 +9,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
 import { allSpecs } from './render-ours.js';
+import { renderBenchArgs } from './stats.js';
 
 const VEGA = readFileSync(new URL('../node_modules/vega/build/vega.min.js', import.meta.url));
 const EMBED = readFileSync(new URL('../node_modules/vega-embed/build/vega-embed.min.js', import.meta.url));
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><script src="/vega.js"></script><script src="/embed.js"></script>
 <style>body{margin:0;background:#fff}</style></head><body><div id="chart"></div></body></html>`;
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const days = arg('--days', 3650);
-const sensors = arg('--sensors', 50);
-const runs = arg('--runs', 5);
+const { days, sensors, runs } = renderBenchArgs();
 
 const server = createServer((req, res) => {
   const body = req.url === '/vega.js' ? VEGA : req.url === '/embed.js' ? EMBED : PAGE;

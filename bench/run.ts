@@ -23,13 +23,10 @@ import { usdPerMillionAlerts } from './cost.js';
 import { generateEveLog } from './eve-gen.js';
 import { benchIngest } from './ingest.js';
 import { shiftLog } from './shift-log.js';
-import { median, round, sampleTreePeak } from './stats.js';
+import { argValue, median, round, sampleTreePeak } from './stats.js';
 
 const run = promisify(execFile);
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
+const arg = argValue;
 const quick = process.argv.includes('--quick');
 const outFile = arg('--out') ?? join(REPO_ROOT, 'bench', 'results.json');
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -103,25 +100,12 @@ async function alertsPerSecond(alertFile: string, work: string): Promise<{ alert
 /** The render function's bundle in a fresh process, against the emulators, from process start to exit. */
 async function coldRenderJob(work: string, env: Record<string, string>, runs: number): Promise<number> {
   const { build } = await import('esbuild');
-  const { BUNDLE_TARGET, ESM_REQUIRE_BANNER, MAIN_FIELDS, FUNCTION_BUNDLES, BUNDLED_FONT_DIR } = await import('../lib/build/bundle.js');
+  const { esbuildOptions, FUNCTION_BUNDLES, BUNDLED_FONT_DIR } = await import('../lib/build/bundle.js');
   // Inside the repository, so that the installed `sharp` resolves from its node_modules.
   const dir = join(REPO_ROOT, 'bench', '.work', 'render');
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, BUNDLED_FONT_DIR), { recursive: true });
-  await build({
-    entryPoints: [join(REPO_ROOT, FUNCTION_BUNDLES.render.entry)],
-    outfile: join(dir, 'index.mjs'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: BUNDLE_TARGET,
-    minify: true,
-    sourcemap: true,
-    mainFields: MAIN_FIELDS,
-    banner: { js: ESM_REQUIRE_BANNER },
-    external: [...FUNCTION_BUNDLES.render.installed],
-    logLevel: 'error',
-  });
+  await build(esbuildOptions(join(REPO_ROOT, FUNCTION_BUNDLES.render.entry), join(dir, 'index.mjs'), FUNCTION_BUNDLES.render.installed));
   for (const f of FONT_FILES) await cp(join(REPO_ROOT, 'assets', 'fonts', f), join(dir, BUNDLED_FONT_DIR, f));
   const script = `const { handler } = await import(${JSON.stringify(join(dir, 'index.mjs'))}); await handler({});`;
   const times: number[] = [];

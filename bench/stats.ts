@@ -7,6 +7,17 @@ export function median(values: readonly number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/** The value after `--name` on the command line, if given. */
+export function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+/** The chart history and repetitions the render benchmarks use: 10 years × 50 sensors, 5 runs by default. */
+export function renderBenchArgs(): { days: number; sensors: number; runs: number } {
+  return { days: Number(argValue('--days') ?? 3650), sensors: Number(argValue('--sensors') ?? 50), runs: Number(argValue('--runs') ?? 5) };
+}
+
 export function round(n: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;

@@ -11,6 +11,7 @@
 import { cp, mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BuildOptions } from 'esbuild';
 
 /** The repository root (this file is lib/build/bundle.ts). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -71,28 +72,35 @@ export const LAMBDA_NPMRC = [
   'update-notifier=false',
 ].join('\n');
 
+/**
+ * esbuild options for a function bundle, as the stack builds it; `npm run build` and the benchmarks use them
+ * so that what they measure is what Lambda runs.
+ */
+export function esbuildOptions(entry: string, outfile: string, external: readonly string[] = []): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: BUNDLE_TARGET,
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    mainFields: MAIN_FIELDS,
+    banner: { js: ESM_REQUIRE_BANNER },
+    external: [...external],
+    logLevel: 'warning',
+  };
+}
+
 /** `npm run build`: bundles each function into dist/<name>/ (no npm install; the CDK bundling does that). */
 async function buildAll(outDir: string): Promise<void> {
   const { build } = await import('esbuild');
   for (const [name, bundle] of Object.entries(FUNCTION_BUNDLES) as [string, FunctionBundle][]) {
     const dir = join(outDir, name);
     await rm(dir, { recursive: true, force: true });
-    const result = await build({
-      entryPoints: [join(REPO_ROOT, bundle.entry)],
-      outfile: join(dir, 'index.mjs'),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: BUNDLE_TARGET,
-      minify: true,
-      sourcemap: true,
-      sourcesContent: false,
-      mainFields: MAIN_FIELDS,
-      banner: { js: ESM_REQUIRE_BANNER },
-      external: bundle.installed,
-      metafile: true,
-      logLevel: 'warning',
-    });
+    const result = await build({ ...esbuildOptions(join(REPO_ROOT, bundle.entry), join(dir, 'index.mjs'), bundle.installed), metafile: true });
     for (const [from, to] of bundle.copies) {
       await mkdir(join(dir, to, '..'), { recursive: true });
       await cp(join(REPO_ROOT, from), join(dir, to));

@@ -4,23 +4,24 @@
  */
 import { readFile, writeFile, stat } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
-import { EXIT, UsageError, output, parse, parseDate, parseDuration, parsePositiveInt } from './args.js';
-import { adminContext, localRenderService, StackUnavailable, type AdminContext } from './context.js';
-import { invokeRenderFunction, linkSigningKey, publishPartnerRevocation } from './stack.js';
-import type { RenderReport } from '../render/job.js';
 import { userInfo } from 'node:os';
-import { issuePartnerLink, LinkError } from '../links/partners.js';
+import { EXIT, StackUnavailable, UsageError, output, parse, parseDate, parseDuration, parsePositiveInt } from './args.js';
+import type { AdminContext } from './context.js';
+import type { RenderReport } from '../render/job.js';
 import { PARTNER_INDEX } from '../publish/layout.js';
-import { S3RawArchive } from '../store/raw-archive.js';
-import { SummaryStore } from '../store/summaries.js';
 import { pushLog, SpooledExit, type InputFormat, type PushSummary } from '../client/push.js';
 import { Spool } from '../client/spool.js';
 import { generateSensorKeyPair, privateKeyFromPem, publicKeyFromBase64url } from '../signing/keys.js';
 import { ID_PATTERN } from '../store/table.js';
-import { dailyStats } from '../stats/daily.js';
 import { readLocalState } from '../local/state.js';
 import { jsonLinesLog } from '../log.js';
 import { parseWatchedPorts } from '../config.js';
+
+/**
+ * Admin modules (AWS SDK clients, the render job with Vega and sharp, CloudFormation) are imported inside the
+ * commands that use them: `push` runs for months on sensors, and should not carry them in memory.
+ */
+const admin = () => import('./context.js');
 
 const HELP: Record<string, string> = {
   main: `alertgraph — statistics of intrusion-detection alerts
@@ -184,7 +185,7 @@ async function cmdSensor(argv: string[]): Promise<number> {
   const [action, id] = positionals;
   if (values.help || action === undefined) return help('sensor');
   const out = output(values.json);
-  const ctx = await adminContext(values['data-dir'], values.stack);
+  const ctx = await (await admin()).adminContext(values['data-dir'], values.stack);
   switch (action) {
     case 'add': {
       if (!id || !ID_PATTERN.test(id)) throw new UsageError('sensor id must be 1–63 chars of a-z, 0-9 and -, starting with a letter or digit');
@@ -225,11 +226,6 @@ async function cmdSensor(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown sensor action "${action}" (add, list, revoke)`);
   }
-}
-
-function summaryLine(s: PushSummary): string {
-  return `${s.batches} batches: ${s.accepted} accepted, ${s.rejected} rejected, ${s.skipped} skipped, ` +
-    `${s.duplicateBatches} duplicate batches, ${s.failedBatches} refused, ${s.spooledBatches} spooled, ${s.writeUnits} write units`;
 }
 
 async function cmdPush(argv: string[]): Promise<number> {
@@ -361,8 +357,9 @@ async function cmdStats(argv: string[]): Promise<number> {
   const to = parseDate(values.to, '--to');
   if (from > to) throw new UsageError('--from is after --to');
   if ((Date.parse(to) - Date.parse(from)) / 86_400_000 > 3660) throw new UsageError('at most ten years at a time');
-  const ctx = await adminContext(values['data-dir'], values.stack);
+  const ctx = await (await admin()).adminContext(values['data-dir'], values.stack);
   const sensors = (await ctx.registry.listSensors()).map((s) => s.id);
+  const [{ SummaryStore }, { dailyStats }] = await Promise.all([import('../store/summaries.js'), import('../stats/daily.js')]);
   const summaries = new SummaryStore(ctx.dynamo, ctx.tableName);
   const stats = await dailyStats(ctx.ledger, sensors, from, to, (days) => summaries.getDaySummaries(days));
   output(values.json).result(
@@ -374,8 +371,8 @@ async function cmdStats(argv: string[]): Promise<number> {
 
 /** Runs the render job: in this process against the local stack, or by invoking the deployed function. */
 async function runRender(ctx: AdminContext, request: { date?: string; all?: boolean }): Promise<RenderReport> {
-  if (ctx.stack) return invokeRenderFunction(ctx.stack, request);
-  const service = await localRenderService(ctx, jsonLinesLog('alertgraph-render', 'warn'));
+  if (ctx.stack) return (await import('./stack.js')).invokeRenderFunction(ctx.stack, request);
+  const service = await (await admin()).localRenderService(ctx, jsonLinesLog('alertgraph-render', 'warn'));
   return service.run(request);
 }
 
@@ -383,7 +380,7 @@ async function cmdRender(argv: string[]): Promise<number> {
   const { values } = parse(argv, { date: { type: 'string' } });
   if (values.help) return help('render');
   const date = values.date === undefined ? undefined : parseDate(values.date, '--date');
-  const ctx = await adminContext(values['data-dir'], values.stack);
+  const ctx = await (await admin()).adminContext(values['data-dir'], values.stack);
   const report = await runRender(ctx, { date });
   const base = ctx.url;
   output(values.json).result(
@@ -396,8 +393,8 @@ async function cmdRender(argv: string[]): Promise<number> {
 async function cmdRebuild(argv: string[]): Promise<number> {
   const { values } = parse(argv, {});
   if (values.help) return help('rebuild');
-  const ctx = await adminContext(values['data-dir'], values.stack);
-  const { rebuildContributions } = await import('../render/rebuild.js');
+  const ctx = await (await admin()).adminContext(values['data-dir'], values.stack);
+  const [{ rebuildContributions }, { S3RawArchive }] = await Promise.all([import('../render/rebuild.js'), import('../store/raw-archive.js')]);
   const rebuilt = await rebuildContributions(new S3RawArchive(ctx.s3, ctx.bucketName), ctx.ledger);
   const report = await runRender(ctx, { all: true });
   output(values.json).result(
@@ -417,7 +414,11 @@ async function cmdPartner(argv: string[]): Promise<number> {
   const [action, id] = positionals;
   if (values.help || action === undefined) return help('partner');
   const out = output(values.json);
-  const ctx = await adminContext(values['data-dir'], values.stack);
+  const [{ issuePartnerLink, LinkError }, { linkSigningKey, publishPartnerRevocation }] = await Promise.all([
+    import('../links/partners.js'),
+    import('./stack.js'),
+  ]);
+  const ctx = await (await admin()).adminContext(values['data-dir'], values.stack);
   try {
     switch (action) {
       case 'add': {

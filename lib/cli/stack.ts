@@ -22,9 +22,10 @@ import type { RenderReport } from '../render/job.js';
 import { DynamoBatchLedger } from '../store/ledger.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
 import type { AdminContext } from './context.js';
+import { StackUnavailable } from './args.js';
 
 /** The command cannot reach the stack it should act on (exit code EXIT.unavailable). Re-exported by context.ts. */
-export class StackUnavailable extends Error {}
+export { StackUnavailable };
 
 /** The stack's output keys, shared with the CDK stack that writes them. */
 export const STACK_OUTPUTS = {

@@ -1,6 +1,6 @@
 /** Builds the signed HTTP request for one batch, exactly as the ingest API verifies it (DESIGN §4). */
 import { createHash, type KeyObject } from 'node:crypto';
-import { REQUIRED_COMPONENTS } from '../ingest/ingest-batch.js';
+import { REQUIRED_COMPONENTS } from '../signing/profile.js';
 import { contentDigestHeader } from '../signing/content-digest.js';
 import { signRequest } from '../signing/rfc9421.js';
 

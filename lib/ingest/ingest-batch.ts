@@ -19,14 +19,14 @@ import type { RejectedAlert } from '../alerts/types.js';
 import { countBatch, emptyAggregate, encodeAggregate, utcDay, type DayAggregate } from '../counting/aggregate.js';
 import { ConflictError, ValidationError } from '../errors.js';
 import { checkContentDigest } from '../signing/content-digest.js';
+import { REQUIRED_COMPONENTS } from '../signing/profile.js';
 import { verifyRequestSignature, type HttpRequestParts } from '../signing/rfc9421.js';
 import { MAX_AGGREGATE_BYTES, type BatchLedger } from '../store/ledger.js';
 import type { RawArchive } from '../store/raw-archive.js';
 import { IDEMPOTENCY_KEY_PATTERN } from '../store/table.js';
 import type { SensorKeyCache } from './sensor-keys.js';
 
-/** DESIGN §4: the components every batch signature must cover. */
-export const REQUIRED_COMPONENTS = ['@method', '@path', 'content-digest', 'content-type', 'idempotency-key'];
+export { REQUIRED_COMPONENTS };
 
 export interface IngestLimits {
   horizonDays: number;
