@@ -2,65 +2,29 @@
  * End to end, as an operator runs it: `alertgraph dev` in its own process, then `keygen`, `sensor add`,
  * `push` and `stats` as separate CLI processes against it; Ctrl-C (SIGINT) stops it cleanly.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { utcDay } from '../../lib/counting/aggregate.js';
 import { eveAlert, eveDns, eveFlow } from '../helpers/eve.js';
+import { runCli, startDev, type DevProcess } from '../helpers/e2e.js';
 
-const run = promisify(execFile);
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'alertgraph.js');
 const HOUR = 3_600_000;
 
 let dir: string;
-let dev: ChildProcess;
-let devExit: Promise<number | null>;
+let dev: DevProcess | undefined;
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--data-dir', dir], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const cli = (...args: string[]) => runCli(dir, args, { timeoutMs: 60_000 });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'alertgraph-e2e-'));
-  dev = spawn(process.execPath, [BIN, 'dev', '--port', '0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  dev.stdout!.on('data', (d) => (log += d));
-  dev.stderr!.on('data', (d) => (log += d));
-  devExit = new Promise((resolve) => dev.once('exit', (code) => resolve(code)));
-  await waitFor(
-    'dev to answer /healthz',
-    async () => {
-      if (dev.exitCode !== null) throw new Error(`dev exited early:\n${log}`);
-      const state = JSON.parse(await readFile(join(dir, 'stack.json'), 'utf8')) as { url: string };
-      const res = await fetch(`${state.url}/healthz`);
-      return res.ok ? state.url : undefined;
-    },
-    60_000,
-  );
+  dev = await startDev(dir);
 }, 90_000);
 
 afterAll(async () => {
-  if (dev && dev.exitCode === null) dev.kill('SIGKILL');
+  await dev?.kill();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -150,8 +114,7 @@ describe('dev + keygen + sensor + push + stats', () => {
   });
 
   it('stops everything on SIGINT', async () => {
-    dev.kill('SIGINT');
-    expect(await devExit).toBe(0);
+    expect(await dev!.stop()).toBe(0);
     expect(existsSync(join(dir, 'stack.json'))).toBe(false);
     const pidFile = join(dir, 'dynamodb', 'dynamodb.pid');
     expect(existsSync(pidFile)).toBe(false);

@@ -3,60 +3,31 @@
  * `alertgraph render`, the local CDN serving the public graph, and partner links opened in headless Chromium
  * (Debian's `chromium`, driven by playwright-core) — valid, tampered, expired, revoked, and never raw/.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eveAlert } from '../helpers/eve.js';
+import { cliJson, startDev, type DevProcess } from '../helpers/e2e.js';
 
-const run = promisify(execFile);
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'alertgraph.js');
 const CHROMIUM = '/usr/bin/chromium';
 const DAY = 86_400_000;
 
 let dir: string;
 let url: string;
-let dev: ChildProcess;
+let dev: DevProcess | undefined;
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--data-dir', dir], { timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
-async function json<T>(...args: string[]): Promise<T> {
-  const r = await cli(...args, '--json');
-  if (r.code !== 0) throw new Error(`alertgraph ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
+/** `alertgraph <args> --json`, parsed; throws on a non-zero exit. */
+const json = <T>(...args: string[]) => cliJson<T>(dir, args, { timeoutMs: 120_000 });
 
 const today = new Date().toISOString().slice(0, 10);
 const day = (n: number) => new Date(Date.parse(`${today}T00:00:00Z`) - n * DAY).toISOString().slice(0, 10);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'alertgraph-publish-'));
-  dev = spawn(process.execPath, [BIN, 'dev', '--port', '0', '--data-dir', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  dev.stderr!.on('data', (d) => (log += d));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (dev.exitCode !== null) throw new Error(`dev exited early:\n${log}`);
-    try {
-      url = (JSON.parse(await readFile(join(dir, 'stack.json'), 'utf8')) as { url: string }).url;
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > deadline) throw new Error(`dev did not come up:\n${log}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  dev = await startDev(dir);
+  url = dev.url;
 
   // Three sensors deployed on different days, each pushing a few days of alerts.
   const sensors = [
@@ -86,10 +57,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  if (dev && dev.exitCode === null) {
-    dev.kill('SIGINT');
-    await new Promise((r) => dev.once('exit', r));
-  }
+  await dev?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 

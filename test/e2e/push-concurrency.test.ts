@@ -5,8 +5,7 @@
  * process, each with its own sensor, key, log file and spool: 50 node+tsx processes would spend most of the
  * test loading modules on this 2-core machine rather than pushing. `dev` is a process of its own as always.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,57 +15,24 @@ import { localDynamoClient } from '../../lib/local/aws-clients.js';
 import { generateSensorKeyPair } from '../../lib/signing/keys.js';
 import { DynamoSensorRegistry } from '../../lib/store/registry.js';
 import { eveAlert } from '../helpers/eve.js';
+import { runCli, runNode, startDev, type DevProcess } from '../helpers/e2e.js';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'alertgraph.js');
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const CLIENTS = 50;
 const PER_CLIENT = 2_000;
 
 let dir: string;
 let url: string;
-let dev: ChildProcess | undefined;
-
-function run(file: string, args: string[], timeout: number): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(file, args, { timeout, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+let dev: DevProcess | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'alertgraph-e2e-load-'));
-  const proc = spawn(process.execPath, [BIN, 'dev', '--port', '0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  dev = proc;
-  let log = '';
-  proc.stdout!.on('data', (d) => (log += d));
-  proc.stderr!.on('data', (d) => (log += d));
-  url = await waitFor(
-    'dev to answer /healthz',
-    async () => {
-      if (proc.exitCode !== null) throw new Error(`dev exited early:\n${log}`);
-      const state = JSON.parse(await readFile(join(dir, 'stack.json'), 'utf8')) as { url: string };
-      return (await fetch(`${state.url}/healthz`)).ok ? state.url : undefined;
-    },
-    60_000,
-  );
+  dev = await startDev(dir);
+  url = dev.url;
 }, 90_000);
 
 afterAll(async () => {
-  if (dev && dev.exitCode === null) {
-    dev.kill('SIGINT');
-    await new Promise((r) => dev!.once('exit', r));
-  }
+  await dev?.stop();
   await rm(dir, { recursive: true, force: true });
 }, 30_000);
 
@@ -88,7 +54,7 @@ describe('50 concurrent push clients', () => {
   it('counts 100,000 alerts exactly, with no 5xx and nothing refused or spooled', async () => {
     const day = utcDay(Date.now() - 86_400_000);
     const dayStart = Date.parse(`${day}T00:00:00Z`);
-    const state = JSON.parse(await readFile(join(dir, 'stack.json'), 'utf8')) as { dynamoEndpoint: string; tableName: string };
+    const { state } = dev!;
     const dynamo = localDynamoClient(state.dynamoEndpoint);
     const registry = new DynamoSensorRegistry(dynamo, state.tableName);
     const clients: { sensor: string; key: string; log: string; spool: string; endpoint: string }[] = [];
@@ -114,7 +80,7 @@ describe('50 concurrent push clients', () => {
     await writeFile(child, CHILD);
 
     const started = Date.now();
-    const result = await run(process.execPath, ['--import', 'tsx', child, config], 150_000);
+    const result = await runNode(['--import', 'tsx', child, config], { timeoutMs: 150_000 });
     expect(result.code, result.stderr).toBe(0);
     const summaries = JSON.parse(result.stdout) as { accepted: number; failedBatches: number; spooledBatches: number; duplicateBatches: number; errors: unknown[]; retryStatuses: Record<string, number> }[];
     process.stderr.write(`50 clients, ${CLIENTS * PER_CLIENT} alerts: ${Date.now() - started} ms\n`);
@@ -125,7 +91,7 @@ describe('50 concurrent push clients', () => {
       expect(Object.keys(s.retryStatuses).filter((status) => Number(status) >= 500)).toEqual([]);
     }
 
-    const stats = await run(process.execPath, [BIN, 'stats', '--from', day, '--to', day, '--json', '--data-dir', dir], 90_000);
+    const stats = await runCli(dir, ['stats', '--from', day, '--to', day, '--json'], { timeoutMs: 90_000 });
     expect(stats.code, stats.stderr).toBe(0);
     const [figures] = (JSON.parse(stats.stdout) as { days: { total: number; bySensor: Record<string, number> }[] }).days;
     expect(figures?.total).toBe(CLIENTS * PER_CLIENT);

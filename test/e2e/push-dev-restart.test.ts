@@ -3,97 +3,45 @@
  * same data dir and the same port; the push (--retry-for 3m) rides it out, exits 0, and every alert is
  * counted exactly once. Loopback only; bounded by the timeouts below.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localDynamoClient } from '../../lib/local/aws-clients.js';
-import { DynamoBatchLedger } from '../../lib/store/ledger.js';
-import { dailyStats } from '../../lib/stats/daily.js';
 import { utcDay } from '../../lib/counting/aggregate.js';
 import { eveAlert } from '../helpers/eve.js';
+import { BIN, freeLoopbackPort, liveDailyStats, runCli, startDev, waitFor, type DevProcess } from '../helpers/e2e.js';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'alertgraph.js');
 const ALERTS = 25_000;
 
 let dir: string;
 let port: number;
-const devs: ChildProcess[] = [];
+const devs: DevProcess[] = [];
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args, '--data-dir', dir], { timeout: 90_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = (...args: string[]) => runCli(dir, args, { timeoutMs: 90_000 });
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms: number, every = 200): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, every));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port: p } = srv.address() as { port: number };
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
-/** Starts `dev` on the fixed port and waits until this very process answers. */
-async function startDev(): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, [BIN, 'dev', '--port', String(port), '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  devs.push(proc);
-  let log = '';
-  proc.stdout!.on('data', (d) => (log += d));
-  proc.stderr!.on('data', (d) => (log += d));
-  await waitFor(
-    'dev to answer /healthz',
-    async () => {
-      if (proc.exitCode !== null) throw new Error(`dev exited early:\n${log}`);
-      const state = JSON.parse(await readFile(join(dir, 'stack.json'), 'utf8')) as { pid: number; url: string };
-      if (state.pid !== proc.pid) return undefined;
-      expect(state.url).toBe(`http://127.0.0.1:${port}`);
-      return (await fetch(`${state.url}/healthz`)).ok ? true : undefined;
-    },
-    60_000,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}\n${log}`);
-  });
-  return proc;
+/** Starts `dev` on the fixed port, so that the restarted one answers where the push is sending. */
+async function startDevOnPort(): Promise<DevProcess> {
+  const dev = await startDev(dir, { port });
+  devs.push(dev);
+  expect(dev.url).toBe(`http://127.0.0.1:${port}`);
+  return dev;
 }
 
 /** Alerts counted so far for the sensor, read straight from the running stack's counters. */
 async function counted(sensor: string, day: string): Promise<number> {
-  const state = JSON.parse(await readFile(join(dir, 'stack.json'), 'utf8')) as { dynamoEndpoint: string; tableName: string };
-  const client = localDynamoClient(state.dynamoEndpoint);
-  try {
-    const stats = await dailyStats(new DynamoBatchLedger(client, state.tableName, 400), [sensor], day, day);
-    return stats.days[0]?.total ?? 0;
-  } finally {
-    client.destroy();
-  }
+  const stats = await liveDailyStats(dir, [sensor], day, day);
+  return stats.days[0]?.total ?? 0;
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'alertgraph-e2e-restart-'));
-  port = await freePort();
-  await startDev();
+  port = await freeLoopbackPort();
+  await startDevOnPort();
 }, 90_000);
 
 afterAll(async () => {
-  for (const d of devs) if (d.exitCode === null && d.signalCode === null) d.kill('SIGKILL');
+  for (const d of devs) await d.kill();
   await rm(dir, { recursive: true, force: true });
 }, 30_000);
 
@@ -131,13 +79,12 @@ describe('dev killed and restarted under a running push', () => {
     const before = await waitFor('the first batches', async () => {
       const n = await counted('edge-restart', day);
       return n >= 2_500 ? n : undefined;
-    }, 90_000, 50);
+    }, 90_000, { everyMs: 50 });
     expect(push.exitCode, 'the push finished before dev could be killed').toBeNull();
-    devs[0]!.kill('SIGKILL');
-    await new Promise((r) => devs[0]!.once('exit', r));
+    await devs[0]!.kill();
     expect(before).toBeLessThan(ALERTS);
 
-    await startDev();
+    await startDevOnPort();
     const code = await pushExit;
     clearTimeout(killTimer);
     expect(code, stderr).toBe(0);

@@ -4,79 +4,37 @@
  * follower restarted — every alert counted once; and a heartbeat for a quiet period shows the sensor as
  * reporting on a day it sent no alerts. Loopback only, bounded by the timeouts below.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { appendFile, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { utcDay } from '../../lib/counting/aggregate.js';
-import { localDynamoClient } from '../../lib/local/aws-clients.js';
-import { dailyStats } from '../../lib/stats/daily.js';
-import { DynamoBatchLedger } from '../../lib/store/ledger.js';
 import { eveAlert, eveDns } from '../helpers/eve.js';
+import { BIN, liveDailyStats, runCli, startDev, waitFor, type DevProcess } from '../helpers/e2e.js';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'alertgraph.js');
 const SENSOR = 'edge-follow';
 
 let dir: string;
-let dev: ChildProcess | undefined;
+let dev: DevProcess | undefined;
 const followers: ChildProcess[] = [];
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args, '--data-dir', dir], { timeout: 90_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const value = await probe().catch((err: unknown) => void (last = err));
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (${String(last)})` : ''}`);
-}
+const cli = (...args: string[]) => runCli(dir, args, { timeoutMs: 90_000 });
 
 /** bySensor for each day, straight from the running stack's counters (cheaper than a CLI process per poll). */
 async function reported(from: string, to: string): Promise<Map<string, Record<string, number>>> {
-  const state = JSON.parse(await readFile(join(dir, 'stack.json'), 'utf8')) as { dynamoEndpoint: string; tableName: string };
-  const client = localDynamoClient(state.dynamoEndpoint);
-  try {
-    const stats = await dailyStats(new DynamoBatchLedger(client, state.tableName, 400), [SENSOR], from, to);
-    return new Map(stats.days.map((d) => [d.date, d.bySensor]));
-  } finally {
-    client.destroy();
-  }
+  const stats = await liveDailyStats(dir, [SENSOR], from, to);
+  return new Map(stats.days.map((d) => [d.date, d.bySensor]));
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'alertgraph-e2e-follow-'));
-  const proc = spawn(process.execPath, [BIN, 'dev', '--port', '0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  dev = proc;
-  let log = '';
-  proc.stdout!.on('data', (d) => (log += d));
-  proc.stderr!.on('data', (d) => (log += d));
-  await waitFor(
-    'dev to answer /healthz',
-    async () => {
-      if (proc.exitCode !== null) throw new Error(`dev exited early:\n${log}`);
-      const state = JSON.parse(await readFile(join(dir, 'stack.json'), 'utf8')) as { url: string };
-      return (await fetch(`${state.url}/healthz`)).ok ? true : undefined;
-    },
-    60_000,
-  );
+  dev = await startDev(dir);
 }, 90_000);
 
 afterAll(async () => {
   for (const f of followers) if (f.exitCode === null && f.signalCode === null) f.kill('SIGKILL');
-  if (dev && dev.exitCode === null) {
-    dev.kill('SIGINT');
-    await new Promise((r) => dev!.once('exit', r));
-  }
+  await dev?.stop();
   await rm(dir, { recursive: true, force: true });
 }, 30_000);
 

@@ -3,74 +3,28 @@
  * drains the spool with the original keys; counts are exact (`alertgraph stats --json`).
  * `dev` and every CLI call run as separate processes, on 127.0.0.1 only.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { utcDay } from '../../lib/counting/aggregate.js';
 import { eveAlert, eveFlow } from '../helpers/eve.js';
-
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'alertgraph.js');
+import { freeLoopbackPort, runCli, startDev, type DevProcess } from '../helpers/e2e.js';
 
 let dir: string;
-let dev: ChildProcess | undefined;
+let dev: DevProcess | undefined;
 let url: string;
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args, '--data-dir', dir], { timeout: 90_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-/** A loopback port nobody listens on (bound, then released). */
-function deadPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+const cli = (...args: string[]) => runCli(dir, args, { timeoutMs: 90_000 });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'alertgraph-e2e-spool-'));
-  const proc = spawn(process.execPath, [BIN, 'dev', '--port', '0', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  dev = proc;
-  let log = '';
-  proc.stdout!.on('data', (d) => (log += d));
-  proc.stderr!.on('data', (d) => (log += d));
-  url = await waitFor(
-    'dev to answer /healthz',
-    async () => {
-      if (proc.exitCode !== null) throw new Error(`dev exited early:\n${log}`);
-      const state = JSON.parse(await readFile(join(dir, 'stack.json'), 'utf8')) as { url: string };
-      return (await fetch(`${state.url}/healthz`)).ok ? state.url : undefined;
-    },
-    60_000,
-  );
+  dev = await startDev(dir);
+  url = dev.url;
 }, 90_000);
 
 afterAll(async () => {
-  if (dev && dev.exitCode === null) {
-    dev.kill('SIGINT');
-    await new Promise((r) => dev!.once('exit', r));
-  }
+  await dev?.stop();
   await rm(dir, { recursive: true, force: true });
 }, 30_000);
 
@@ -97,7 +51,7 @@ describe('push with the endpoint down', () => {
     await writeFile(log, `${lines.join('\n')}\n`);
     const spoolDir = join(dir, 'spool', 'edge-spool');
 
-    const dead = await deadPort();
+    const dead = await freeLoopbackPort();
     const down = await cli('push', log, '--sensor', 'edge-spool', '--key', key, '--endpoint', `http://127.0.0.1:${dead}`, '--batch-size', '100', '--retry-for', '3s', '--json');
     expect(down.code, down.stderr).toBe(75);
     const spooled = JSON.parse(down.stdout) as { spooledBatches: number; accepted: number; spoolDir: string; retries: number };
