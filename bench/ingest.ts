@@ -21,7 +21,10 @@ import { DynamoSensorRegistry } from '../lib/store/registry.js';
 import { median, round } from './stats.js';
 
 export interface IngestFigures {
+  /** The log moved to end a minute ago, as a live sensor sends it. */
   writeUnitsPer1000Alerts: number;
+  /** The log moved by whole days to end yesterday: every batch is for a past day, so each also marks its days for the render job. */
+  writeUnitsPer1000AlertsBackfill: number;
   writeUnitsPer1000AlertsMixed: number;
   batches: number;
   alerts: number;
@@ -90,10 +93,14 @@ async function pushThroughHandler(
   return { writeUnits, accepted, bodyBytes, msPerBatch };
 }
 
-export async function benchIngest(opts: { shiftedInput: string; dynamoEndpoint: string; s3Endpoint: string; runs: number }): Promise<IngestFigures> {
-  const lines = (await readFile(opts.shiftedInput, 'utf8')).split('\n').filter((l) => l.trim() !== '');
-  const alertLines = lines.filter((l) => l.includes('"event_type":"alert"'));
+const isAlertLine = (l: string) => l.includes('"event_type":"alert"');
+
+export async function benchIngest(opts: { liveInput: string; backfillInput: string; dynamoEndpoint: string; s3Endpoint: string; runs: number }): Promise<IngestFigures> {
+  const lines = (await readFile(opts.liveInput, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+  const alertLines = lines.filter(isAlertLine);
+  const backfillAlerts = (await readFile(opts.backfillInput, 'utf8')).split('\n').filter(isAlertLine);
   const perThousand: number[] = [];
+  const backfillPerThousand: number[] = [];
   const mixedPerThousand: number[] = [];
   let readUnits = 0;
   const handlerMs: number[] = [];
@@ -116,7 +123,7 @@ export async function benchIngest(opts: { shiftedInput: string; dynamoEndpoint: 
     await ensureBucket(s3, config.bucketName);
     const pair = generateSensorKeyPair();
     const registry = new DynamoSensorRegistry(dynamo, config.tableName);
-    for (const id of ['bench-a', 'bench-b']) {
+    for (const id of ['bench-a', 'bench-b', 'bench-c']) {
       await registry.putSensor({ id, publicKey: pair.publicKey, name: id, deployedAt: '2020-01-01', status: 'active', createdAt: new Date().toISOString() });
     }
     const api = createIngestApi(config, silentLog, { clients: { dynamo, s3 } });
@@ -127,6 +134,8 @@ export async function benchIngest(opts: { shiftedInput: string; dynamoEndpoint: 
     rawBytesPerAlert = alertsOnly.bodyBytes / alertsOnly.accepted;
     const mixed = await pushThroughHandler(api, 'bench-b', key, chunks(lines, 1000));
     mixedPerThousand.push((mixed.writeUnits / mixed.accepted) * 1000);
+    const backfill = await pushThroughHandler(api, 'bench-c', key, chunks(backfillAlerts, 1000));
+    backfillPerThousand.push((backfill.writeUnits / backfill.accepted) * 1000);
 
     if (run === 0) {
       // Read units of a render that re-rolls and closes one day with data, plus the reads every render does.
@@ -158,6 +167,7 @@ export async function benchIngest(opts: { shiftedInput: string; dynamoEndpoint: 
   const cpu = await cpuRatio(alertLines.slice(0, 1000));
   return {
     writeUnitsPer1000Alerts: round(median(perThousand)),
+    writeUnitsPer1000AlertsBackfill: round(median(backfillPerThousand)),
     writeUnitsPer1000AlertsMixed: round(median(mixedPerThousand)),
     batches: Math.ceil(alertLines.length / 1000),
     alerts: alertLines.length,

