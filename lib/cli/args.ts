@@ -16,9 +16,33 @@ export const COMMON_OPTIONS = {
   stack: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
+/**
+ * An option that takes a value takes the next argument whatever it looks like, as getopt does: base64url keys
+ * may start with '-', and `--public-key -AbC…` must not be read as a missing value.
+ */
+export function joinOptionValues(argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
+  const takesValue = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type !== 'string') continue;
+    takesValue.add(`--${name}`);
+    if (o.short) takesValue.add(`-${o.short}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (takesValue.has(arg) && next !== undefined && next.startsWith('-')) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 export function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+  const all = { ...COMMON_OPTIONS, ...options };
   try {
-    return parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    return parseArgs({ args: joinOptionValues(argv, all), options: all, allowPositionals: true, strict: true });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
