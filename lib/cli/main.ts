@@ -361,7 +361,7 @@ async function cmdStats(argv: string[]): Promise<number> {
   const sensors = (await ctx.registry.listSensors()).map((s) => s.id);
   const [{ SummaryStore }, { dailyStats }] = await Promise.all([import('../store/summaries.js'), import('../stats/daily.js')]);
   const summaries = new SummaryStore(ctx.dynamo, ctx.tableName);
-  const stats = await dailyStats(ctx.ledger, sensors, from, to, (days) => summaries.getDaySummaries(days));
+  const stats = await dailyStats(ctx.ledger, sensors, from, to, (days) => summaries.settledDays(days));
   output(values.json).result(
     stats,
     stats.days.map((d) => `${d.date}  ${String(d.total).padStart(9)}  ${Object.entries(d.bySensor).map(([s, n]) => `${s}=${n}`).join(' ')}`).join('\n'),

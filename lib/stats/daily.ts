@@ -58,22 +58,43 @@ function sortedCounts(counts: Record<string, number>): Record<string, number> {
   return out;
 }
 
-/** Distinct/new source counts of closed days (the render job's day summaries). */
-export type SourceCounts = (days: readonly string[]) => Promise<ReadonlyMap<string, { sources?: number; newSources?: number }>>;
+/** What the render job knows of a closed day: its summary, for `stats` to use instead of re-reading counters. */
+export interface ClosedDay {
+  aggregate: DayAggregate;
+  bySensor: Record<string, number>;
+  sources?: number;
+  newSources?: number;
+}
+
+/**
+ * What the render job has settled for a range: the day summaries it wrote, the last day it closed, and the days
+ * a late batch has re-opened since. A closed day that is not re-opened is settled: its summary is current, and
+ * a settled day without a summary had no data. Every other day is read live from the counters.
+ */
+export interface SettledDays {
+  summaries: ReadonlyMap<string, ClosedDay>;
+  lastClosedDay?: string;
+  reopened: ReadonlySet<string>;
+}
 
 export async function dailyStats(
   reader: SensorDayReader,
   sensors: readonly string[],
   from: string,
   to: string,
-  sourceCounts?: SourceCounts,
+  settledDays?: (days: readonly string[]) => Promise<SettledDays>,
 ): Promise<{ days: DayStats[] }> {
   const days = daysBetween(from, to);
-  const closed = sourceCounts ? await sourceCounts(days) : new Map<string, { sources?: number; newSources?: number }>();
-  const cells = days.flatMap((day) => sensors.map((sensor) => ({ day, sensor })));
+  const settled = settledDays ? await settledDays(days) : { summaries: new Map<string, ClosedDay>(), reopened: new Set<string>() };
+  const isSettled = (day: string) => settled.lastClosedDay !== undefined && day <= settled.lastClosedDay && !settled.reopened.has(day);
+  // Ten years of history costs one summary per day; only open and re-opened days cost a read per sensor.
+  const cells = days.filter((day) => !isSettled(day)).flatMap((day) => sensors.map((sensor) => ({ day, sensor })));
   const read = await mapLimit(cells, 16, async ({ day, sensor }) => ({ day, sensor, sd: await reader.readSensorDay(sensor, day) }));
   const byDay = new Map<string, { agg: DayAggregate; bySensor: Record<string, number> }>();
-  for (const day of days) byDay.set(day, { agg: emptyAggregate(), bySensor: {} });
+  for (const day of days) {
+    const summary = isSettled(day) ? settled.summaries.get(day) : undefined;
+    byDay.set(day, summary ? { agg: summary.aggregate, bySensor: { ...summary.bySensor } } : { agg: emptyAggregate(), bySensor: {} });
+  }
   for (const { day, sensor, sd } of read) {
     const { aggregate, reported } = currentAggregate(sd);
     if (!reported) continue;
@@ -85,7 +106,7 @@ export async function dailyStats(
     days: days.map((date) => {
       const { agg, bySensor } = byDay.get(date)!;
       // Distinct and new sources come from the daily job over the raw archive (not counted at ingest).
-      const c = closed.get(date);
+      const c = settled.summaries.get(date);
       return {
         date,
         total: agg.total,

@@ -117,6 +117,12 @@ export class SummaryStore {
     return out;
   }
 
+  /** For `stats`: the summaries of the given days, the last closed day and the days re-opened since. */
+  async settledDays(days: readonly string[]) {
+    const [summaries, state, dirty] = await Promise.all([this.getDaySummaries(days), this.getRenderState(), this.listDirty()]);
+    return { summaries, lastClosedDay: state.lastClosedDay, reopened: new Set(dirty.map((m) => m.day)) };
+  }
+
   async putHistoryMonth(month: string, days: Record<string, HistoryDay>): Promise<void> {
     await withStorage(() =>
       this.client.send(

@@ -90,6 +90,10 @@ describe('render job', () => {
 
     const json = JSON.parse((await object('public/alerts-daily.json')).body.toString()) as { days: { date: string; total: number }[]; sensors: { id: string }[] };
     const stats = await dailyStats(h.ledger, ['sensor-a', 'sensor-b'], d2, today);
+    // `stats` reads the summaries of settled days instead of the counters: the same figures, plus sources.
+    const settled = await dailyStats(h.ledger, ['sensor-a', 'sensor-b'], d2, today, (days) => summaries.settledDays(days));
+    expect(settled.days.map(({ sources: _s, newSources: _n, ...rest }) => rest)).toEqual(stats.days.map(({ sources: _s, newSources: _n, ...rest }) => rest));
+    expect(settled.days.map((d) => d.sources)).toEqual([3, 5, null]);
     expect(json.days).toEqual(stats.days.map((d) => ({ date: d.date, total: d.total })));
     expect(json.sensors.map((s) => s.id)).toEqual(['sensor-a', 'sensor-b']);
     const csv = (await object('public/alerts-daily.csv')).body.toString();
@@ -124,6 +128,9 @@ describe('render job', () => {
   it('a late batch re-opens a closed day: totals and sources are recomputed on the next run', async () => {
     const late = await postBatch(h.url, b, ndjsonBatch(b.id, alertsFrom(['192.0.2.1', '198.51.100.9'], 2, 3389)));
     expect(late.status).toBe(202);
+    // Before the next render, the re-opened day is read live: the late alerts are already in `stats`.
+    const live = await dailyStats(h.ledger, ['sensor-a', 'sensor-b'], d2, d2, (days) => summaries.settledDays(days));
+    expect(live.days[0]).toMatchObject({ total: 5, bySensor: { 'sensor-a': 3, 'sensor-b': 2 } });
     const report = await render.run();
     expect(report.rolledUp).toContain(d2);
     const sums = await summaries.getDaySummaries([d2, d1]);
