@@ -62,6 +62,8 @@ Adding an existing id replaces its key and details (key rotation); a revoked sen
        alertgraph push <file> --follow --sensor <id> --key <file> [--heartbeat 5m] [--flush-after 5s]
                        [--checkpoint FILE] [same options as above]
 
+Input: Suricata EVE or Snort 3 alert_json (one object per line), or native alerts — one object per line, or one
+{"alerts":[…]} document; --format is detected from the first line when not given.
 Reads the log as a stream and sends it in signed batches of at most --batch-size lines and 4 MiB. Each
 batch's Idempotency-Key is derived from its content, so pushing the same log twice counts it once.
 Failed sends are retried with exponential backoff and jitter, honouring Retry-After; 400, 401, 409 and 415

@@ -10,6 +10,7 @@ import type { BackoffPolicy } from './backoff.js';
 import { Batcher, DEFAULT_MAX_BATCH_BYTES, detectFormat, lineForBatch, type CutBatch, type InputFormat } from './batcher.js';
 import { Delivery, emptySummary, prepareBatchFromNdjson, type PushSummary } from './delivery.js';
 import { isBlank, LineSplitter, type LineSink } from './lines.js';
+import { expandNativeDocument } from './native-document.js';
 import { BatchSender, type SendOutcome } from './sender.js';
 import type { PreparedBatch } from './sign-batch.js';
 import type { Spool } from './spool.js';
@@ -197,21 +198,27 @@ export async function pushLog(input: string | Readable | undefined, opts: PushOp
     return summary;
   }
 
-  const chunks = typeof input === 'string' ? fileChunks(input) : (input as AsyncIterable<Buffer | string>);
+  const raw = typeof input === 'string' ? fileChunks(input) : (input as AsyncIterable<Buffer | string>);
   const splitter = new LineSplitter(0, MAX_LINE_BYTES);
   const batcher = new Batcher({ maxLines: opts.batchSize, maxBytes: opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES });
-  const intake = new LineIntake(batcher, summary, { sensor: opts.sensor, gzip, format: opts.format, onReject: opts.onLineRejected, now: opts.now });
+  let format = opts.format;
+  // A native input may be one {"alerts":[…]} document rather than one alert per line (EVE and Snort never are).
+  const chunks = format === undefined || format === 'native' ? expandNativeDocument(raw, () => (format = 'native')) : raw;
+  let intake: LineIntake | undefined;
+  const intakeFor = () => (intake ??= new LineIntake(batcher, summary, { sensor: opts.sensor, gzip, format, onReject: opts.onLineRejected, now: opts.now }));
   for await (const chunk of chunks) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     summary.bytesRead += bytes.length;
-    splitter.each(bytes, intake.sink);
+    const sink = intakeFor();
+    splitter.each(bytes, sink.sink);
     // Sequential on purpose: the next chunk is not read while a batch is in flight, which is the backpressure
     // that keeps memory flat on a 1 GB file.
-    for (const sealed of intake.drain()) await delivery.deliver(sealed.batch);
+    for (const sealed of sink.drain()) await delivery.deliver(sealed.batch);
     opts.onProgress?.(summary);
   }
-  splitter.finishEach(intake.sink);
-  for (const sealed of intake.flush()) await delivery.deliver(sealed.batch);
+  const sink = intakeFor();
+  splitter.finishEach(sink.sink);
+  for (const sealed of sink.flush()) await delivery.deliver(sealed.batch);
   if (delivery.down) throw new SpooledExit(summary);
   return summary;
 }
