@@ -6,7 +6,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 
 const RAW_B64URL = /^[A-Za-z0-9_-]{43}$/;
 
-/** Raw base64url (no padding) or a `-----BEGIN PUBLIC KEY-----` PEM → Ed25519 public KeyObject. */
+/** Raw base64url (no padding; standard base64 also read) or a `-----BEGIN PUBLIC KEY-----` PEM → Ed25519 public KeyObject. */
 export function publicKeyFromBase64url(raw: string): KeyObject {
   const text = raw.trim();
   if (text.startsWith('-----BEGIN PUBLIC KEY-----')) {
@@ -20,6 +20,10 @@ export function publicKeyFromBase64url(raw: string): KeyObject {
       throw new Error(`public key is ${key.asymmetricKeyType ?? 'of an unknown type'}, expected Ed25519`);
     }
     return key;
+  }
+  // Keys copied from tools that print standard base64 (`+/`, `=` padding) are the same bytes: accept them too.
+  if (/^[A-Za-z0-9+/]{43}=?$/.test(text) && /[+/=]/.test(text)) {
+    return publicKeyFromBase64url(text.replace(/\+/g, '-').replace(/\//g, '_').replace(/=$/, ''));
   }
   // 32 bytes are exactly 43 base64url characters without padding (RFC 4648 §5).
   if (!RAW_B64URL.test(text)) {

@@ -592,9 +592,12 @@ describe('keys', () => {
     expect(v.keyId).toBe('k');
   });
 
-  it('accepts the RFC key as raw base64url and as PEM', () => {
+  it('accepts the RFC key as raw base64url, as standard base64 and as PEM', () => {
     expect(publicKeyFromBase64url(RFC_ED25519_X).asymmetricKeyType).toBe('ed25519');
     expect(publicKeyToBase64url(publicKeyFromBase64url(RFC_ED25519_PUBLIC_PEM))).toBe(RFC_ED25519_X);
+    const standard = Buffer.from(RFC_ED25519_X, 'base64url').toString('base64'); // 'JrQLj5P/89iX…0bs='
+    expect(standard).toMatch(/[+/=]/);
+    expect(publicKeyToBase64url(publicKeyFromBase64url(standard))).toBe(RFC_ED25519_X);
   });
 
   it('rejects wrong lengths, encodings and key types with clear plain errors', () => {
