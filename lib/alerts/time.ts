@@ -102,7 +102,5 @@ export function parseIsoTime(s: string): number | TimeProblem {
   );
 }
 
-/** The UTC calendar day (`YYYY-MM-DD`) an instant falls on: the day an alert is counted under. */
-export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
+/** The UTC calendar day an instant falls on: the day an alert is counted under. */
+export { utcDay } from '../util/days.js';

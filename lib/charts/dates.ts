@@ -1,27 +1,8 @@
 /** UTC day arithmetic for the chart builders: plain numbers, no time zone and no clock involved. */
 
-export const DAY_MS = 86_400_000;
+import { DAY_MS } from '../util/days.js';
 
-const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** Milliseconds of 00:00 UTC of a `YYYY-MM-DD` day; throws on anything else so bad input fails loudly. */
-export function dayStartMs(day: string): number {
-  const m = DAY_RE.exec(day);
-  if (!m) throw new RangeError(`not a YYYY-MM-DD day: ${JSON.stringify(day)}`);
-  const [, y, mo, d] = m;
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d));
-  // Date.UTC rolls 2026-02-31 over into March; reject it rather than plot it on the wrong day.
-  if (dayString(ms) !== day) throw new RangeError(`no such day: ${day}`);
-  return ms;
-}
-
-export function dayString(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
-
-export function addDays(day: string, n: number): string {
-  return dayString(dayStartMs(day) + n * DAY_MS);
-}
+export { addDays, DAY_MS, dayStartMs, dayString } from '../util/days.js';
 
 /** Monday 00:00 UTC of the ISO week holding `ms`. */
 export function weekStartMs(ms: number): number {

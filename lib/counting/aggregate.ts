@@ -4,6 +4,7 @@
  * aggregates is independent of how alerts were split into batches, any split of a log counts the same.
  */
 import type { Alert, Proto } from '../alerts/types.js';
+import { utcDay } from '../util/days.js';
 
 export interface DayAggregate {
   total: number;
@@ -32,20 +33,7 @@ export function emptyAggregate(): DayAggregate {
   };
 }
 
-const DAY_MS = 86_400_000;
-const dayNames = new Map<number, string>();
-
-/** The UTC date (YYYY-MM-DD) of an instant in ms. Cached per day number: called once per alert. */
-export function utcDay(ms: number): string {
-  const n = Math.floor(ms / DAY_MS);
-  let name = dayNames.get(n);
-  if (name === undefined) {
-    name = new Date(n * DAY_MS).toISOString().slice(0, 10);
-    if (dayNames.size > 10_000) dayNames.clear();
-    dayNames.set(n, name);
-  }
-  return name;
-}
+export { utcDay };
 
 const SCAN = /scan/i;
 /** Per-text answers of the scan test: a batch repeats the same few signatures and categories many times. */

@@ -9,8 +9,9 @@ import { Spool } from '../client/spool.js';
 import { generateSensorKeyPair, privateKeyFromPem } from '../signing/keys.js';
 import type { SensorRegistry } from '../store/registry.js';
 import { seededRandom } from '../util/prng.js';
+import { DAY_MS } from '../util/days.js';
 
-const DAY_MS = 86_400_000;
+
 
 const TARGETS = [
   { proto: 'tcp', port: 445, weight: 30, sig: [2024218, 'ET EXPLOIT SMB probe'], cat: 'Attempted Administrator Privilege Gain' },

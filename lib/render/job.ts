@@ -21,11 +21,9 @@ import { daysBetween, mapLimit } from '../stats/daily.js';
 import type { DynamoBatchLedger, StoredContribution } from '../store/ledger.js';
 import type { SensorProfile, SensorRegistry } from '../store/registry.js';
 import type { DaySummary, HistoryDay, SummaryStore } from '../store/summaries.js';
-import { utcDay } from '../counting/aggregate.js';
+import { addDays, DAY_MS, utcDay } from '../util/days.js';
 import { collectDaySources, type RawReader } from './sources.js';
 import { historyDay, partnerChartData, publicChartData, toCsv, WINDOW_DAYS, DEFAULT_WATCHED_PORTS, firstDay } from './figures.js';
-
-const DAY_MS = 86_400_000;
 
 export interface RenderDeps {
   registry: Pick<SensorRegistry, 'listSensors'>;
@@ -51,10 +49,6 @@ export interface RenderReport {
   rolledUp: string[];
   published: number;
   ms: number;
-}
-
-function addDays(day: string, n: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 }
 
 /** The day that may be closed at `now`: yesterday once the daily time has passed, else the day before. */

@@ -4,6 +4,7 @@
  */
 import { addAggregate, emptyAggregate, sumAggregates, type DayAggregate } from '../counting/aggregate.js';
 import type { SensorDay } from '../store/ledger.js';
+import { daysBetween } from '../util/days.js';
 
 export interface DayStats {
   date: string;
@@ -31,12 +32,7 @@ export function currentAggregate(sd: SensorDay): { aggregate: DayAggregate; repo
   return { aggregate: sumAggregates(sd.contributions.map((c) => c.aggregate)), reported: true, fromRollup: false };
 }
 
-export function daysBetween(from: string, to: string): string[] {
-  const out: string[] = [];
-  const end = Date.parse(`${to}T00:00:00Z`);
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= end; t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
-  return out;
-}
+export { daysBetween };
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
