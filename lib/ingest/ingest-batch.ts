@@ -16,12 +16,12 @@ import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { formatFromContentType, parseBatch } from '../alerts/parse.js';
 import type { RejectedAlert } from '../alerts/types.js';
-import { countBatch, emptyAggregate, encodeAggregate, utcDay, type DayAggregate } from '../counting/aggregate.js';
+import { countBatch, emptyAggregate, utcDay } from '../counting/aggregate.js';
 import { ConflictError, ValidationError } from '../errors.js';
 import { checkContentDigest } from '../signing/content-digest.js';
 import { REQUIRED_COMPONENTS } from '../signing/profile.js';
 import { verifyRequestSignature, type HttpRequestParts } from '../signing/rfc9421.js';
-import { MAX_AGGREGATE_BYTES, type BatchLedger } from '../store/ledger.js';
+import { MAX_PACKED_AGGREGATE_BYTES, packAggregate, type BatchLedger } from '../store/ledger.js';
 import type { RawArchive } from '../store/raw-archive.js';
 import { IDEMPOTENCY_KEY_PATTERN } from '../store/table.js';
 import type { SensorKeyCache } from './sensor-keys.js';
@@ -151,8 +151,9 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
   const perDay = countBatch(parsed.alerts);
   // An empty batch is a heartbeat: it records that the sensor reported today, with zero alerts.
   if (perDay.size === 0) perDay.set(utcDay(now), emptyAggregate());
-  const encodedSizes = [...perDay.values()].map((agg) => encodeAggregate(agg).length);
-  if (Math.max(...encodedSizes) > MAX_AGGREGATE_BYTES) {
+  // Packed now, in the form stored, so that an aggregate too big for one item is refused before anything is written.
+  const packed = new Map([...perDay].map(([day, agg]) => [day, packAggregate(agg)]));
+  if (Math.max(...[...packed.values()].map((p) => p.byteLength)) > MAX_PACKED_AGGREGATE_BYTES) {
     throw new ValidationError('too_large', 'the batch has too many distinct ports or signatures for one batch: send smaller batches');
   }
 
@@ -204,9 +205,7 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
   });
 
   const outcomes = await Promise.all(
-    [...perDay].map(([day, aggregate]: [string, DayAggregate]) =>
-      deps.ledger.putContribution({ sensor, idempotencyKey, day, digest, aggregate, rawDay: archiveDay }),
-    ),
+    [...packed].map(([day, bytes]) => deps.ledger.putContribution({ sensor, idempotencyKey, day, digest, packed: bytes, rawDay: archiveDay })),
   );
   let created = 0;
   for (const outcome of outcomes) {

@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { parseBatch } from '../alerts/parse.js';
 import { countBatch } from '../counting/aggregate.js';
 import { mapLimit } from '../stats/daily.js';
-import type { DynamoBatchLedger } from '../store/ledger.js';
+import { packAggregate, type DynamoBatchLedger } from '../store/ledger.js';
 import type { S3RawArchive } from '../store/raw-archive.js';
 import { RAW_PREFIX } from '../publish/layout.js';
 
@@ -50,7 +50,7 @@ export async function rebuildContributions(archive: S3RawArchive, ledger: Dynamo
     }
     const digest = raw.digest ?? '';
     for (const [day, aggregate] of countBatch(alerts)) {
-      await ledger.replaceContribution({ sensor: parts.sensor, idempotencyKey: parts.idempotencyKey, day, digest, aggregate, rawDay: parts.day });
+      await ledger.replaceContribution({ sensor: parts.sensor, idempotencyKey: parts.idempotencyKey, day, digest, packed: packAggregate(aggregate), rawDay: parts.day });
       report.contributions++;
     }
     report.batches++;

@@ -27,7 +27,8 @@ export interface Contribution {
   idempotencyKey: string;
   day: string;
   digest: string;
-  aggregate: DayAggregate;
+  /** The day's aggregate in its stored form (`packAggregate`): packed once, where its size is also checked. */
+  packed: Uint8Array;
   /** The day the raw batch is archived under (its earliest day); stored only when it differs from `day`. */
   rawDay: string;
 }
@@ -68,8 +69,8 @@ export interface BatchLedger {
   markDayChanged(day: string, sensor: string, at: string): Promise<number>;
 }
 
-/** DynamoDB rejects items over 400 KB; leave room for keys and other attributes. */
-export const MAX_AGGREGATE_BYTES = 380 * 1024;
+/** DynamoDB rejects items over 400 KB; a packed aggregate leaves room for keys and other attributes. */
+export const MAX_PACKED_AGGREGATE_BYTES = 380 * 1024;
 
 /**
  * Aggregates are stored deflated: a write costs one unit per KB of item, and port and signature counts
@@ -132,7 +133,7 @@ export class DynamoBatchLedger implements BatchLedger {
       pk: { S: sensorDayPk(c.day, c.sensor) },
       sk: { S: contributionSk(c.idempotencyKey) },
       digest: { S: c.digest },
-      agg: { B: packAggregate(c.aggregate) },
+      agg: { B: c.packed },
       ttl: { N: String(expiryForDay(c.day, this.horizonDays)) },
     };
     if (c.rawDay !== c.day) item.rd = { S: c.rawDay };
