@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { renderChart } from '../lib/charts/render.js';
-import { partnerSpecs, publicDailySpec } from '../lib/charts/specs.js';
+import { partnerSpecs, publicDailySpec, type Spec } from '../lib/charts/specs.js';
 import { syntheticPartnerData, syntheticPublicData } from '../test/fixtures/charts/synthetic.js';
 import { renderBenchArgs } from './stats.js';
 
@@ -21,18 +21,26 @@ export function allSpecs(data: ReturnType<typeof chartData>) {
   return [publicDailySpec(data.pub), ...Object.values(partnerSpecs(data.partner))];
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const { days, sensors, runs } = renderBenchArgs();
-  const data = chartData(days, sensors);
+/**
+ * Renders every chart `runs` times after one untimed warm-up run, with `toPng` turning a spec into PNG bytes
+ * (ours: Vega + sharp; the peer: a browser). Returns the time of each run and the PNG bytes of the last.
+ */
+export async function timeAllCharts(data: ReturnType<typeof chartData>, runs: number, toPng: (spec: Spec) => Promise<Uint8Array>) {
   const times: number[] = [];
   let pngBytes = 0;
   for (let run = -1; run < runs; run++) {
     const t = performance.now();
-    const specs = allSpecs(data);
     pngBytes = 0;
-    for (const spec of specs) pngBytes += (await renderChart(spec)).png.byteLength;
-    if (run >= 0) times.push(performance.now() - t); // run -1 warms the process up
+    for (const spec of allSpecs(data)) pngBytes += (await toPng(spec)).byteLength;
+    if (run >= 0) times.push(performance.now() - t);
   }
+  return { times, pngBytes };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { days, sensors, runs } = renderBenchArgs();
+  const data = chartData(days, sensors);
+  const { times, pngBytes } = await timeAllCharts(data, runs, async (spec) => (await renderChart(spec)).png);
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   process.stdout.write(`${JSON.stringify({ times, charts: allSpecs(data).length, pngBytes, peakRssMb: hwm ? Number(hwm[1]) / 1024 : null })}\n`);
 }

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
-import { allSpecs, chartData } from './render-ours.js';
+import { chartData, timeAllCharts } from './render-ours.js';
 import { renderBenchArgs } from './stats.js';
 
 const VEGA = readFileSync(new URL('../node_modules/vega/build/vega.min.js', import.meta.url));
@@ -32,22 +32,13 @@ const browser = await chromium.launch({
 });
 const page = await browser.newPage({ viewport: { width: 1300, height: 700 } });
 await page.goto(origin, { waitUntil: 'load' });
-const data = chartData(days, sensors);
-const times: number[] = [];
-let pngBytes = 0;
-for (let run = -1; run < runs; run++) {
-  const t = performance.now();
-  const specs = allSpecs(data);
-  pngBytes = 0;
-  for (const spec of specs) {
-    await page.evaluate(async (s) => {
-      const w = globalThis as unknown as { vegaEmbed: (el: string, spec: unknown, opts: unknown) => Promise<unknown> };
-      await w.vegaEmbed('#chart', s, { actions: false, renderer: 'canvas' });
-    }, spec as unknown as Record<string, unknown>);
-    pngBytes += (await page.locator('#chart canvas').screenshot()).byteLength;
-  }
-  if (run >= 0) times.push(performance.now() - t);
-}
+const { times, pngBytes } = await timeAllCharts(chartData(days, sensors), runs, async (spec) => {
+  await page.evaluate(async (s) => {
+    const w = globalThis as unknown as { vegaEmbed: (el: string, spec: unknown, opts: unknown) => Promise<unknown> };
+    await w.vegaEmbed('#chart', s, { actions: false, renderer: 'canvas' });
+  }, spec as unknown as Record<string, unknown>);
+  return page.locator('#chart canvas').screenshot();
+});
 await browser.close();
 server.close();
 process.stdout.write(`${JSON.stringify({ times, pngBytes })}\n`);
