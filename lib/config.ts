@@ -2,6 +2,8 @@
  * Typed configuration, read once. Nothing else in the code base reads `process.env`:
  * functions and the local stack call `loadConfig()` at start and pass values down.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface IngestConfig {
   tableName: string;
@@ -14,12 +16,24 @@ export interface IngestConfig {
   maxAlertsPerBatch: number;
   /** How long a sensor's key and status are cached; bounds how late a revocation takes effect. */
   sensorCacheTtlMs: number;
+  /** Key of the HMAC that turns addresses into the pseudonyms of the facts (DESIGN §13); same as the render job's. */
+  pseudonymKey: Uint8Array;
   /** Endpoint overrides for the local stack; undefined on AWS. */
   dynamoEndpoint?: string;
   s3Endpoint?: string;
 }
 
 export class ConfigError extends Error {}
+
+/** The lake's scratch directory unless SCRATCH_DIR says otherwise: Lambda's /tmp, or the machine's temp dir. */
+export const DEFAULT_SCRATCH_DIR = join(tmpdir(), 'alertgraph');
+
+function memoryLimit(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+(\.\d+)?\s*(MB|GB|MiB|GiB)$/i.test(raw.trim())) throw new ConfigError(`${name} must be a size such as 512MB or 6GB, got "${raw}"`);
+  return raw.trim();
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -42,6 +56,13 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 }
 
 export function loadIngestConfig(env: Env = process.env): IngestConfig {
+  return ingestConfigWithKey(
+    env,
+    pseudonymKeyFrom(required(env, 'PSEUDONYM_KEY', 'the base64 key (32+ bytes) used to pseudonymize addresses'), 'PSEUDONYM_KEY'),
+  );
+}
+
+function ingestConfigWithKey(env: Env, pseudonymKey: Uint8Array): IngestConfig {
   return {
     tableName: required(env, 'TABLE_NAME', 'the DynamoDB table name'),
     bucketName: required(env, 'BUCKET_NAME', 'the S3 bucket name'),
@@ -49,6 +70,7 @@ export function loadIngestConfig(env: Env = process.env): IngestConfig {
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 5 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     maxAlertsPerBatch: integer(env, 'MAX_ALERTS_PER_BATCH', 10_000, 1, 100_000),
     sensorCacheTtlMs: integer(env, 'SENSOR_CACHE_TTL_SECONDS', 60, 0, 60) * 1000,
+    pseudonymKey,
     dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
     s3Endpoint: env.S3_ENDPOINT || undefined,
   };
@@ -65,6 +87,10 @@ export interface RenderConfig {
   watchedPorts: string[];
   /** Absolute URL the public objects are served under (the CDN), for the embed snippet. */
   publicBaseUrl: string;
+  /** Where the close brings the lake's objects and the engine spills (Lambda: /tmp); default DEFAULT_SCRATCH_DIR. */
+  scratchDir?: string;
+  /** DuckDB memory limit (e.g. 6GB); default DuckDB's own, 80 % of the machine. */
+  engineMemoryLimit?: string;
   dynamoEndpoint?: string;
   s3Endpoint?: string;
 }
@@ -111,6 +137,8 @@ function renderConfigWithKey(env: Env, key: Uint8Array): RenderConfig {
     closeAfterMinutes: clock(env, 'DAILY_RENDER_AT', '00:30'),
     watchedPorts: parseWatchedPorts(env.WATCHED_PORTS || 'tcp/135,udp/137,tcp/445'),
     publicBaseUrl: required(env, 'PUBLIC_BASE_URL', 'the https URL of the CDN (e.g. https://d111.cloudfront.net)'),
+    scratchDir: env.SCRATCH_DIR || DEFAULT_SCRATCH_DIR,
+    engineMemoryLimit: memoryLimit(env, 'ENGINE_MEMORY_LIMIT'),
     dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
     s3Endpoint: env.S3_ENDPOINT || undefined,
   };
@@ -144,6 +172,20 @@ export async function loadRenderConfigAsync(
   if (env.PSEUDONYM_KEY) return loadRenderConfig(env);
   // Everything else is checked before the network is touched, so a misconfigured function fails at once.
   const base = renderConfigWithKey(env, new Uint8Array(0));
+  return { ...base, pseudonymKey: await pseudonymKeyFromParameter(env, readParameter) };
+}
+
+/** The ingest function's configuration on AWS: the same pseudonym key, read the same way, once per container. */
+export async function loadIngestConfigAsync(
+  env: Env = process.env,
+  readParameter: SecureParameterReader = readSecureParameter,
+): Promise<IngestConfig> {
+  if (env.PSEUDONYM_KEY) return loadIngestConfig(env);
+  const base = ingestConfigWithKey(env, new Uint8Array(0));
+  return { ...base, pseudonymKey: await pseudonymKeyFromParameter(env, readParameter) };
+}
+
+async function pseudonymKeyFromParameter(env: Env, readParameter: SecureParameterReader): Promise<Uint8Array> {
   const parameter = required(
     env,
     'PSEUDONYM_KEY_PARAMETER',
@@ -157,5 +199,5 @@ export async function loadRenderConfigAsync(
     // Name the parameter and the cause, never the value.
     throw new ConfigError(`cannot read SSM parameter ${parameter}: ${(err as Error).name}: ${(err as Error).message}`);
   }
-  return { ...base, pseudonymKey: pseudonymKeyFrom(value, `SSM parameter ${parameter}`) };
+  return pseudonymKeyFrom(value, `SSM parameter ${parameter}`);
 }

@@ -5,13 +5,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { loadIngestConfig } from '../../lib/config.js';
+import { loadIngestConfigAsync } from '../../lib/config.js';
 import { apiRequestFromEvent } from '../../lib/http/apigw.js';
 import { createIngestApi } from '../../lib/ingest/service.js';
 
 const logger = new Logger({ serviceName: 'alertgraph-ingest' });
 const metrics = new Metrics({ namespace: 'alertgraph', serviceName: 'alertgraph-ingest' });
-const api = createIngestApi(loadIngestConfig(), logger, {
+// Top-level await (the bundle is ESM): the pseudonym key is read from SSM once, during the init phase.
+const api = createIngestApi(await loadIngestConfigAsync(), logger, {
   // Embedded-metric-format lines: alerts, refusals by code and write units, without a PutMetricData call.
   onBatch: (o) => {
     if (o.ok) {

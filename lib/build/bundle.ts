@@ -31,7 +31,7 @@ export interface FunctionBundle {
   entry: string;
   /**
    * Packages installed with npm into the bundle's node_modules instead of being bundled: native addons,
-   * whose platform binary must match Lambda (linux-arm64), not this machine.
+   * whose platform binary must match Lambda (linux-arm64), not this machine. esbuild leaves them as imports.
    */
   installed: string[];
   /** Directories copied next to the bundle: [source relative to the repo root, destination inside the bundle]. */
@@ -51,16 +51,20 @@ export const FUNCTION_BUNDLES = {
   ingest: { entry: 'lambdas/ingest/handler.ts', installed: [], copies: [] },
   render: {
     entry: 'lambdas/render/handler.ts',
-    installed: ['sharp'],
+    // sharp draws the graphs; DuckDB (`@duckdb/node-api`) is the lake's engine (DESIGN §13). Both load a
+    // `.node` addon from a per-platform optional package.
+    installed: ['sharp', '@duckdb/node-api'],
     copies: FONT_FILES.map((f): [string, string] => [`assets/fonts/${f}`, `${BUNDLED_FONT_DIR}/${f}`]),
   },
 } as const satisfies Record<string, FunctionBundle>;
 
 /**
  * npm settings for installing `installed` packages into a bundle on any build machine: the platform is Lambda's,
- * not the host's, so sharp's optional `@img/sharp-linux-arm64` and `@img/sharp-libvips-linux-arm64` are the
- * binaries npm picks (npm 10+ honours `os`/`cpu`/`libc` for optional dependencies). The rest avoids network
- * calls that do not change the result: the npm cache is used when it has the tarballs, no audit, no notices.
+ * not the host's, so sharp's optional `@img/sharp-linux-arm64` and `@img/sharp-libvips-linux-arm64`, and
+ * DuckDB's `@duckdb/node-bindings-linux-arm64`, are the binaries npm picks (npm 10+ honours `os`/`cpu`/`libc`
+ * for optional dependencies; `libc=glibc` leaves out the `-musl` variants, which Lambda's Amazon Linux cannot
+ * load). The rest avoids network calls that do not change the result: the npm cache is used when it has the
+ * tarballs, no audit, no notices.
  */
 export const LAMBDA_NPMRC = [
   'os=linux',

@@ -71,6 +71,7 @@ export async function localRenderService(ctx: AdminContext, log: Log) {
       s3Endpoint: ctx.s3Endpoint,
     },
     log,
-    { clients: { dynamo: ctx.dynamo, s3: ctx.s3 } },
+    // The dev stack's scheduler may be running the job: wait for it rather than fail.
+    { clients: { dynamo: ctx.dynamo, s3: ctx.s3 }, leaseWaitMs: 120_000 },
   );
 }

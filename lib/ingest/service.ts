@@ -8,6 +8,7 @@ import type { Log } from '../log.js';
 import { localDynamoClient, localS3Client } from '../local/aws-clients.js';
 import { DynamoBatchLedger, type BatchLedger } from '../store/ledger.js';
 import { S3RawArchive, type RawArchive } from '../store/raw-archive.js';
+import { S3Lake, type FactsWriter } from '../lake/store.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
 import { DEFAULT_LIMITS, type IngestDeps } from './ingest-batch.js';
 import { SensorKeyCache } from './sensor-keys.js';
@@ -40,6 +41,7 @@ export function createIngestApi(
     /** Test seams: wrap the real ledger or archive, e.g. to inject a failure between two writes. */
     wrapLedger?: (ledger: BatchLedger) => BatchLedger;
     wrapArchive?: (archive: RawArchive) => RawArchive;
+    wrapFacts?: (facts: FactsWriter) => FactsWriter;
     onBatch?: ApiDeps['onBatch'];
   } = {},
 ): IngestApi {
@@ -48,10 +50,13 @@ export function createIngestApi(
   const keys = new SensorKeyCache(new DynamoSensorRegistry(clients.dynamo, config.tableName), config.sensorCacheTtlMs, clock);
   const ledger = new DynamoBatchLedger(clients.dynamo, config.tableName, config.horizonDays);
   const archive = new S3RawArchive(clients.s3, config.bucketName);
+  const facts = new S3Lake(clients.s3, config.bucketName);
   const deps: IngestDeps = {
     keys,
     ledger: options.wrapLedger ? options.wrapLedger(ledger) : ledger,
     archive: options.wrapArchive ? options.wrapArchive(archive) : archive,
+    facts: options.wrapFacts ? options.wrapFacts(facts) : facts,
+    pseudonymKey: config.pseudonymKey,
     clock,
     limits: {
       ...DEFAULT_LIMITS,

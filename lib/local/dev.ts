@@ -103,7 +103,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     await ensureBucket(localS3Client(s3.endpoint), LOCAL_BUCKET);
 
     // The gateway runs the Lambda's own module, configured through the environment exactly as on AWS.
+    const secrets = await localSecrets(dataDir);
     Object.assign(process.env, {
+      // The facts' pseudonyms use the same key as the render job (on AWS both read it from SSM).
+      PSEUDONYM_KEY: secrets.pseudonymKey.toString('base64'),
       TABLE_NAME: LOCAL_TABLE,
       BUCKET_NAME: LOCAL_BUCKET,
       DYNAMODB_ENDPOINT: dynamo.endpoint,
@@ -114,7 +117,6 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
     const { handler } = (await import('../../lambdas/ingest/handler.js')) as { handler: LambdaHandler };
-    const secrets = await localSecrets(dataDir);
     const s3Client = localS3Client(s3.endpoint);
     const partners = new DynamoPartnerRegistry(dynamoClient, LOCAL_TABLE);
     const cdn = createLocalCdn({
@@ -139,7 +141,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         s3Endpoint: s3.endpoint,
       },
       opts.log,
+      // `alertgraph render` from another terminal waits for a scheduled run rather than failing.
+      { leaseWaitMs: 120_000 },
     );
+    // Only one dev runs on a data dir (checked above): a lease left by a killed predecessor is stale.
+    await render.deps.summaries.releaseLease();
 
     await writeLocalState(dataDir, {
       version: 1,

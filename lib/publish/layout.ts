@@ -36,3 +36,30 @@ export const CACHE = {
 export function isServable(key: string): boolean {
   return key.startsWith(PUBLIC_PREFIX) || key.startsWith(PARTNERS_PREFIX);
 }
+
+/**
+ * The alert lake (DESIGN §13), private like `raw/`:
+ *  - `staging/<day>/<sensor>/<idempotencyKey>.csv` — one batch's facts for one day, written by ingest;
+ *  - `facts/day=<day>/part-0.parquet`                — a day's compacted facts (the Glue table's location);
+ *  - `lake/first-seen.parquet`                       — pseudonym → first day, one row per source ever seen;
+ *  - `athena-results/`                               — what Athena writes for `query --stack`.
+ */
+export const STAGING_PREFIX = 'staging/';
+export const FACTS_PREFIX = 'facts/';
+export const LAKE_PREFIX = 'lake/';
+export const FIRST_SEEN_KEY = 'lake/first-seen.parquet';
+export const ATHENA_RESULTS_PREFIX = 'athena-results/';
+
+export function stagingKey(day: string, sensor: string, idempotencyKey: string): string {
+  return `${STAGING_PREFIX}${day}/${sensor}/${idempotencyKey}.csv`;
+}
+
+export function factsKey(day: string): string {
+  return `${FACTS_PREFIX}day=${day}/part-0.parquet`;
+}
+
+/** `staging/<day>/<sensor>/<key>.csv` → its parts, or undefined for anything else. */
+export function parseStagingKey(key: string): { day: string; sensor: string; idempotencyKey: string } | undefined {
+  const m = /^staging\/(\d{4}-\d{2}-\d{2})\/([^/]+)\/([^/]+)\.csv$/.exec(key);
+  return m ? { day: m[1]!, sensor: m[2]!, idempotencyKey: m[3]! } : undefined;
+}

@@ -1,6 +1,7 @@
 /**
- * The render job (DESIGN §§6, 8): rolls up the days that changed, closes finished days (exact distinct and new
- * sources from the raw archive), renders the public and partner charts and publishes them.
+ * The render job (DESIGN §§6, 8, 13): rolls up the days that changed, closes finished days on the lake (facts
+ * compacted, exact distinct and new sources by the engine), renders the public and partner charts and
+ * publishes them.
  *
  * Which days are rolled up in a run:
  *  - today, always ("today so far");
@@ -8,6 +9,9 @@
  *    time has passed) — on the very first run, the whole history;
  *  - every past day a late batch marked (dirty marks written by ingest).
  * Rollups and summaries are whole overwrites, so running the job twice, or after a crash, is harmless.
+ * One job at a time: the job holds the close lease while it runs. Days are closed oldest first in chunks
+ * (bounded by their alerts), and the last closed day is recorded after each chunk, so a run cut short
+ * resumes where it stopped.
  */
 import type { PartnerChartData, PublicChartData, SeriesPoint } from '../charts/model.js';
 import { partnerSpecs, publicDailySpec, type PartnerChartName } from '../charts/specs.js';
@@ -22,16 +26,19 @@ import type { DynamoBatchLedger, StoredContribution } from '../store/ledger.js';
 import type { SensorProfile, SensorRegistry } from '../store/registry.js';
 import type { DaySummary, HistoryDay, SummaryStore } from '../store/summaries.js';
 import { addDays, DAY_MS, utcDay } from '../util/days.js';
-import { collectDaySources, type RawReader } from './sources.js';
+import { closeDays, type CloseDeps, type CloseResult } from '../lake/close.js';
+import type { S3Lake } from '../lake/store.js';
 import { historyDay, partnerChartData, publicChartData, toCsv, WINDOW_DAYS, DEFAULT_WATCHED_PORTS, firstDay } from './figures.js';
 
 export interface RenderDeps {
   registry: Pick<SensorRegistry, 'listSensors'>;
   ledger: Pick<DynamoBatchLedger, 'readSensorDay'>;
   summaries: SummaryStore;
-  raw: RawReader;
+  lake: S3Lake;
+  /** Where the close brings the lake's objects and the engine spills (Lambda: /tmp). */
+  scratchDir: string;
+  engineMemoryLimit?: string;
   publisher: Publisher;
-  pseudonymKey: Uint8Array;
   clock: () => number;
   log: Log;
   /** Minutes after UTC midnight from which the previous day is closed (late batches get this long). */
@@ -41,7 +48,21 @@ export interface RenderDeps {
   publicBaseUrl: string;
   /** Chart renderer; a seam for tests that make a render fail. */
   renderChart?: typeof renderChart;
+  /** How long the close lease lasts (at least the function's timeout), and how long to wait for a held one. */
+  leaseMs?: number;
+  leaseWaitMs?: number;
+  /** Alerts closed per chunk: progress is recorded after each. */
+  closeChunkAlerts?: number;
+  /** Test seam: runs between the close of a chunk and the writing of its summaries. */
+  afterClose?: (days: readonly string[]) => Promise<void>;
 }
+
+export class RenderBusyError extends Error {
+  readonly code = 'render_busy';
+}
+
+const DEFAULT_LEASE_MS = 16 * 60_000;
+const DEFAULT_CHUNK_ALERTS = 5_000_000;
 
 export interface RenderReport {
   today: string;
@@ -89,7 +110,48 @@ async function rollUpDay(deps: RenderDeps, sensors: readonly string[], day: stri
   return { summary: { day, aggregate: sumAggregates(aggregates), bySensor, contributions: counts, computedAt: at }, contributions };
 }
 
+async function holdLease(deps: RenderDeps, owner: string): Promise<void> {
+  const deadline = Date.now() + (deps.leaseWaitMs ?? 0);
+  for (;;) {
+    const lease = await deps.summaries.acquireLease(owner, deps.clock(), deps.leaseMs ?? DEFAULT_LEASE_MS);
+    if (lease.acquired) return;
+    if (Date.now() >= deadline) {
+      throw new RenderBusyError(`another render job (${lease.owner}) is closing days; its lease runs until ${lease.until}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 export async function runRenderJob(deps: RenderDeps, opts: { date?: string; all?: boolean } = {}): Promise<RenderReport> {
+  const owner = `render-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  await holdLease(deps, owner);
+  try {
+    return await renderHoldingLease(deps, opts);
+  } finally {
+    await deps.summaries.releaseLease(owner);
+  }
+}
+
+/** Splits days (oldest first) into chunks of at most `maxAlerts` alerts (a day larger than that is a chunk). */
+export function closeChunks(days: readonly string[], alerts: (day: string) => number, maxAlerts: number): string[][] {
+  const chunks: string[][] = [];
+  let current: string[] = [];
+  let total = 0;
+  for (const day of days) {
+    const n = alerts(day);
+    if (current.length > 0 && total + n > maxAlerts) {
+      chunks.push(current);
+      current = [];
+      total = 0;
+    }
+    current.push(day);
+    total += n;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?: boolean }): Promise<RenderReport> {
   const started = Date.now();
   const now = deps.clock();
   const realToday = utcDay(now);
@@ -113,32 +175,68 @@ export async function runRenderJob(deps: RenderDeps, opts: { date?: string; all?
   days.add(today);
   const ordered = [...days].sort();
 
+  const rolled = new Map<string, RolledDay>();
+  await mapLimit(ordered, 4, async (day) => void rolled.set(day, await rollUpDay(deps, ids, day, at)));
   const previous = await deps.summaries.getDaySummaries(ordered.filter((d) => d <= closeThrough));
-  for (const day of ordered) {
-    const { summary, contributions } = await rollUpDay(deps, ids, day, at);
-    const old = previous.get(day);
-    if (day <= closeThrough) {
-      const live = contributions.reduce((n, c) => n + c.items.length, 0);
-      if (live > 0) {
-        const found = await collectDaySources(deps.raw, day, contributions, deps.pseudonymKey);
-        summary.sources = found.pseudonyms.size;
-        summary.newSources = await deps.summaries.recordFirstSeen(day, [...found.pseudonyms]);
-        summary.signatureNames = found.signatureNames;
+  const touchedMonths = new Set(ordered.map((d) => d.slice(0, 7)));
+  let lastClosed = state.lastClosedDay;
+
+  const store = async (summary: DaySummary, old: DaySummary | undefined) => {
+    if (Object.keys(summary.bySensor).length > 0 || old) await deps.summaries.putDaySummary(summary);
+    if (Object.keys(summary.bySensor).length > 0) history.set(summary.day, historyDay(summary, watched));
+    else history.delete(summary.day);
+  };
+
+  const closable = ordered.filter((d) => d <= closeThrough);
+  const closeDeps: CloseDeps = { lake: deps.lake, scratchDir: deps.scratchDir, memoryLimit: deps.engineMemoryLimit, log: deps.log };
+  for (const chunk of closeChunks(closable, (d) => rolled.get(d)!.summary.aggregate.total, deps.closeChunkAlerts ?? DEFAULT_CHUNK_ALERTS)) {
+    const toClose = chunk
+      .filter((d) => rolled.get(d)!.contributions.some((c) => c.items.length > 0))
+      .map((day) => ({ day, counted: new Set(rolled.get(day)!.contributions.flatMap((c) => c.items.map((i) => `${c.sensor}/${i.idempotencyKey}`))) }));
+    const closed: CloseResult | undefined = toClose.length > 0 ? await closeDays(closeDeps, toClose) : undefined;
+    await deps.afterClose?.(chunk);
+    for (const day of chunk) {
+      const { summary } = rolled.get(day)!;
+      const old = previous.get(day);
+      const figures = closed?.days.get(day);
+      if (figures) {
+        summary.sources = figures.sources;
+        summary.newSources = closed!.newSources.get(day) ?? 0;
+        summary.sourcesBySensor = figures.sourcesBySensor;
+        summary.sourcesByPort = figures.sourcesByPort;
+        summary.signatureNames = figures.signatureNames;
       } else if (old) {
-        // Past the horizon the raw batches are no longer read: keep what was computed when the day closed.
+        // Past the horizon the contributions are gone: keep what was computed when the day closed.
         summary.sources = old.sources;
         summary.newSources = old.newSources;
+        summary.sourcesBySensor = old.sourcesBySensor;
+        summary.sourcesByPort = old.sourcesByPort;
         summary.signatureNames = old.signatureNames;
       }
+      await store(summary, old);
     }
-    if (Object.keys(summary.bySensor).length > 0 || old) await deps.summaries.putDaySummary(summary);
-    if (Object.keys(summary.bySensor).length > 0) history.set(day, historyDay(summary, watched));
-    else history.delete(day);
+    // A late batch may have moved sources' first day back from a later closed day: that day's new sources
+    // drop by as many. The first-seen table is the record; every closed day is checked against it.
+    if (closed) {
+      const inChunk = new Set(chunk);
+      const stale = [...history].filter(([d, h]) => !inChunk.has(d) && h.nw !== undefined && h.nw !== (closed.newSources.get(d) ?? 0)).map(([d]) => d);
+      for (const [day, summary] of await deps.summaries.getDaySummaries(stale)) {
+        summary.newSources = closed.newSources.get(day) ?? 0;
+        await deps.summaries.putDaySummary(summary);
+        history.set(day, historyDay(summary, watched));
+        touchedMonths.add(day.slice(0, 7));
+      }
+    }
+    const chunkEnd = chunk.at(-1)!;
+    if (!opts.date && (!lastClosed || chunkEnd > lastClosed)) {
+      lastClosed = chunkEnd;
+      await deps.summaries.putRenderState({ lastClosedDay: lastClosed, lastRenderAt: at });
+    }
   }
+  for (const day of ordered.filter((d) => d > closeThrough)) await store(rolled.get(day)!.summary, undefined);
 
   // Rewrite the history months that hold a rolled-up day.
-  const months = new Set(ordered.map((d) => d.slice(0, 7)));
-  for (const month of months) {
+  for (const month of touchedMonths) {
     const entries: Record<string, HistoryDay> = {};
     for (const [d, h] of history) if (d.startsWith(month)) entries[d] = h;
     await deps.summaries.putHistoryMonth(month, entries);

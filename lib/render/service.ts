@@ -1,10 +1,10 @@
 /** Wires the render job from configuration, for the Lambda, the local scheduler and the CLI. */
-import type { RenderConfig } from '../config.js';
+import { DEFAULT_SCRATCH_DIR, type RenderConfig } from '../config.js';
 import type { Log } from '../log.js';
 import { clientsFor, type IngestClients } from '../ingest/service.js';
 import { S3Publisher } from '../publish/publish.js';
 import { DynamoBatchLedger } from '../store/ledger.js';
-import { S3RawArchive } from '../store/raw-archive.js';
+import { S3Lake } from '../lake/store.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
 import { SummaryStore } from '../store/summaries.js';
 import { runRenderJob, type RenderDeps, type RenderReport } from './job.js';
@@ -14,20 +14,26 @@ export interface RenderService {
   deps: RenderDeps;
 }
 
-export function createRenderService(config: RenderConfig, log: Log, options: { clients?: IngestClients; clock?: () => number } = {}): RenderService {
+export function createRenderService(
+  config: RenderConfig,
+  log: Log,
+  options: { clients?: IngestClients; clock?: () => number; leaseWaitMs?: number } = {},
+): RenderService {
   const clients = options.clients ?? clientsFor(config);
   const deps: RenderDeps = {
     registry: new DynamoSensorRegistry(clients.dynamo, config.tableName),
     ledger: new DynamoBatchLedger(clients.dynamo, config.tableName, config.horizonDays),
     summaries: new SummaryStore(clients.dynamo, config.tableName),
-    raw: new S3RawArchive(clients.s3, config.bucketName),
+    lake: new S3Lake(clients.s3, config.bucketName),
+    scratchDir: config.scratchDir ?? DEFAULT_SCRATCH_DIR,
+    engineMemoryLimit: config.engineMemoryLimit,
     publisher: new S3Publisher(clients.s3, config.bucketName),
-    pseudonymKey: config.pseudonymKey,
     clock: options.clock ?? Date.now,
     log,
     closeAfterMinutes: config.closeAfterMinutes,
     watchedPorts: config.watchedPorts,
     publicBaseUrl: config.publicBaseUrl,
+    leaseWaitMs: options.leaseWaitMs,
   };
   return { run: (opts) => runRenderJob(deps, opts), deps };
 }

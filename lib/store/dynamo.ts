@@ -40,6 +40,7 @@ export async function batchGet(
   tableName: string,
   keys: readonly Item[],
   projection?: { expression: string; names: Record<string, string> },
+  consistent = false,
 ): Promise<Item[]> {
   const found: Item[] = [];
   for (let i = 0; i < keys.length; i += 100) {
@@ -48,6 +49,7 @@ export async function batchGet(
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
       const request = {
         Keys: pending,
+        ...(consistent ? { ConsistentRead: true } : {}),
         ...(projection ? { ProjectionExpression: projection.expression, ExpressionAttributeNames: projection.names } : {}),
       };
       const res = await withStorage(() => client.send(new BatchGetItemCommand({ RequestItems: { [tableName]: request } })));

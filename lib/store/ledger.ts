@@ -8,7 +8,7 @@ import { PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-s
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { decodeAggregate, encodeAggregate, type DayAggregate } from '../counting/aggregate.js';
 import { CLAIM_SK, claimPk, contributionSk, DIRTY_PK, expiryForDay, ROLLUP_SK, sensorDayPk } from './table.js';
-import { putIfAbsent, queryPartition } from './dynamo.js';
+import { batchGet, putIfAbsent, queryPartition } from './dynamo.js';
 import { withStorage } from './errors.js';
 
 export interface BatchClaim {
@@ -67,6 +67,11 @@ export interface BatchLedger {
   putContribution(contribution: Contribution): Promise<PutOutcome<{ digest: string }>>;
   /** Tells the render job that a day it may already have closed received a batch. */
   markDayChanged(day: string, sensor: string, at: string): Promise<number>;
+  /**
+   * Of `days`, those that already hold this batch's contribution (a strongly consistent read). Asked only on
+   * a retry, so that a batch already counted writes no facts again.
+   */
+  countedDays(sensor: string, idempotencyKey: string, days: readonly string[]): Promise<Set<string>>;
 }
 
 /** DynamoDB rejects items over 400 KB; a packed aggregate leaves room for keys and other attributes. */
@@ -145,6 +150,13 @@ export class DynamoBatchLedger implements BatchLedger {
     return outcome.created
       ? { created: true, writeUnits: outcome.writeUnits }
       : { created: false, writeUnits: outcome.writeUnits, existing: { digest: outcome.existing?.digest?.S ?? '' } };
+  }
+
+  async countedDays(sensor: string, idempotencyKey: string, days: readonly string[]): Promise<Set<string>> {
+    const keys = days.map((day) => ({ pk: { S: sensorDayPk(day, sensor) }, sk: { S: contributionSk(idempotencyKey) } }));
+    const found = await batchGet(this.client, this.tableName, keys, { expression: '#p', names: { '#p': 'pk' } }, true);
+    const prefix = 'DAY#';
+    return new Set(found.map((item) => (item.pk?.S ?? '').slice(prefix.length, prefix.length + 10)));
   }
 
   /** Returns the write units consumed. */

@@ -5,7 +5,7 @@
  *  - history months         `HISTORY` / `<YYYY-MM>`            — the few figures per day the long charts need,
  *                                                                 so ten years are 120 items in one Query
  *  - dirty marks            `DIRTY` / `<day>#<sensor>`         — a batch arrived for a day already closed
- *  - first-seen index       `SRC#<pseudonym>` / `FIRST`        — the day an address was first seen, any sensor
+ *  - close lease            `RENDER` / `LEASE`                 — held by the one job closing days (DESIGN §13)
  *  - render state           `RENDER` / `STATE`
  * All are written whole by the render job (idempotent overwrites), never incremented; only dirty marks are
  * written by ingest, one per (day, sensor), unconditionally.
@@ -19,7 +19,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { batchGet, queryPartition } from './dynamo.js';
-import type { DayAggregate } from '../counting/aggregate.js';
+import { emptyAggregate, type DayAggregate } from '../counting/aggregate.js';
 import { withStorage } from './errors.js';
 import { packAggregate, unpackAggregate } from './ledger.js';
 import { DIRTY_PK, ROLLUP_SK, sensorDayPk } from './table.js';
@@ -27,12 +27,10 @@ import { DIRTY_PK, ROLLUP_SK, sensorDayPk } from './table.js';
 export const DAY_SUMMARY_SK = 'SUMMARY';
 export const HISTORY_PK = 'HISTORY';
 export const RENDER_STATE = { pk: 'RENDER', sk: 'STATE' } as const;
+export const LEASE = { pk: 'RENDER', sk: 'LEASE' } as const;
 
 export function daySummaryPk(day: string): string {
   return `DAY#${day}`;
-}
-export function firstSeenPk(pseudonym: string): string {
-  return `SRC#${pseudonym}`;
 }
 
 export interface DaySummary {
@@ -45,7 +43,10 @@ export interface DaySummary {
   /** Distinct source addresses (pseudonyms) that day, all sensors; undefined until the day is closed. */
   sources?: number;
   newSources?: number;
-  /** Signature key → text, for labels, from the raw archive (closed days only). */
+  /** Distinct sources per sensor and per port (`tcp/445`), closed days only. */
+  sourcesBySensor?: Record<string, number>;
+  sourcesByPort?: Record<string, number>;
+  /** Signature key → text, for labels, from the facts (closed days only). */
   signatureNames?: Record<string, string>;
   computedAt: string;
 }
@@ -103,6 +104,10 @@ export class SummaryStore {
     if (s.sources !== undefined) item.sources = { N: String(s.sources) };
     if (s.newSources !== undefined) item.newSources = { N: String(s.newSources) };
     if (s.signatureNames) item.names = { S: JSON.stringify(s.signatureNames) };
+    if (s.sourcesBySensor) item.srcSensor = { S: JSON.stringify(s.sourcesBySensor) };
+    // Per-port source counts have the shape of an aggregate's ports: packed the same way, so thousands of
+    // ports stay a few KB.
+    if (s.sourcesByPort) item.srcPort = { B: packAggregate({ ...emptyAggregate(), byPort: s.sourcesByPort }) };
     await withStorage(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item })));
   }
 
@@ -192,47 +197,48 @@ export class SummaryStore {
   }
 
   /**
-   * First-seen index: for each pseudonym, the earliest day it was seen. Records `day` for pseudonyms never seen
-   * or only seen on later days (a recomputed earlier day moves them back), and returns how many have `day` as
-   * their first day afterwards — the day's new sources.
+   * The close lease (DESIGN §13): one render job at a time closes days. Taken when free or expired; `owner`
+   * names the holder, so only it releases the lease. Returns the current holder when it is taken by another.
    */
-  async recordFirstSeen(day: string, pseudonyms: readonly string[]): Promise<number> {
-    let fresh = 0;
-    for (let i = 0; i < pseudonyms.length; i += 100) {
-      const chunk = pseudonyms.slice(i, i + 100);
-      const known = new Map<string, string>();
-      const keys = chunk.map((p) => ({ pk: { S: firstSeenPk(p) }, sk: { S: 'FIRST' } }));
-      for (const item of await batchGet(this.client, this.tableName, keys, { expression: 'pk, #d', names: { '#d': 'day' } })) {
-        known.set((item.pk?.S ?? '').slice('SRC#'.length), item.day?.S ?? '');
-      }
-      const toWrite = chunk.filter((p) => {
-        const first = known.get(p);
-        return first === undefined || first > day;
-      });
-      fresh += chunk.filter((p) => known.get(p) === day).length;
-      await Promise.all(
-        toWrite.map(async (p) => {
-          try {
-            await withStorage(() =>
-              this.client.send(
-                new PutItemCommand({
-                  TableName: this.tableName,
-                  Item: { pk: { S: firstSeenPk(p) }, sk: { S: 'FIRST' }, day: { S: day } },
-                  // Never move a first sighting later than it is.
-                  ConditionExpression: 'attribute_not_exists(pk) OR #d > :day',
-                  ExpressionAttributeNames: { '#d': 'day' },
-                  ExpressionAttributeValues: { ':day': { S: day } },
-                }),
-              ),
-            );
-            fresh++;
-          } catch (err) {
-            if (!(err instanceof ConditionalCheckFailedException)) throw err;
-          }
-        }),
+  async acquireLease(owner: string, now: number, ttlMs: number): Promise<{ acquired: true } | { acquired: false; owner: string; until: string }> {
+    try {
+      await withStorage(() =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: { pk: { S: LEASE.pk }, sk: { S: LEASE.sk }, owner: { S: owner }, until: { N: String(now + ttlMs) } },
+            ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR #owner = :owner',
+            ExpressionAttributeNames: { '#until': 'until', '#owner': 'owner' },
+            ExpressionAttributeValues: { ':now': { N: String(now) }, ':owner': { S: owner } },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
       );
+      return { acquired: true };
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const item = err.Item;
+      return { acquired: false, owner: item?.owner?.S ?? '?', until: new Date(Number(item?.until?.N ?? 0)).toISOString() };
     }
-    return fresh;
+  }
+
+  /** Releases the lease if `owner` holds it; with no owner, whoever holds it (the local stack at start). */
+  async releaseLease(owner?: string): Promise<void> {
+    try {
+      await withStorage(() =>
+        this.client.send(
+          new DeleteItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: LEASE.pk }, sk: { S: LEASE.sk } },
+            ...(owner
+              ? { ConditionExpression: '#owner = :owner', ExpressionAttributeNames: { '#owner': 'owner' }, ExpressionAttributeValues: { ':owner': { S: owner } } }
+              : {}),
+          }),
+        ),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
   }
 }
 
@@ -245,6 +251,8 @@ function parseSummary(item: Record<string, AttributeValue>): DaySummary {
     sources: item.sources?.N !== undefined ? Number(item.sources.N) : undefined,
     newSources: item.newSources?.N !== undefined ? Number(item.newSources.N) : undefined,
     signatureNames: item.names?.S ? (JSON.parse(item.names.S) as Record<string, string>) : undefined,
+    sourcesBySensor: item.srcSensor?.S ? (JSON.parse(item.srcSensor.S) as Record<string, number>) : undefined,
+    sourcesByPort: unpackAggregate(item.srcPort)?.byPort,
     computedAt: item.at?.S ?? '',
   };
 }

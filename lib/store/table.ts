@@ -13,8 +13,11 @@
  * | `DAY#<day>`                      | `SUMMARY`             | all sensors' sum for the day, sources (render job) |
  * | `HISTORY`                        | `<YYYY-MM>`           | per-day figures of a month for the long charts     |
  * | `DIRTY`                          | `<day>#<sensorId>`    | a batch arrived for a past day: re-roll it         |
- * | `SRC#<pseudonym>`                | `FIRST`               | first day a source address was seen (any sensor)   |
  * | `RENDER`                         | `STATE`               | the last day the render job closed                 |
+ * | `RENDER`                         | `LEASE`               | the close lease: one render job at a time          |
+ *
+ * The first day each source was seen is not here but in the lake (`lake/first-seen.parquet`, DESIGN §13):
+ * one columnar object rewritten per close costs far less than one item per address.
  *
  * Why no item is hot:
  * - Every write during ingest creates a *new* item with a conditional put; nothing is read-modify-written,

@@ -21,6 +21,10 @@ import type { RawArchive } from '../../lib/store/raw-archive.js';
 import { S3RawArchive } from '../../lib/store/raw-archive.js';
 import { DynamoSensorRegistry } from '../../lib/store/registry.js';
 import { dailyStats } from '../../lib/stats/daily.js';
+import { S3Lake, type FactsWriter } from '../../lib/lake/store.js';
+
+/** The pseudonym key of test stacks (ingest and render must share it). */
+export const TEST_PSEUDONYM_KEY = Buffer.alloc(32, 7);
 
 export interface TestSensor {
   id: string;
@@ -35,6 +39,7 @@ export interface Harness {
   registry: DynamoSensorRegistry;
   ledger: DynamoBatchLedger;
   archive: S3RawArchive;
+  lake: S3Lake;
   addSensor(id: string, opts?: { deployedAt?: string }): Promise<TestSensor>;
   /** Totals per day for the given sensors, read back from the counters. */
   totals(sensors: string[], from: string, to: string): Promise<Record<string, number>>;
@@ -46,6 +51,7 @@ export async function startHarness(opts: {
   dynamoEndpoint?: string;
   wrapLedger?: (ledger: BatchLedger) => BatchLedger;
   wrapArchive?: (archive: RawArchive) => RawArchive;
+  wrapFacts?: (facts: FactsWriter) => FactsWriter;
 } = {}): Promise<Harness> {
   const suffix = randomUUID().slice(0, 8);
   const config: IngestConfig = {
@@ -55,6 +61,7 @@ export async function startHarness(opts: {
     maxBodyBytes: 5 * 1024 * 1024,
     maxAlertsPerBatch: 10_000,
     sensorCacheTtlMs: 0,
+    pseudonymKey: TEST_PSEUDONYM_KEY,
     dynamoEndpoint: opts.dynamoEndpoint ?? inject('dynamoEndpoint'),
     s3Endpoint: inject('s3Endpoint'),
     ...opts.config,
@@ -63,7 +70,7 @@ export async function startHarness(opts: {
   const s3 = localS3Client(config.s3Endpoint!);
   await ensureTable(adminDynamo, config.tableName);
   await ensureBucket(s3, config.bucketName);
-  const api = createIngestApi(config, silentLog, { wrapLedger: opts.wrapLedger, wrapArchive: opts.wrapArchive });
+  const api = createIngestApi(config, silentLog, { wrapLedger: opts.wrapLedger, wrapArchive: opts.wrapArchive, wrapFacts: opts.wrapFacts });
   const gateway: Gateway = await startGateway({
     port: 0,
     api: async (event: APIGatewayProxyEventV2) => {
@@ -81,6 +88,7 @@ export async function startHarness(opts: {
     registry,
     ledger,
     archive: new S3RawArchive(s3, config.bucketName),
+    lake: new S3Lake(s3, config.bucketName),
     async addSensor(id, o = {}) {
       const pair = generateSensorKeyPair();
       await registry.putSensor({

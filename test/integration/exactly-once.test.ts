@@ -1,12 +1,17 @@
 /**
  * Exactly once under retries and crashes: a failure is injected at every point of one batch's writes —
- * after the claim, between archive and counting, between any two contribution writes, and after the last
- * write with the response lost — then the sensor retries the same batch. The counters (DynamoDB Local) must
- * end up holding each alert exactly once, and a further retry must be a duplicate.
+ * after the claim, between archive and facts, between facts and counting, between any two contribution
+ * writes, and after the last write with the response lost — then the sensor retries the same batch. The
+ * counters (DynamoDB Local) and the facts (read by DuckDB) must end up holding each alert exactly once, and a
+ * further retry must be a duplicate that writes no facts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BatchLedger } from '../../lib/store/ledger.js';
 import type { RawArchive } from '../../lib/store/raw-archive.js';
+import type { FactsWriter } from '../../lib/lake/store.js';
+import { openFactsSession } from '../../lib/lake/query.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { eveAlert } from '../helpers/eve.js';
 import { ndjsonBatch, postBatch, startHarness, type Harness } from '../helpers/harness.js';
 
@@ -45,6 +50,7 @@ class InjectedCrash extends Error {}
 function faults(at: number, when: 'before' | 'after') {
   let n = 0;
   let armed = true;
+  let factWrites = 0;
   const step = async <T>(op: () => Promise<T>): Promise<T> => {
     const mine = ++n;
     if (armed && mine === at && when === 'before') {
@@ -63,12 +69,34 @@ function faults(at: number, when: 'before' | 'after') {
       claimBatch: (c) => step(() => l.claimBatch(c)),
       putContribution: (c) => step(() => l.putContribution(c)),
       markDayChanged: (d, s, at) => l.markDayChanged(d, s, at),
+      countedDays: (s, k, d) => l.countedDays(s, k, d),
     }),
     wrapArchive: (a: RawArchive): RawArchive => ({ archiveBatch: (b) => step(() => a.archiveBatch(b)) }),
+    wrapFacts: (w: FactsWriter): FactsWriter => ({
+      writeFacts: (d, s, k, csv) => {
+        factWrites++;
+        return step(() => w.writeFacts(d, s, k, csv));
+      },
+    }),
+    factWrites: () => factWrites,
     reset: () => {
       n = 0;
+      factWrites = 0;
     },
   };
+}
+
+/** Facts per day, counted by the engine over the view `facts` (staging objects here: nothing compacted yet). */
+async function factsPerDay(h: Harness, sensor: string): Promise<Record<string, number>> {
+  const session = await openFactsSession(h.lake, join(tmpdir(), 'alertgraph-test'));
+  try {
+    const rows = await session.engine.rows<{ day: string; n: number }>(
+      `SELECT day, count(*) AS n FROM facts WHERE sensor = '${sensor}' GROUP BY day ORDER BY day`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.day, r.n]));
+  } finally {
+    await session.close();
+  }
 }
 
 let h: Harness | undefined;
@@ -78,13 +106,13 @@ afterEach(async () => {
 });
 
 describe('exactly once with a crash at any write', () => {
-  // Writes of one batch: 1 claim, 2 archive, 3–5 the three day contributions.
-  const points = [1, 2, 3, 4, 5].flatMap((at) => (['before', 'after'] as const).map((when) => ({ at, when })));
+  // Writes of one batch: 1 claim, 2 archive, 3–5 the three days' facts, 6–8 the three day contributions.
+  const points = [1, 2, 3, 4, 5, 6, 7, 8].flatMap((at) => (['before', 'after'] as const).map((when) => ({ at, when })));
 
   for (const { at, when } of points) {
     it(`crash ${when} write ${at}, then retries: counted once`, async () => {
       const f = faults(at, when);
-      h = await startHarness({ wrapLedger: f.wrapLedger, wrapArchive: f.wrapArchive });
+      h = await startHarness({ wrapLedger: f.wrapLedger, wrapArchive: f.wrapArchive, wrapFacts: f.wrapFacts });
       const sensor = await h.addSensor('s-crash');
       const batch = ndjsonBatch(sensor.id, threeDayLines(at));
 
@@ -99,10 +127,15 @@ describe('exactly once with a crash at any write', () => {
       expect(retry.json.accepted).toBe(9);
       expect(await h.totals([sensor.id], from, to)).toEqual(EXPECTED);
 
+      expect(await factsPerDay(h, sensor.id)).toEqual(EXPECTED);
+
+      f.reset();
       const again = await postBatch(h.url, sensor, batch);
       expect(again.status).toBe(200);
       expect(again.json.duplicate).toBe(true);
+      expect(f.factWrites()).toBe(0);
       expect(await h.totals([sensor.id], from, to)).toEqual(EXPECTED);
+      expect(await factsPerDay(h, sensor.id)).toEqual(EXPECTED);
 
       // The raw archive holds the batch once, under its earliest day.
       const keys: string[] = [];
@@ -122,6 +155,7 @@ describe('concurrent retries', () => {
     for (const r of results) expect([200, 202]).toContain(r.status);
     expect(results.filter((r) => r.json.duplicate === false).length).toBeGreaterThanOrEqual(1);
     expect(await h.totals([sensor.id], from, to)).toEqual(EXPECTED);
+    expect(await factsPerDay(h, sensor.id)).toEqual(EXPECTED);
   });
 
   it('many sensors and batches in parallel: totals are exact', async () => {
@@ -132,5 +166,6 @@ describe('concurrent retries', () => {
     for (const r of results) expect(r.status).toBe(202);
     const totals = await h.totals(sensors.map((s) => s.id), from, to);
     for (const [day, n] of Object.entries(EXPECTED)) expect(totals[day]).toBe(n * 12);
+    for (const s of sensors) expect(await factsPerDay(h, s.id)).toEqual(Object.fromEntries(Object.entries(EXPECTED).map(([d, n]) => [d, n * 3])));
   });
 });

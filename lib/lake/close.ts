@@ -1,0 +1,159 @@
+/**
+ * The daily close on the engine (DESIGN §§6, 13): compacts the closed days' staging facts into one Parquet
+ * object per day, and computes each day's distinct sources (in all, per sensor, per port) and every day's new
+ * sources from the compact first-seen table.
+ *
+ * Cost: the objects of the days being closed (their staging objects and, for a re-opened day, its Parquet)
+ * plus the first-seen table — one row per source ever seen — never the history's alerts.
+ *
+ * Idempotent, whatever runs twice or stops half way:
+ *  - a day's Parquet is rewritten whole from what it held plus the staged batches it did not hold yet (a batch
+ *    is recognised by its `batch` column), then the staging objects it now holds are deleted;
+ *  - the first-seen table is rewritten whole as the minimum first day per source of what it held and the
+ *    closed days' facts, so closing a day again changes nothing;
+ *  - new sources are read back from the table for every day (a source is new on its first day), so a late
+ *    batch that moves a source's first day back changes the later day it was counted on, too.
+ * Only batches that are counted (their contribution for the day exists) are compacted: facts of a batch whose
+ * contribution was never written stay in staging until a retry counts it.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FIRST_SEEN_KEY, factsKey, parseStagingKey } from '../publish/layout.js';
+import type { Log } from '../log.js';
+import { mapLimit } from '../stats/daily.js';
+import { LakeEngine } from './engine.js';
+import {
+  allFacts,
+  copyDayToParquet,
+  DAY_SOURCES,
+  MERGE_FIRST_SEEN,
+  PORT_FIGURES,
+  readFirstSeen,
+  SENSOR_SOURCES,
+  SIGNATURE_NAMES,
+  writeFirstSeen,
+} from './sql.js';
+import type { S3Lake } from './store.js';
+
+export interface CloseDeps {
+  lake: S3Lake;
+  /** Where the close brings its objects and the engine spills (Lambda: /tmp); a fresh directory per close. */
+  scratchDir: string;
+  /** DuckDB memory limit, e.g. '6GB' on a 10 GB function. */
+  memoryLimit?: string;
+  log: Log;
+}
+
+export interface DayToClose {
+  day: string;
+  /** Batches counted on that day, as `sensor/idempotencyKey`. */
+  counted: ReadonlySet<string>;
+}
+
+export interface ClosedDayFigures {
+  /** Facts of the day after compaction. */
+  alerts: number;
+  sources: number;
+  sourcesBySensor: Record<string, number>;
+  /** `tcp/445` → distinct sources. */
+  sourcesByPort: Record<string, number>;
+  /** Signature key (id, or `msg:<text>` without one) → text, for labels. */
+  signatureNames: Record<string, string>;
+}
+
+export interface CloseResult {
+  days: Map<string, ClosedDayFigures>;
+  /** New sources of every day the first-seen table holds (days absent: none). */
+  newSources: Map<string, number>;
+  /** Staging objects compacted (and deleted). */
+  compactedObjects: number;
+  ms: { fetch: number; compact: number; figures: number; store: number };
+}
+
+const FETCH_CONCURRENCY = 32;
+
+export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): Promise<CloseResult> {
+  const t0 = Date.now();
+  await mkdir(deps.scratchDir, { recursive: true });
+  const work = await mkdtemp(join(deps.scratchDir, 'close-'));
+  const engine = await LakeEngine.open({ scratchDir: work, memoryLimit: deps.memoryLimit });
+  try {
+    // 1. Bring the days' counted staging objects, their current Parquet and the first-seen table.
+    const wanted = new Set(days.map((d) => d.day));
+    const compactedKeys = new Map<string, string[]>();
+    const staged: { key: string; path: string }[] = [];
+    await mapLimit(days, 8, async ({ day, counted }) => {
+      const keys: string[] = [];
+      for (const o of await deps.lake.listStaging(day)) {
+        const parts = parseStagingKey(o.key);
+        if (parts && counted.has(`${parts.sensor}/${parts.idempotencyKey}`)) keys.push(o.key);
+      }
+      compactedKeys.set(day, keys);
+      for (const key of keys) staged.push({ key, path: join(work, key) });
+    });
+    const existing = (await deps.lake.listFacts()).map((o) => o.key).filter((k) => wanted.has(/day=(\d{4}-\d{2}-\d{2})\//.exec(k)?.[1] ?? ''));
+    const parquet = existing.map((key) => ({ key, path: join(work, 'old', key) }));
+    const firstSeenPath = join(work, 'first-seen-old.parquet');
+    const [, , hasFirstSeen] = await Promise.all([
+      mapLimit(staged, FETCH_CONCURRENCY, (f) => deps.lake.download(f.key, f.path)),
+      mapLimit(parquet, FETCH_CONCURRENCY, (f) => deps.lake.download(f.key, f.path)),
+      deps.lake.download(FIRST_SEEN_KEY, firstSeenPath),
+    ]);
+    const t1 = Date.now();
+
+    // 2. The days' facts, each batch once; rewrite the days that gained batches.
+    const source = allFacts({
+      parquet: parquet.length > 0 ? join(work, 'old', 'facts', '*', '*.parquet') : undefined,
+      staging: staged.length > 0 ? join(work, 'staging', '*', '*', '*.csv') : undefined,
+    });
+    await engine.run(`CREATE TABLE facts AS ${source}`);
+    const changed = days.filter((d) => (compactedKeys.get(d.day)?.length ?? 0) > 0).map((d) => d.day);
+    await mkdir(join(work, 'new'), { recursive: true });
+    for (const day of changed) await engine.run(copyDayToParquet('facts', day, join(work, 'new', `${day}.parquet`)));
+    const t2 = Date.now();
+
+    // 3. Figures of the closed days, and the first-seen table with them.
+    const result: CloseResult = { days: new Map(), newSources: new Map(), compactedObjects: 0, ms: { fetch: t1 - t0, compact: t2 - t1, figures: 0, store: 0 } };
+    for (const { day } of days) result.days.set(day, { alerts: 0, sources: 0, sourcesBySensor: {}, sourcesByPort: {}, signatureNames: {} });
+    for (const r of await engine.rows<{ day: string; alerts: number }>(`SELECT day, count(*) AS alerts FROM facts GROUP BY day`)) {
+      result.days.get(r.day)!.alerts = r.alerts;
+    }
+    for (const r of await engine.rows<{ day: string; sources: number }>(DAY_SOURCES)) result.days.get(r.day)!.sources = r.sources;
+    for (const r of await engine.rows<{ day: string; sensor: string; sources: number }>(SENSOR_SOURCES)) {
+      result.days.get(r.day)!.sourcesBySensor[r.sensor] = r.sources;
+    }
+    for (const r of await engine.rows<{ day: string; port: string; sources: number }>(PORT_FIGURES)) {
+      result.days.get(r.day)!.sourcesByPort[r.port] = r.sources;
+    }
+    for (const r of await engine.rows<{ day: string; sig: string; name: string }>(SIGNATURE_NAMES)) {
+      result.days.get(r.day)!.signatureNames[r.sig] = r.name;
+    }
+    await engine.run(
+      hasFirstSeen
+        ? `CREATE TABLE first_seen AS ${readFirstSeen(firstSeenPath)}`
+        : `CREATE TABLE first_seen (src VARCHAR, first_day VARCHAR)`,
+    );
+    await engine.run(`CREATE TABLE first_seen_next AS ${MERGE_FIRST_SEEN}`);
+    for (const r of await engine.rows<{ day: string; n: number }>(`SELECT first_day AS day, count(*) AS n FROM first_seen_next GROUP BY first_day`)) {
+      result.newSources.set(r.day, r.n);
+    }
+    const firstSeenNext = join(work, 'first-seen.parquet');
+    await engine.run(writeFirstSeen('first_seen_next', firstSeenNext));
+    const t3 = Date.now();
+
+    // 4. Store: the days' Parquet first, then the staging objects they now hold go, then the first-seen table.
+    // A stop anywhere leaves objects a rerun reads back to the same result.
+    await mapLimit(changed, 8, (day) => deps.lake.upload(join(work, 'new', `${day}.parquet`), factsKey(day)));
+    const done = changed.flatMap((day) => compactedKeys.get(day) ?? []);
+    await deps.lake.delete(done);
+    result.compactedObjects = done.length;
+    await deps.lake.upload(firstSeenNext, FIRST_SEEN_KEY);
+    result.ms.figures = t3 - t2;
+    result.ms.store = Date.now() - t3;
+    deps.log.info('lake close', { days: days.length, compacted: done.length, ...result.ms });
+    return result;
+  } finally {
+    engine.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * `alertgraph query` on the embedded engine (DESIGN §13): the view `facts` over every counted alert — the
+ * compacted Parquet and the staging objects not compacted yet — and one read-only statement run on it.
+ *
+ * The objects of the asked period are brought from the bucket into a scratch directory first (the engine reads
+ * local files only). Then the engine is locked down before the analyst's SQL runs: external access off except
+ * for that directory, configuration locked, so a SELECT cannot read or write anything else on the machine.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FACTS_PREFIX, parseStagingKey } from '../publish/layout.js';
+import { mapLimit } from '../stats/daily.js';
+import { LakeEngine, type QueryResult } from './engine.js';
+import { allFacts, literal } from './sql.js';
+import type { S3Lake } from './store.js';
+
+export interface Period {
+  from?: string;
+  to?: string;
+}
+
+/** A statement `query` will not run (`query_refused`) or that fails (`query_invalid`): a usage error, exit 2. */
+export class QueryError extends Error {
+  constructor(
+    readonly code: 'query_refused' | 'query_invalid',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const inPeriod = (day: string, p: Period) => (!p.from || day >= p.from) && (!p.to || day <= p.to);
+
+/** A local copy of the lake's objects of a period, and the engine with the view `facts` over them. */
+export interface FactsSession {
+  engine: LakeEngine;
+  /** Objects brought from the bucket. */
+  objects: number;
+  close(): Promise<void>;
+}
+
+/** Brings the period's facts into a fresh scratch directory and opens the engine with the view `facts`. */
+export async function openFactsSession(lake: S3Lake, scratchDir: string, period: Period = {}): Promise<FactsSession> {
+  await mkdir(scratchDir, { recursive: true });
+  const work = await mkdtemp(join(scratchDir, 'query-'));
+  let engine: LakeEngine | undefined;
+  try {
+    const parquet = (await lake.listFacts())
+      .map((o) => o.key)
+      .filter((k) => {
+        const day = /^facts\/day=(\d{4}-\d{2}-\d{2})\//.exec(k)?.[1];
+        return day !== undefined && inPeriod(day, period);
+      });
+    const staging = (await lake.listStaging())
+      .map((o) => o.key)
+      .filter((k) => {
+        const parts = parseStagingKey(k);
+        return parts !== undefined && inPeriod(parts.day, period);
+      });
+    await mapLimit([...parquet, ...staging], 32, (key) => lake.download(key, join(work, key)));
+    engine = await LakeEngine.open({ scratchDir: work });
+    const view = allFacts({
+      parquet: parquet.length > 0 ? join(work, FACTS_PREFIX, '*', '*.parquet') : undefined,
+      staging: staging.length > 0 ? join(work, 'staging', '*', '*', '*.csv') : undefined,
+    });
+    await engine.run(`CREATE VIEW facts AS ${view}`);
+    // From here on the engine reads nothing but the copies, and nobody can change that.
+    await engine.run(`SET allowed_directories = [${literal(work)}]`);
+    await engine.run(`SET enable_external_access = false`);
+    await engine.run(`SET lock_configuration = true`);
+    const opened = engine;
+    return {
+      engine: opened,
+      objects: parquet.length + staging.length,
+      close: async () => {
+        opened.close();
+        await rm(work, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    engine?.close();
+    await rm(work, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * Refuses anything but one SELECT (or WITH … SELECT) statement, with a QueryError (`query_refused`).
+ * DuckDB's own parser decides: the text is split into statements and the one statement's type is checked.
+ */
+export async function checkReadOnly(engine: LakeEngine, sql: string): Promise<void> {
+  let count: number;
+  let extracted;
+  try {
+    extracted = await engine.connection.extractStatements(sql);
+    count = extracted.count;
+  } catch (err) {
+    throw new QueryError('query_invalid', `the query does not parse: ${firstLine(err)}`);
+  }
+  if (count !== 1) throw new QueryError('query_refused', `exactly one statement is allowed, got ${count}`);
+  let prepared;
+  try {
+    prepared = await extracted.prepare(0);
+  } catch (err) {
+    throw new QueryError('query_invalid', `the query cannot run: ${firstLine(err)}`);
+  }
+  // StatementType.SELECT is 1 in DuckDB's C API; WITH … SELECT is a SELECT too.
+  if (prepared.statementType !== 1) {
+    throw new QueryError('query_refused', 'only a read-only SELECT or WITH … SELECT statement is allowed');
+  }
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0]!;
+}
+
+/** Runs one read-only statement over `facts`; a query error is a QueryError (`query_invalid`). */
+export async function runReadOnlyQuery(session: FactsSession, sql: string): Promise<QueryResult> {
+  await checkReadOnly(session.engine, sql);
+  try {
+    return await session.engine.query(sql);
+  } catch (err) {
+    throw new QueryError('query_invalid', `the query failed: ${firstLine(err)}`);
+  }
+}
