@@ -58,7 +58,7 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 export function loadIngestConfig(env: Env = process.env): IngestConfig {
   return ingestConfigWithKey(
     env,
-    pseudonymKeyFrom(required(env, 'PSEUDONYM_KEY', 'the base64 key (32+ bytes) used to pseudonymize addresses'), 'PSEUDONYM_KEY'),
+    pseudonymKeyFromValue(required(env, 'PSEUDONYM_KEY', 'the base64 key (32+ bytes) used to pseudonymize addresses'), 'PSEUDONYM_KEY'),
   );
 }
 
@@ -114,14 +114,14 @@ export function parseWatchedPorts(raw: string, name = 'WATCHED_PORTS'): string[]
   return ports;
 }
 
-function pseudonymKeyFrom(value: string, source: string): Uint8Array {
+export function pseudonymKeyFromValue(value: string, source: string): Uint8Array {
   const key = Buffer.from(value.trim(), 'base64');
   if (key.length < 32) throw new ConfigError(`${source} must decode to at least 32 bytes`);
   return key;
 }
 
 export function loadRenderConfig(env: Env = process.env): RenderConfig {
-  const key = pseudonymKeyFrom(
+  const key = pseudonymKeyFromValue(
     required(env, 'PSEUDONYM_KEY', 'the base64 key (32+ bytes) used to pseudonymize source addresses'),
     'PSEUDONYM_KEY',
   );
@@ -199,5 +199,5 @@ async function pseudonymKeyFromParameter(env: Env, readParameter: SecureParamete
     // Name the parameter and the cause, never the value.
     throw new ConfigError(`cannot read SSM parameter ${parameter}: ${(err as Error).name}: ${(err as Error).message}`);
   }
-  return pseudonymKeyFrom(value, `SSM parameter ${parameter}`);
+  return pseudonymKeyFromValue(value, `SSM parameter ${parameter}`);
 }

@@ -29,6 +29,8 @@ export interface AdminContext {
   s3Endpoint?: string;
   /** Set with `--stack`: the deployed stack's outputs. */
   stack?: DeployedStack;
+  /** The deployment's pseudonym key: locally from the data dir; on a stack from its SSM SecureString. */
+  pseudonymKey(): Promise<Uint8Array>;
 }
 
 export async function adminContext(dataDir: string, stack: string | undefined, horizonDays = 400): Promise<AdminContext> {
@@ -50,6 +52,7 @@ export async function adminContext(dataDir: string, stack: string | undefined, h
     partners: new DynamoPartnerRegistry(dynamo, state.tableName),
     dynamoEndpoint: state.dynamoEndpoint,
     s3Endpoint: state.s3Endpoint,
+    pseudonymKey: async () => (await localSecrets(dataDir)).pseudonymKey,
   };
 }
 

@@ -37,6 +37,7 @@ Commands:
   render         render and publish the graphs now
   rebuild        recompute every statistic from the raw archive, then render
   partner        add | list | link | revoke partners and their signed links
+  query          run one read-only SQL statement over the alert facts
 
 Every command takes --help, --data-dir DIR (default .alertgraph) and --json.`,
   dev: `Usage: alertgraph dev [--port 8787] [--data-dir .alertgraph] [--demo] [--daily-at 00:30] [--watched-ports tcp/135,udp/137,tcp/445]
@@ -87,10 +88,26 @@ source addresses once the day has been closed by the render job (null before).`,
 
 Rolls up the days that changed, closes finished days (distinct and new sources from the raw archive), renders
 the public and partner graphs and publishes them. --date re-renders the graph as of that (past) day.`,
-  rebuild: `Usage: alertgraph rebuild [--json]
+  rebuild: `Usage: alertgraph rebuild [--json] [--stack NAME]
 
-Recomputes every statistic from the raw archive (raw/…): each batch's counters are written again, then the
-whole history is rolled up and rendered. Safe to run while sensors push.`,
+Recomputes every statistic from the raw archive (raw/…): each batch's counters and facts are written again,
+the lake's compacted facts and first-seen table are rebuilt, then the whole history is rolled up, closed and
+rendered. Safe to run while sensors push. Run it once after upgrading a data dir counted before the lake
+existed: it writes the facts that \`query\` and the statistics read.`,
+  query: `Usage: alertgraph query "<SQL>" [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json] [--stack NAME]
+
+Runs one read-only SELECT (or WITH … SELECT) over the view \`facts\`: every counted alert, one row each, with
+the columns day, time, sensor, src, src_net, src_port, dst, dst_port, proto, sig_id, signature, category,
+severity, sig_scan, batch. Source and destination addresses are pseudonyms (keyed HMAC), src_net the IPv4 /8
+or IPv6 /16. --from/--to limit \`facts\` to those days (inclusive), which also limits what is read.
+Locally the embedded engine (DuckDB) runs it on a copy of the facts; with --stack, Athena runs it on the
+compacted facts (days closed by the render job) — in Athena's dialect.
+--json prints {"columns":[…],"rows":[{"<column>":value,…}]}, numbers as JSON numbers.
+Anything but one read-only statement is refused with exit code 2.
+
+Examples:
+  alertgraph query "select day, count(*) as alerts, count(distinct src) as sources from facts group by day order by day"
+  alertgraph query "select dst_port, count(*) as n from facts where proto = 'tcp' group by dst_port order by n desc limit 14" --from 2026-11-01`,
   partner: `Usage:
   alertgraph partner add <id> [--name N]
   alertgraph partner list [--json]
@@ -396,8 +413,14 @@ async function cmdRebuild(argv: string[]): Promise<number> {
   const { values } = parse(argv, {});
   if (values.help) return help('rebuild');
   const ctx = await (await admin()).adminContext(values['data-dir'], values.stack);
-  const [{ rebuildContributions }, { S3RawArchive }] = await Promise.all([import('../render/rebuild.js'), import('../store/raw-archive.js')]);
-  const rebuilt = await rebuildContributions(new S3RawArchive(ctx.s3, ctx.bucketName), ctx.ledger);
+  const [{ rebuildFromArchive, resetLake }, { S3RawArchive }, { S3Lake }] = await Promise.all([
+    import('../render/rebuild.js'),
+    import('../store/raw-archive.js'),
+    import('../lake/store.js'),
+  ]);
+  const lake = new S3Lake(ctx.s3, ctx.bucketName);
+  const rebuilt = await rebuildFromArchive({ archive: new S3RawArchive(ctx.s3, ctx.bucketName), ledger: ctx.ledger, lake, pseudonymKey: await ctx.pseudonymKey() });
+  await resetLake(lake);
   const report = await runRender(ctx, { all: true });
   output(values.json).result(
     { ...rebuilt, render: report },
@@ -405,6 +428,56 @@ async function cmdRebuild(argv: string[]): Promise<number> {
       `${rebuilt.unreadable.length ? `; ${rebuilt.unreadable.length} unreadable: ${rebuilt.unreadable.join(', ')}` : ''}; rendered ${report.rolledUp.length} days`,
   );
   return rebuilt.unreadable.length ? EXIT.failure : EXIT.ok;
+}
+
+async function cmdQuery(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { from: { type: 'string' }, to: { type: 'string' } });
+  if (values.help) return help('query');
+  if (positionals.length !== 1) throw new UsageError('query takes one SQL statement, in quotes');
+  const period = {
+    from: values.from === undefined ? undefined : parseDate(values.from, '--from'),
+    to: values.to === undefined ? undefined : parseDate(values.to, '--to'),
+  };
+  if (period.from && period.to && period.from > period.to) throw new UsageError('--from is after --to');
+  const ctx = await (await admin()).adminContext(values['data-dir'], values.stack);
+  const [{ QueryError, openFactsSession, runReadOnlyQuery }, { S3Lake }, { DEFAULT_SCRATCH_DIR }] = await Promise.all([
+    import('../lake/query.js'),
+    import('../lake/store.js'),
+    import('../config.js'),
+  ]);
+  let result;
+  try {
+    if (ctx.stack) {
+      const [{ runAthenaQuery }, { AthenaClient }, { FACTS_TABLE }] = await Promise.all([
+        import('../lake/athena.js'),
+        import('@aws-sdk/client-athena'),
+        import('../lake/sql.js'),
+      ]);
+      const target = { workGroup: ctx.stack.outputs.lakeWorkGroup, database: ctx.stack.outputs.lakeDatabase, table: FACTS_TABLE };
+      result = await runAthenaQuery(new AthenaClient({}), target, positionals[0]!, period);
+    } else {
+      const session = await openFactsSession(new S3Lake(ctx.s3, ctx.bucketName), DEFAULT_SCRATCH_DIR, period);
+      try {
+        result = await runReadOnlyQuery(session, positionals[0]!);
+      } finally {
+        await session.close();
+      }
+    }
+  } catch (err) {
+    if (err instanceof QueryError) throw new UsageError(`${err.code}: ${err.message}`);
+    throw err;
+  }
+  output(values.json).result(result, formatTable(result.columns, result.rows));
+  return EXIT.ok;
+}
+
+/** Rows as an aligned text table, for a terminal. */
+function formatTable(columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
+  const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const widths = columns.map((c) => Math.min(60, Math.max(c.length, ...rows.map((r) => cell(r[c]).length))));
+  const line = (values: string[]) => values.map((v, i) => v.slice(0, 60).padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line([...columns]), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n') +
+    `\n(${rows.length} row${rows.length === 1 ? '' : 's'})`;
 }
 
 async function cmdPartner(argv: string[]): Promise<number> {
@@ -477,6 +550,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   render: cmdRender,
   rebuild: cmdRebuild,
   partner: cmdPartner,
+  query: cmdQuery,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -42,6 +42,8 @@ export const STACK_OUTPUTS = {
   ingestLogGroup: 'IngestLogGroup',
   renderLogGroup: 'RenderLogGroup',
   renderDeadLetterQueueUrl: 'RenderDeadLetterQueueUrl',
+  lakeDatabase: 'LakeDatabase',
+  lakeWorkGroup: 'LakeWorkGroup',
 } as const;
 
 export type StackOutputKey = keyof typeof STACK_OUTPUTS;
@@ -140,6 +142,12 @@ export async function stackAdminContext(dataDir: string, name: string, horizonDa
     ledger: new DynamoBatchLedger(dynamo, stack.tableName, horizonDays),
     partners: new DynamoPartnerRegistry(dynamo, stack.tableName),
     stack,
+    // The operator's credentials read the same SecureString the functions read (for `rebuild`'s facts).
+    pseudonymKey: async () => {
+      const { pseudonymKeyFromValue, readSecureParameter } = await import('../config.js');
+      const parameter = stack.outputs.pseudonymKeyParameter;
+      return pseudonymKeyFromValue(await readSecureParameter(parameter), `SSM parameter ${parameter}`);
+    },
   };
 }
 

@@ -84,11 +84,54 @@ export async function openFactsSession(lake: S3Lake, scratchDir: string, period:
   }
 }
 
+/** Strips SQL comments (`-- …` and `/* … *\/`) outside quoted text. */
+function withoutComments(sql: string): string {
+  let out = '';
+  for (let i = 0; i < sql.length; ) {
+    const c = sql[i]!;
+    if (c === "'" || c === '"') {
+      const end = sql.indexOf(c, i + 1);
+      const stop = end === -1 ? sql.length : end + 1;
+      out += sql.slice(i, stop);
+      i = stop;
+    } else if (sql.startsWith('--', i)) {
+      const end = sql.indexOf('\n', i);
+      i = end === -1 ? sql.length : end;
+    } else if (sql.startsWith('/*', i)) {
+      const end = sql.indexOf('*/', i + 2);
+      i = end === -1 ? sql.length : end + 2;
+      out += ' ';
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
 /**
- * Refuses anything but one SELECT (or WITH … SELECT) statement, with a QueryError (`query_refused`).
- * DuckDB's own parser decides: the text is split into statements and the one statement's type is checked.
+ * The read-only rule without an engine at hand (Athena parses only when it runs): one statement, starting with
+ * SELECT or WITH, no `;` but a trailing one. Returns the statement without the trailing `;`.
+ */
+export function checkReadOnlyText(sql: string): string {
+  const text = withoutComments(sql).trim().replace(/;\s*$/, '');
+  // A ';' outside quotes means a second statement.
+  const unquoted = text.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"/g, "''");
+  if (unquoted.includes(';')) throw new QueryError('query_refused', 'exactly one statement is allowed');
+  if (!/^(select|with)\b/i.test(text)) throw new QueryError('query_refused', 'only a read-only SELECT or WITH … SELECT statement is allowed');
+  if (/^with\b/i.test(text) && /\b(insert|update|delete|merge|create|drop|alter|unload)\b/i.test(unquoted)) {
+    throw new QueryError('query_refused', 'only a read-only SELECT or WITH … SELECT statement is allowed');
+  }
+  return text;
+}
+
+/**
+ * Refuses anything but one SELECT (or WITH … SELECT) statement, with a QueryError (`query_refused`): first
+ * by the text (as for Athena), then by DuckDB's own parser — the text is split into statements and the one
+ * statement's type is checked.
  */
 export async function checkReadOnly(engine: LakeEngine, sql: string): Promise<void> {
+  checkReadOnlyText(sql);
   let count: number;
   let extracted;
   try {

@@ -11,6 +11,9 @@
  * the Glue table), so those texts are DuckDB-only and say so.
  */
 
+/** The name of the fact table: the view of `query` and the Glue table on AWS. */
+export const FACTS_TABLE = 'facts';
+
 /** The columns of `facts` (DESIGN §13), with their type in each engine. `day` is the Hive partition. */
 export const FACT_COLUMNS = [
   { name: 'day', duckdb: 'VARCHAR', athena: 'string', comment: 'UTC day of the alert, YYYY-MM-DD (partition)' },

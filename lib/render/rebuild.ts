@@ -1,8 +1,12 @@
 /**
  * `rebuild`: recomputes every statistic from the raw archive. Each archived batch is parsed again (with the
- * horizon as of its receipt, so exactly the alerts that were counted then) and its contributions are written
- * again; then the render job rolls up the whole history. Overwrites only: running it twice, or alongside
- * ingest, gives the same counters.
+ * horizon as of its receipt, so exactly the alerts that were counted then); its contributions and its staging
+ * facts are written again. Then the lake's compacted facts and first-seen table are removed, and the render
+ * job rolls up and closes the whole history, compacting every day from the regenerated staging facts.
+ * Overwrites only: running it twice, or alongside ingest, gives the same counters and facts.
+ *
+ * It is also the migration for data counted before the lake existed: those batches have no facts until a
+ * rebuild writes them.
  */
 import { gunzipSync } from 'node:zlib';
 import { parseBatch } from '../alerts/parse.js';
@@ -10,7 +14,9 @@ import { countBatch } from '../counting/aggregate.js';
 import { mapLimit } from '../stats/daily.js';
 import { packAggregate, type DynamoBatchLedger } from '../store/ledger.js';
 import type { S3RawArchive } from '../store/raw-archive.js';
-import { RAW_PREFIX } from '../publish/layout.js';
+import { FACTS_PREFIX, FIRST_SEEN_KEY, RAW_PREFIX } from '../publish/layout.js';
+import { factsByDay } from '../lake/facts.js';
+import type { S3Lake } from '../lake/store.js';
 
 export interface RebuildReport {
   batches: number;
@@ -25,7 +31,15 @@ export function parseRawKey(key: string): { day: string; sensor: string; idempot
   return m ? { day: m[1]!, sensor: m[2]!, idempotencyKey: m[3]! } : undefined;
 }
 
-export async function rebuildContributions(archive: S3RawArchive, ledger: DynamoBatchLedger): Promise<RebuildReport> {
+export interface RebuildDeps {
+  archive: S3RawArchive;
+  ledger: DynamoBatchLedger;
+  lake: S3Lake;
+  /** The deployment's pseudonym key: the facts must carry the same pseudonyms ingest writes. */
+  pseudonymKey: Uint8Array;
+}
+
+export async function rebuildFromArchive({ archive, ledger, lake, pseudonymKey }: RebuildDeps): Promise<RebuildReport> {
   const keys: string[] = [];
   for await (const key of archive.listBatchKeys()) if (key.startsWith(RAW_PREFIX)) keys.push(key);
   const report: RebuildReport = { batches: 0, alerts: 0, contributions: 0, unreadable: [] };
@@ -49,6 +63,8 @@ export async function rebuildContributions(archive: S3RawArchive, ledger: Dynamo
       return;
     }
     const digest = raw.digest ?? '';
+    // Facts first, as ingest writes them: a counted day always has its facts.
+    for (const [day, csv] of factsByDay(alerts, pseudonymKey)) await lake.writeFacts(day, parts.sensor, parts.idempotencyKey, csv);
     for (const [day, aggregate] of countBatch(alerts)) {
       await ledger.replaceContribution({ sensor: parts.sensor, idempotencyKey: parts.idempotencyKey, day, digest, packed: packAggregate(aggregate), rawDay: parts.day });
       report.contributions++;
@@ -57,4 +73,14 @@ export async function rebuildContributions(archive: S3RawArchive, ledger: Dynamo
     report.alerts += alerts.length;
   });
   return report;
+}
+
+/**
+ * Removes the compacted facts and the first-seen table, so that the next close (the whole history, after a
+ * rebuild) compacts every day again from the staging facts and recounts first sightings from scratch.
+ */
+export async function resetLake(lake: S3Lake): Promise<number> {
+  const keys = [...(await lake.list(FACTS_PREFIX)).map((o) => o.key), FIRST_SEEN_KEY];
+  await lake.delete(keys);
+  return keys.length - 1;
 }
