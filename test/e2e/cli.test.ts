@@ -1,6 +1,7 @@
 /**
  * End to end, as an operator runs it: `alertgraph dev` in its own process, then `keygen`, `sensor add`,
- * `push` and `stats` as separate CLI processes against it; Ctrl-C (SIGINT) stops it cleanly.
+ * `push`, `stats`, `query`, `render` and `rebuild` as separate CLI processes against it; Ctrl-C (SIGINT)
+ * stops it cleanly.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -15,6 +16,7 @@ const HOUR = 3_600_000;
 
 let dir: string;
 let dev: DevProcess | undefined;
+let pushed: { accepted: number; days: string[]; expected: Map<string, { total: number }> } | undefined;
 
 const cli = (...args: string[]) => runCli(dir, args, { timeoutMs: 60_000 });
 
@@ -96,7 +98,42 @@ describe('dev + keygen + sensor + push + stats', () => {
     expect(second.duplicateBatches).toBe(summary.batches);
     const statsAgain = await cli('stats', '--from', days[0]!, '--to', days.at(-1)!, '--json');
     expect(JSON.parse(statsAgain.stdout)).toEqual(figures);
+    pushed = { accepted: summary.accepted, days, expected };
   });
+
+  it('query sees every counted alert at once; render closes yesterday on the lake; rebuild gives the same facts', async () => {
+    const { accepted, days, expected } = pushed!;
+    const count = async () => JSON.parse((await cli('query', 'select count(*) as n from facts', '--json')).stdout) as unknown;
+    // Before any render: the staging facts.
+    expect(await count()).toEqual({ columns: ['n'], rows: [{ n: accepted }] });
+    const perDay = await cli('query', 'select day, count(*) as alerts from facts group by day order by day', '--json');
+    expect(perDay.code, perDay.stderr).toBe(0);
+    expect(JSON.parse(perDay.stdout).rows).toEqual(days.map((d) => ({ day: d, alerts: expected.get(d)!.total })));
+
+    expect((await cli('render', '--json')).code).toBe(0);
+    expect(await count()).toEqual({ columns: ['n'], rows: [{ n: accepted }] });
+    // Every alert of the log has its own source address: distinct and new sources of a closed day are its alerts.
+    const yesterday = utcDay(Date.now() - 86_400_000);
+    const stats = JSON.parse((await cli('stats', '--from', days[0]!, '--to', days.at(-1)!, '--json')).stdout) as { days: { date: string; sources: number | null; newSources: number | null }[] };
+    for (const d of stats.days) {
+      if (d.date <= yesterday) expect([d.sources, d.newSources]).toEqual([expected.get(d.date)!.total, expected.get(d.date)!.total]);
+      else expect(d.sources).toBeNull();
+    }
+    const one = await cli('query', 'select count(*) as n from facts', '--from', days.at(-1)!, '--to', days.at(-1)!, '--json');
+    expect(JSON.parse(one.stdout).rows).toEqual([{ n: expected.get(days.at(-1)!)!.total }]);
+
+    const refused = await cli('query', 'delete from facts');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/query_refused: only a read-only SELECT/);
+    const text = await cli('query', 'select proto, count(*) as n from facts group by proto order by proto');
+    expect(text.stdout).toMatch(/^proto\s+n\n/);
+
+    const rebuild = await cli('rebuild', '--json');
+    expect(rebuild.code, rebuild.stderr).toBe(0);
+    expect(await count()).toEqual({ columns: ['n'], rows: [{ n: accepted }] });
+    const after = JSON.parse((await cli('stats', '--from', days[0]!, '--to', days.at(-1)!, '--json')).stdout) as typeof stats;
+    expect(after.days.map((d) => [d.sources, d.newSources])).toEqual(stats.days.map((d) => [d.sources, d.newSources]));
+  }, 120_000);
 
   it('lists and revokes sensors; --help works on every command', async () => {
     const list = await cli('sensor', 'list', '--json');
@@ -104,7 +141,7 @@ describe('dev + keygen + sensor + push + stats', () => {
     expect((await cli('sensor', 'revoke', 'edge-1')).code).toBe(0);
     const after = JSON.parse((await cli('sensor', 'list', '--json')).stdout) as { sensors: { id: string; status: string }[] };
     expect(after.sensors.find((s) => s.id === 'edge-1')?.status).toBe('revoked');
-    for (const cmd of ['dev', 'keygen', 'sensor', 'push', 'stats']) {
+    for (const cmd of ['dev', 'keygen', 'sensor', 'push', 'stats', 'query', 'rebuild']) {
       const h = await cli(cmd, '--help');
       expect(h.code).toBe(0);
       expect(h.stdout).toContain(`alertgraph ${cmd}`);

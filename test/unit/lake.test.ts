@@ -1,0 +1,133 @@
+/**
+ * The lake's pure parts and the embedded engine on local files: the staging rows of a batch (pseudonyms,
+ * networks, quoting) read back by DuckDB exactly, the engine offline, and the read-only rule and period
+ * wrapping shared with Athena.
+ */
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert } from '../../lib/alerts/types.js';
+import { athenaRows, withPeriod } from '../../lib/lake/athena.js';
+import { LakeEngine } from '../../lib/lake/engine.js';
+import { factsByDay, pseudonym, sourceNetwork } from '../../lib/lake/facts.js';
+import { checkReadOnlyText } from '../../lib/lake/query.js';
+import { stagingFacts } from '../../lib/lake/sql.js';
+import { stagingKey } from '../../lib/publish/layout.js';
+
+const KEY = Buffer.alloc(32, 3);
+const t0 = Date.parse('2026-11-20T23:59:59.500Z');
+
+const alerts: Alert[] = [
+  { time: t0, sensor: 's1', srcIp: '192.0.2.1', srcPort: 4000, dstIp: '198.51.100.7', dstPort: 445, proto: 'tcp', sigId: 2001, signature: 'ET SCAN "quoted", comma\nnewline', category: 'Attempted Recon', severity: 2 },
+  { time: t0 + 1000, sensor: 's1', srcIp: '2001:db8::1', proto: 'icmp', signature: '', category: 'Misc' },
+  { time: t0 + 2000, sensor: 's1', srcIp: '192.0.2.1', dstPort: 53, proto: 'udp' },
+];
+
+describe('staging facts', () => {
+  it('names networks at /8 and /16, never finer', () => {
+    expect(sourceNetwork('192.0.2.1')).toBe('192.0.0.0/8');
+    expect(sourceNetwork('10.255.255.255')).toBe('10.0.0.0/8');
+    expect(sourceNetwork('2001:db8::1')).toBe('2001::/16');
+    expect(sourceNetwork('::1')).toBe('::/16');
+    expect(sourceNetwork('fe80::1')).toBe('fe80::/16');
+  });
+
+  it('splits a batch by UTC day and holds no address, only pseudonyms', () => {
+    const byDay = factsByDay(alerts, KEY);
+    expect([...byDay.keys()]).toEqual(['2026-11-20', '2026-11-21']);
+    const all = [...byDay.values()].join('');
+    for (const ip of ['192.0.2.1', '198.51.100.7', '2001:db8::1']) expect(all).not.toContain(ip);
+    expect(all).toContain(pseudonym(KEY, '192.0.2.1'));
+    // A keyed pseudonym: another key gives another name.
+    expect(pseudonym(Buffer.alloc(32, 4), '192.0.2.1')).not.toBe(pseudonym(KEY, '192.0.2.1'));
+  });
+});
+
+describe('the embedded engine', () => {
+  let dir: string;
+  let engine: LakeEngine;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'alertgraph-engine-'));
+    engine = await LakeEngine.open({ scratchDir: dir });
+  });
+  afterAll(async () => {
+    engine?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads the staging rows back exactly, with day, sensor and batch from the key', async () => {
+    for (const [day, csv] of factsByDay(alerts, KEY)) {
+      const path = join(dir, stagingKey(day, 's1', 'key:1.a'));
+      await mkdir(join(path, '..'), { recursive: true });
+      await writeFile(path, csv);
+    }
+    const rows = await engine.rows(`${stagingFacts(join(dir, 'staging', '*', '*', '*.csv'))} ORDER BY time`);
+    expect(rows).toEqual([
+      {
+        day: '2026-11-20', time: '2026-11-20T23:59:59.500Z', sensor: 's1', src: pseudonym(KEY, '192.0.2.1'), src_net: '192.0.0.0/8', src_port: 4000,
+        dst: pseudonym(KEY, '198.51.100.7'), dst_port: 445, proto: 'tcp', sig_id: 2001, signature: 'ET SCAN "quoted", comma\nnewline',
+        category: 'Attempted Recon', severity: 2, sig_scan: true, batch: 's1/key:1.a',
+      },
+      {
+        day: '2026-11-21', time: '2026-11-21T00:00:00.500Z', sensor: 's1', src: pseudonym(KEY, '2001:db8::1'), src_net: '2001::/16', src_port: null,
+        dst: null, dst_port: null, proto: 'icmp', sig_id: null, signature: '', category: 'Misc', severity: null, sig_scan: false, batch: 's1/key:1.a',
+      },
+      {
+        day: '2026-11-21', time: '2026-11-21T00:00:01.500Z', sensor: 's1', src: pseudonym(KEY, '192.0.2.1'), src_net: '192.0.0.0/8', src_port: null,
+        dst: null, dst_port: 53, proto: 'udp', sig_id: null, signature: null, category: null, severity: null, sig_scan: false, batch: 's1/key:1.a',
+      },
+    ]);
+  });
+
+  it('works offline: nothing to install or load, no remote reader', async () => {
+    const loaded = await engine.rows<{ name: string }>(`SELECT extension_name AS name FROM duckdb_extensions() WHERE loaded ORDER BY 1`);
+    expect(loaded.map((r) => r.name)).toEqual(expect.arrayContaining(['parquet']));
+    expect(loaded.map((r) => r.name)).not.toContain('httpfs');
+    // With automatic loading off, a remote path is refused at once instead of fetching an extension.
+    await expect(engine.query(`SELECT * FROM read_parquet('https://example.invalid/x.parquet')`)).rejects.toThrow();
+    const settings = await engine.rows<{ name: string; value: string }>(
+      `SELECT name, value FROM duckdb_settings() WHERE name IN ('autoinstall_known_extensions', 'autoload_known_extensions') ORDER BY name`,
+    );
+    expect(settings).toEqual([
+      { name: 'autoinstall_known_extensions', value: 'false' },
+      { name: 'autoload_known_extensions', value: 'false' },
+    ]);
+  });
+
+  it('gives BIGINT and HUGEINT as JSON numbers', async () => {
+    expect(await engine.query('SELECT CAST(2 AS BIGINT) AS b, sum(CAST(x AS BIGINT)) AS h FROM range(3) t(x)')).toEqual({ columns: ['b', 'h'], rows: [{ b: 2, h: 3 }] });
+  });
+});
+
+describe('the read-only rule and periods (both engines)', () => {
+  it('takes one SELECT or WITH statement, comments and a trailing semicolon allowed', () => {
+    expect(checkReadOnlyText('-- n\nselect 1; ')).toBe('select 1');
+    expect(checkReadOnlyText("/* x */ WITH a AS (SELECT ';' AS s) SELECT * FROM a")).toBe("WITH a AS (SELECT ';' AS s) SELECT * FROM a");
+    for (const bad of ['select 1; select 2', 'insert into facts select * from facts', 'with a as (select 1) insert into t select * from a', 'unload (select 1) to', 'create table t as select 1', '']) {
+      expect(() => checkReadOnlyText(bad), bad).toThrow(/statement/);
+    }
+  });
+
+  it('restricts facts to a period with a common table expression', () => {
+    expect(withPeriod('select count(*) from facts', '"db"."facts"', {})).toBe('select count(*) from facts');
+    expect(withPeriod('select count(*) from facts', '"db"."facts"', { from: '2026-11-01', to: '2026-11-30' })).toBe(
+      `WITH facts AS (SELECT * FROM "db"."facts" WHERE day >= '2026-11-01' AND day <= '2026-11-30') select count(*) from facts`,
+    );
+    expect(withPeriod('with a as (select 1) select * from a', 't', { from: '2026-11-01' })).toBe(
+      `WITH facts AS (SELECT * FROM t WHERE day >= '2026-11-01'), a as (select 1) select * from a`,
+    );
+  });
+
+  it("turns Athena's text values back into numbers, booleans and nulls", () => {
+    const columns = [
+      { Name: 'n', Type: 'bigint' },
+      { Name: 'scan', Type: 'boolean' },
+      { Name: 'port', Type: 'varchar' },
+    ];
+    expect(athenaRows(columns, [{ Data: [{ VarCharValue: '9007199254740991' }, { VarCharValue: 'true' }, {}] }])).toEqual({
+      columns: ['n', 'scan', 'port'],
+      rows: [{ n: 9007199254740991, scan: true, port: null }],
+    });
+  });
+});
