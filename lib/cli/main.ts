@@ -86,8 +86,8 @@ Daily figures live from the counters: total, per sensor, per protocol, per desti
 source addresses once the day has been closed by the render job (null before).`,
   render: `Usage: alertgraph render [--date YYYY-MM-DD] [--json]
 
-Rolls up the days that changed, closes finished days (distinct and new sources from the raw archive), renders
-the public and partner graphs and publishes them. --date re-renders the graph as of that (past) day.`,
+Rolls up the days that changed, closes finished days on the alert lake (facts compacted, distinct and new
+sources counted by the embedded engine), renders the public and partner graphs and publishes them. --date re-renders the graph as of that (past) day.`,
   rebuild: `Usage: alertgraph rebuild [--json] [--stack NAME]
 
 Recomputes every statistic from the raw archive (raw/…): each batch's counters and facts are written again,
