@@ -1,6 +1,7 @@
 /**
  * The one stack: Store (table, bucket), Ingest (HTTP API, ingest function), Publishing (render function,
- * schedules, CloudFront, partner gate, revocation store), and the alarm topic they report to.
+ * schedules, CloudFront, partner gate, revocation store), Lake (Glue table and Athena workgroup over the
+ * Parquet facts), and the alarm topic they report to.
  *
  * Its outputs are what `alertgraph … --stack <name>` reads (lib/cli/stack.ts): the output keys are that
  * module's STACK_OUTPUTS, so renaming one here breaks nothing silently.
@@ -11,12 +12,19 @@ import { STACK_OUTPUTS, type StackOutputKey } from '../lib/cli/stack.js';
 import type { DeployConfig } from './config.js';
 import { AlarmFactory } from './constructs/alarms.js';
 import { Ingest } from './constructs/ingest.js';
+import { Lake } from './constructs/lake.js';
 import { Publishing } from './constructs/publishing.js';
 import { Store } from './constructs/store.js';
 
 export interface AlertgraphStackProps extends StackProps {
   config: DeployConfig;
 }
+
+/**
+ * Output key of the lake's Glue table name. Not in STACK_OUTPUTS: the CLI knows the table as FACTS_TABLE
+ * (lib/lake/sql.ts); this one is for operators querying in the Athena console.
+ */
+export const LAKE_TABLE_OUTPUT = 'LakeTable';
 
 /** Where the functions' metrics go (Powertools Metrics namespace). */
 export const METRICS_NAMESPACE = 'alertgraph';
@@ -25,6 +33,7 @@ export class AlertgraphStack extends Stack {
   readonly store: Store;
   readonly ingest: Ingest;
   readonly publishing: Publishing;
+  readonly lake: Lake;
 
   constructor(scope: Construct, id: string, props: AlertgraphStackProps) {
     super(scope, id, {
@@ -37,12 +46,13 @@ export class AlertgraphStack extends Stack {
     this.store = new Store(this, 'Store', { rawRetentionDays: config.rawRetentionDays });
     this.ingest = new Ingest(this, 'Ingest', { store: this.store, config, alarms, metricsNamespace: METRICS_NAMESPACE });
     this.publishing = new Publishing(this, 'Publishing', { store: this.store, config, alarms, metricsNamespace: METRICS_NAMESPACE });
+    this.lake = new Lake(this, 'Lake', { bucket: this.store.bucket, bytesScannedCutoffPerQuery: config.athenaBytesScannedCutoffGb * 1e9 });
 
     const outputs: Record<StackOutputKey, { value: string; description: string }> = {
       apiUrl: { value: this.ingest.api.apiEndpoint, description: 'Ingest API base URL (alertgraph push --endpoint)' },
       cdnDomainName: { value: this.publishing.distribution.distributionDomainName, description: 'CloudFront domain of the graphs' },
       tableName: { value: this.store.table.tableName, description: 'DynamoDB table' },
-      bucketName: { value: this.store.bucket.bucketName, description: 'S3 bucket (raw/, public/, partners/)' },
+      bucketName: { value: this.store.bucket.bucketName, description: 'S3 bucket (raw/, public/, partners/, and the lake: staging/, facts/, lake/, athena-results/)' },
       revocationStoreArn: { value: this.publishing.revocations.keyValueStoreArn, description: 'KeyValueStore of revoked partners' },
       renderFunctionName: { value: this.publishing.renderer.function.functionName, description: 'Render function (alertgraph render --stack)' },
       linkKeyPairId: { value: this.publishing.linkPublicKey.publicKeyId, description: 'CloudFront public key id that partner links name (Key-Pair-Id)' },
@@ -52,10 +62,13 @@ export class AlertgraphStack extends Stack {
       ingestLogGroup: { value: this.ingest.handler.logGroup.logGroupName, description: 'Log group of the ingest function' },
       renderLogGroup: { value: this.publishing.renderer.logGroup.logGroupName, description: 'Log group of the render function' },
       renderDeadLetterQueueUrl: { value: this.publishing.deadLetterQueue.queueUrl, description: 'Dead-letter queue of the render schedules' },
+      lakeDatabase: { value: this.lake.databaseName, description: 'Glue database of the alert lake (query --stack on Athena)' },
+      lakeWorkGroup: { value: this.lake.workGroupName, description: 'Athena workgroup of query --stack (results prefix, bytes-scanned cutoff)' },
     };
     for (const [key, { value, description }] of Object.entries(outputs) as [StackOutputKey, { value: string; description: string }][]) {
       // Declared on the stack itself, so the output key is exactly the name (no construct path, no hash).
       new CfnOutput(this, STACK_OUTPUTS[key], { value, description });
     }
+    new CfnOutput(this, LAKE_TABLE_OUTPUT, { value: this.lake.tableName, description: 'Glue table of the Parquet facts, partitioned by day' });
   }
 }

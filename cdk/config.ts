@@ -14,7 +14,7 @@ export interface DeployConfig {
   linkPublicKeyPem: string;
   /** SSM SecureString holding the link private key, for the CLI (`partner link --stack`). Only its name is used. */
   linkPrivateKeyParameter: string;
-  /** SSM SecureString holding the base64 pseudonym key that the render function reads at cold start. */
+  /** SSM SecureString holding the base64 pseudonym key that the ingest and render functions read at cold start. */
   pseudonymKeyParameter: string;
   /** UTC time HH:MM of the daily render, which also closes the previous day. */
   dailyRenderAt: string;
@@ -29,6 +29,13 @@ export interface DeployConfig {
   /** Steady-state requests per second and burst of the API's default stage. */
   apiRateLimit: number;
   apiBurstLimit: number;
+  /**
+   * Memory of the render function (MB), which DuckDB shares with the graphs. 3008 is the most a new account may
+   * give a function until Lambda's quota is raised; a national-scale close wants 10240 (DESIGN §13).
+   */
+  renderMemoryMb: number;
+  /** Athena refuses (and stops) a query of the lake's workgroup once it has scanned this many GB (10^9 bytes). */
+  athenaBytesScannedCutoffGb: number;
   /** Optional address subscribed to the alarm topic. */
   alarmEmail?: string;
 }
@@ -119,6 +126,10 @@ export function loadDeployConfig(ctx: ContextReader): DeployConfig {
     sensorCacheTtlSeconds: int(ctx, 'sensorCacheTtlSeconds', 60, 0, 60),
     apiRateLimit,
     apiBurstLimit: int(ctx, 'apiBurstLimit', apiRateLimit * 2, 1, 20_000),
+    // At least 1 GB: DuckDB, Node, Vega and sharp share it. 10240 MB is Lambda's maximum.
+    renderMemoryMb: int(ctx, 'renderMemoryMb', 3008, 1024, 10_240),
+    // Athena's own bounds are 10 MB and 7 EB; a scan of 100 TB ($500 at $5/TB) is beyond any use here.
+    athenaBytesScannedCutoffGb: int(ctx, 'athenaBytesScannedCutoffGb', 10, 1, 100_000),
     ...(alarmEmail !== undefined ? { alarmEmail } : {}),
   };
 }

@@ -4,7 +4,7 @@
  * that log group and nothing else until the owner grants more, and the Powertools environment.
  */
 import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -30,6 +30,8 @@ export interface AlertgraphFunctionProps {
   logRetention: logs.RetentionDays;
   memorySize?: number;
   timeout?: Duration;
+  /** Size of /tmp; Lambda's default is 512 MiB. */
+  ephemeralStorageSize?: Size;
 }
 
 /** Quotes a path for the bash that runs NodejsFunction's command hooks. */
@@ -74,6 +76,7 @@ export class AlertgraphFunction extends Construct {
       description: props.description,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(30),
+      ...(props.ephemeralStorageSize ? { ephemeralStorageSize: props.ephemeralStorageSize } : {}),
       role: this.role,
       logGroup: this.logGroup,
       environment: {
@@ -120,5 +123,18 @@ export class AlertgraphFunction extends Construct {
         reason: 'Node.js 22 is the runtime the code is built and tested for (esbuild target node22); moving to a newer runtime is a deliberate change, not a default.',
       },
     ]);
+  }
+
+  /**
+   * Reads one SSM parameter, named by its path (`/alertgraph/…`), and no other. A SecureString under the AWS
+   * managed key needs no KMS grant: that key's policy lets callers in the account decrypt through SSM.
+   */
+  grantSecureParameterRead(parameterName: string): void {
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameter'],
+        resources: [Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: parameterName.replace(/^\//, '') })],
+      }),
+    );
   }
 }

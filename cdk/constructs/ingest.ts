@@ -34,7 +34,7 @@ export class Ingest extends Construct {
 
     this.handler = new AlertgraphFunction(this, 'Handler', {
       bundle: FUNCTION_BUNDLES.ingest,
-      description: 'alertgraph ingest: verifies signed alert batches, archives them to raw/ and counts them',
+      description: 'alertgraph ingest: verifies signed alert batches, archives them to raw/, stages their facts and counts them',
       serviceName: 'alertgraph-ingest',
       metricsNamespace: props.metricsNamespace,
       logRetention: config.logRetention,
@@ -48,12 +48,16 @@ export class Ingest extends Construct {
         MAX_BODY_BYTES: String(config.maxBodyBytes),
         MAX_ALERTS_PER_BATCH: String(config.maxAlertsPerBatch),
         SENSOR_CACHE_TTL_SECONDS: String(config.sensorCacheTtlSeconds),
+        // The facts carry HMAC pseudonyms of the addresses (DESIGN §6, §13), with the render function's key.
+        PSEUDONYM_KEY_PARAMETER: config.pseudonymKeyParameter,
       },
     });
     const fn = this.handler.function;
     store.grantItemRead(fn);
     store.grantItemWriteExceptRegistry(fn);
     store.grantRawArchiveWrite(fn);
+    store.grantFactsStaging(fn);
+    this.handler.grantSecureParameterRead(config.pseudonymKeyParameter);
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: 'alertgraph: signed alert batches from IDS sensors',

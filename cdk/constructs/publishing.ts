@@ -5,10 +5,10 @@
  * - `public/*` to anyone, cacheable, with CORS and Cross-Origin-Resource-Policy so other sites can embed it;
  * - `partners/*` only with a CloudFront signed URL (trusted key group), and only for partners not listed in the
  *   revocation KeyValueStore (the partner gate, a CloudFront Function);
- * - nothing else. `raw/` is kept out twice: every behaviour runs the partner gate, which answers 404 for any
- *   path outside public/ and partners/ (the default behaviour catches `/raw/...` and rewrites only `/`), and the
- *   bucket policy denies CloudFront every object outside those two prefixes, so even a gate mistake cannot
- *   expose the raw archive.
+ * - nothing else. `raw/` and the lake (`staging/`, `facts/`, `lake/`, `athena-results/`) are kept out twice:
+ *   every behaviour runs the partner gate, which answers 404 for any path outside public/ and partners/ (the
+ *   default behaviour catches `/raw/...` and rewrites only `/`), and the bucket policy denies CloudFront every
+ *   object outside those two prefixes, so even a gate mistake cannot expose the raw archive or the facts.
  *
  * The gate sees the whole query string whatever the cache policy (viewer-request functions get the request as
  * the viewer sent it), and CloudFront checks the signed URL on every request to `partners/*` against the full
@@ -16,7 +16,7 @@
  * partner objects are the same for every partner, and no query string is forwarded to S3.
  */
 import { createHash } from 'node:crypto';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Size, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -51,6 +51,18 @@ export function renderSchedules(dailyRenderAt: string): { daily: { hour: string;
     // Same minute, every other hour: the two schedules never start the job twice at once.
     hourly: { hour: otherHours.join(','), minute: String(minute) },
   };
+}
+
+/** Where the render job brings the lake's objects and DuckDB spills: on Lambda's /tmp, its only writable disk. */
+export const RENDER_SCRATCH_DIR = '/tmp/alertgraph';
+
+/**
+ * DuckDB's memory limit for a function of `memoryMb`: 60 %, leaving the rest to Node's heap, the SDK's buffers
+ * and sharp, which run in the same process. Beyond its limit DuckDB spills to the scratch directory instead of
+ * letting Lambda kill the run for exceeding its memory.
+ */
+export function engineMemoryLimit(memoryMb: number): string {
+  return `${Math.floor(memoryMb * 0.6)}MB`;
 }
 
 export class Publishing extends Construct {
@@ -161,15 +173,19 @@ export class Publishing extends Construct {
     // --- render function ---------------------------------------------------------------------------------
     this.renderer = new AlertgraphFunction(this, 'Renderer', {
       bundle: FUNCTION_BUNDLES.render,
-      description: 'alertgraph render: rolls up days, draws the graphs (Vega, sharp) and publishes them',
+      description: 'alertgraph render: closes days in the alert lake (DuckDB), draws the graphs (Vega, sharp) and publishes them',
       serviceName: 'alertgraph-render',
       metricsNamespace: props.metricsNamespace,
       logRetention: config.logRetention,
-      // Vega and librsvg hold whole images in memory, and memory buys CPU for the rasterising.
-      memorySize: 2048,
-      // Closing a day reads every raw batch of that day (100 sensors at one batch a minute: 144,000 objects),
-      // so the daily run gets Lambda's whole 15 minutes; the hourly runs take seconds.
+      // DuckDB, Vega and librsvg hold their data in memory, and memory buys CPU for the close and the rasterising.
+      memorySize: config.renderMemoryMb,
+      // A national-scale close can take minutes, and a run with `all` (after `rebuild`) rolls up the whole history:
+      // the job gets Lambda's whole 15 minutes and resumes at the first unfinished day when a run is cut short;
+      // hourly runs take seconds.
       timeout: Duration.minutes(15),
+      // The close brings a day's staging and Parquet objects and the first-seen table into /tmp, and DuckDB
+      // spills there: Lambda's largest /tmp (billed per GB-second, a fraction of the memory's price).
+      ephemeralStorageSize: Size.gibibytes(10),
       environment: {
         TABLE_NAME: store.table.tableName,
         BUCKET_NAME: bucket.bucketName,
@@ -178,21 +194,18 @@ export class Publishing extends Construct {
         DAILY_RENDER_AT: config.dailyRenderAt,
         WATCHED_PORTS: config.watchedPorts,
         PUBLIC_BASE_URL: `https://${this.distribution.distributionDomainName}`,
+        SCRATCH_DIR: RENDER_SCRATCH_DIR,
+        ENGINE_MEMORY_LIMIT: engineMemoryLimit(config.renderMemoryMb),
       },
     });
     const fn = this.renderer.function;
     store.grantItemRead(fn);
     store.grantItemWriteExceptRegistry(fn);
-    store.grantRawArchiveRead(fn);
+    // The close reads the lake, never raw/: `rebuild` reads the raw archive from the CLI, with the operator's
+    // credentials, so the function that runs every hour cannot read a raw address.
+    store.grantLakeReadWrite(fn);
     store.grantPublish(fn);
-    // Read the pseudonym key, and only it. A SecureString under the AWS managed key needs no KMS grant here:
-    // that key's policy lets callers in the account decrypt through SSM.
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:GetParameter'],
-        resources: [Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: config.pseudonymKeyParameter.slice(1) })],
-      }),
-    );
+    this.renderer.grantSecureParameterRead(config.pseudonymKeyParameter);
 
     // --- schedules -----------------------------------------------------------------------------------------
     this.deadLetterQueue = new sqs.Queue(this, 'RenderDeadLetters', {

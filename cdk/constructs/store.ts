@@ -11,13 +11,19 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { PARTNERS_PREFIX, PUBLIC_PREFIX, RAW_PREFIX } from '../../lib/publish/layout.js';
+import { ATHENA_RESULTS_PREFIX, FACTS_PREFIX, LAKE_PREFIX, PARTNERS_PREFIX, PUBLIC_PREFIX, RAW_PREFIX, STAGING_PREFIX } from '../../lib/publish/layout.js';
 import { KEY_ATTRIBUTES, REGISTRY_PARTNER_PK, REGISTRY_SENSOR_PK } from '../../lib/store/table.js';
 
 export interface StoreProps {
   /** Days after which a raw batch under raw/ is deleted. */
   rawRetentionDays: number;
 }
+
+/**
+ * Days Athena's result files (`query --stack`, `report --stack`) are kept: the CLI reads a result as soon as
+ * the query ends, and the files hold query answers over pseudonymized facts, which need not pile up.
+ */
+export const ATHENA_RESULTS_RETENTION_DAYS = 7;
 
 /** Item reads the functions use (no Scan: every access path is a key or a Query). */
 const ITEM_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
@@ -59,6 +65,10 @@ export class Store extends Construct {
       versioned: false,
       lifecycleRules: [
         { id: 'expire-raw-batches', prefix: RAW_PREFIX, expiration: Duration.days(props.rawRetentionDays) },
+        // A counted batch's staging facts are deleted by the close that compacts them; what is left is the facts
+        // of batches that were never counted (a crash never retried), which no close will ever take.
+        { id: 'expire-uncounted-staging', prefix: STAGING_PREFIX, expiration: Duration.days(props.rawRetentionDays) },
+        { id: 'expire-athena-results', prefix: ATHENA_RESULTS_PREFIX, expiration: Duration.days(ATHENA_RESULTS_RETENTION_DAYS) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,
@@ -98,9 +108,20 @@ export class Store extends Construct {
     this.grantObjects(grantee, ['s3:PutObject'], [RAW_PREFIX]);
   }
 
-  /** Lists and reads the raw archive (the render job closes days from it). */
-  grantRawArchiveRead(grantee: iam.IGrantable): void {
-    this.grantObjects(grantee, ['s3:GetObject'], [RAW_PREFIX]);
+  /**
+   * Writes a batch's facts under staging/ (ingest). Nothing else of the lake: compacting, superseding and
+   * deleting staging objects is the render job's.
+   */
+  grantFactsStaging(grantee: iam.IGrantable): void {
+    this.grantObjects(grantee, ['s3:PutObject'], [STAGING_PREFIX]);
+  }
+
+  /**
+   * Reads, writes and deletes the whole lake (render): the staging objects it compacts and then deletes, the
+   * day partitions under facts/ it (re)writes, and the first-seen table and close state under lake/.
+   */
+  grantLakeReadWrite(grantee: iam.IGrantable): void {
+    this.grantObjects(grantee, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [STAGING_PREFIX, FACTS_PREFIX, LAKE_PREFIX]);
     this.grantList(grantee);
   }
 
@@ -135,8 +156,9 @@ export class Store extends Construct {
       [
         {
           id: 'AwsSolutions-IAM5',
-          reason: 'Object grants are scoped to one prefix of the bucket layout (raw/, public/ or partners/); keys below it are generated per batch and per day.',
-          appliesTo: [{ regex: '/^Resource::<.*Bucket[0-9A-F]{8}\\.Arn>\\/(raw|public|partners)\\/\\*$/g' }],
+          reason:
+            'Object grants are scoped to one prefix of the bucket layout (raw/, public/, partners/, staging/, facts/ or lake/); keys below it are generated per batch and per day.',
+          appliesTo: [{ regex: '/^Resource::<.*Bucket[0-9A-F]{8}\\.Arn>\\/(raw|public|partners|staging|facts|lake)\\/\\*$/g' }],
         },
       ],
       true,

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDeployConfig } from '../../cdk/config.js';
-import { renderSchedules } from '../../cdk/constructs/publishing.js';
+import { lakeNames } from '../../cdk/constructs/lake.js';
+import { engineMemoryLimit, renderSchedules } from '../../cdk/constructs/publishing.js';
 import { ConfigError, loadRenderConfigAsync } from '../../lib/config.js';
 import { generateLinkKeyPair } from '../../lib/links/signed-url.js';
 
@@ -34,7 +35,17 @@ describe('loadDeployConfig', () => {
       horizonDays: 400,
       rawRetentionDays: 430,
       logRetention: 30,
+      renderMemoryMb: 3008,
+      athenaBytesScannedCutoffGb: 10,
     });
+  });
+
+  it('refuses a render memory Lambda does not offer', () => {
+    expect(() => loadDeployConfig(context({ linkPublicKeyPem: pair.publicKeyPem, renderMemoryMb: '10241' }))).toThrow(/renderMemoryMb must be an integer between 1024 and 10240/);
+  });
+
+  it('refuses a scan cutoff of 0 GB', () => {
+    expect(() => loadDeployConfig(context({ linkPublicKeyPem: pair.publicKeyPem, athenaBytesScannedCutoffGb: '0' }))).toThrow(/athenaBytesScannedCutoffGb/);
   });
 
   it('refuses a raw retention shorter than the alert horizon', () => {
@@ -55,6 +66,26 @@ describe('renderSchedules', () => {
     expect(s.hourly.minute).toBe('15');
     expect(s.hourly.hour.split(',')).toHaveLength(23);
     expect(s.hourly.hour.split(',')).not.toContain('2');
+  });
+});
+
+describe('engineMemoryLimit', () => {
+  it.each([
+    [3008, '1804MB'],
+    [10240, '6144MB'],
+  ])('gives DuckDB 60 %% of a %i MB function', (memory, limit) => {
+    expect(engineMemoryLimit(memory)).toBe(limit);
+  });
+});
+
+describe('lakeNames', () => {
+  it('derives a Glue database name Athena needs no quotes for', () => {
+    expect(lakeNames('Alertgraph-Prod-2').database).toBe('alertgraph_prod_2_lake');
+  });
+
+  it('derives a workgroup name within Athena\'s 128 characters', () => {
+    expect(lakeNames('Alertgraph').workGroup).toBe('Alertgraph-lake');
+    expect(lakeNames(`A${'b'.repeat(127)}`).workGroup).toHaveLength(128);
   });
 });
 

@@ -32,6 +32,8 @@ const OUTPUTS: Record<keyof typeof STACK_OUTPUTS, string> = {
   ingestLogGroup: '/aws/lambda/ingest',
   renderLogGroup: '/aws/lambda/render',
   renderDeadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
+  lakeDatabase: 'alertgraph_lake',
+  lakeWorkGroup: 'Alertgraph-lake',
 };
 const cfnOutputs = Object.entries(OUTPUTS).map(([k, v]) => ({ OutputKey: STACK_OUTPUTS[k as keyof typeof STACK_OUTPUTS], OutputValue: v }));
 

@@ -4,9 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LAKE_TABLE_OUTPUT } from '../../cdk/alertgraph-stack.js';
 import { STACK_OUTPUTS } from '../../lib/cli/stack.js';
+import { PARQUET_COLUMNS } from '../../lib/lake/sql.js';
 import { PARTNER_GATE_PATH } from '../../lib/links/revocation.js';
-import { actionsOf, allStatements, flatten, functionId, iamMatches, resourcesOf, roleStatements, type Statement } from './policies.js';
+import { actionsOf, allStatements, flatten, functionId, iamMatches, list, resourcesOf, roleStatements, type Statement } from './policies.js';
 import { synthesize, type Synthesized } from './synth.js';
 
 let synth: Synthesized;
@@ -57,9 +59,21 @@ describe('store', () => {
     });
   });
 
+  it('expires staging facts no close took (never counted) after the raw retention', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([{ Id: 'expire-uncounted-staging', Prefix: 'staging/', ExpirationInDays: 430, Status: 'Enabled' }]) },
+    });
+  });
+
   it('expires raw batches after the retention, and only under raw/', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: { Rules: Match.arrayWith([{ Id: 'expire-raw-batches', Prefix: 'raw/', ExpirationInDays: 430, Status: 'Enabled' }]) },
+    });
+  });
+
+  it('expires Athena results under athena-results/ after a week', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([{ Id: 'expire-athena-results', Prefix: 'athena-results/', ExpirationInDays: 7, Status: 'Enabled' }]) },
     });
   });
 
@@ -171,6 +185,19 @@ describe('CDN', () => {
     });
   });
 
+  it.each(['staging/2026-01-01/s1/k.csv', 'facts/day=2026-01-01/part-0.parquet', 'lake/first-seen.parquet', 'athena-results/q.csv'])(
+    'denies CloudFront the lake object %s in the bucket policy',
+    (key) => {
+      const denies = allStatements(template).filter(
+        (s) => s.Effect === 'Deny' && flatten(s.Principal).includes('cloudfront.amazonaws.com') && actionsOf(s).some((a) => iamMatches(a, 's3:GetObject')),
+      );
+      expect(denies).toHaveLength(1);
+      // A NotResource deny covers every object that none of its patterns matches.
+      const excepted = list(denies[0]!.NotResource).map(flatten);
+      expect(excepted.filter((r) => iamMatches(r, `<${bucketId}.Arn>/${key}`))).toEqual([]);
+    },
+  );
+
   it('sends no query string to S3 and keeps it out of the cache key (CachingOptimized)', () => {
     const dist = Object.values(template.findResources('AWS::CloudFront::Distribution'))[0]!.Properties.DistributionConfig as {
       DefaultCacheBehavior: Record<string, unknown>;
@@ -206,12 +233,34 @@ describe('functions', () => {
     }
   });
 
-  it('gives the render function memory and time for sharp and Vega', () => {
+  it('gives the render function the default memory and the whole 15 minutes', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ PSEUDONYM_KEY_PARAMETER: '/alertgraph/pseudonym-key' }) },
-      MemorySize: 2048,
+      MemorySize: 3008,
       Timeout: 900,
     });
+  });
+
+  it('gives the render function a 10 GiB /tmp for the lake and DuckDB spills', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ PSEUDONYM_KEY_PARAMETER: '/alertgraph/pseudonym-key' }) },
+      EphemeralStorage: { Size: 10240 },
+    });
+  });
+
+  it('tells the render job where to put the lake and how much memory DuckDB may use (60 % of the function)', () => {
+    const env = template.findResources('AWS::Lambda::Function')[renderId]!.Properties.Environment as { Variables: Record<string, unknown> };
+    expect(env.Variables).toMatchObject({ SCRATCH_DIR: '/tmp/alertgraph', ENGINE_MEMORY_LIMIT: '1804MB' });
+  });
+
+  it('gives the ingest function the pseudonym key parameter name, never a key', () => {
+    const env = template.findResources('AWS::Lambda::Function')[ingestId]!.Properties.Environment as { Variables: Record<string, unknown> };
+    expect(env.Variables.PSEUDONYM_KEY).toBeUndefined();
+    expect(env.Variables.PSEUDONYM_KEY_PARAMETER).toBe('/alertgraph/pseudonym-key');
+  });
+
+  it('leaves the ingest function Lambda\'s default /tmp', () => {
+    expect(template.findResources('AWS::Lambda::Function')[ingestId]!.Properties.EphemeralStorage).toBeUndefined();
   });
 
   it('gives the render function the pseudonym key parameter name, never a key', () => {
@@ -231,11 +280,50 @@ describe('least privilege', () => {
     expect(wild).toEqual([]);
   });
 
-  it('does not let ingest put objects under public/ (or anywhere but raw/)', () => {
+  it('does not let ingest put objects under public/ (or anywhere but raw/ and staging/)', () => {
     const statements = roleStatements(template, ingestId);
     expect(grants(statements, 's3:PutObject', `<${bucketId}.Arn>/public/alerts-daily.png`)).toEqual([]);
     expect(grants(statements, 's3:PutObject', `<${bucketId}.Arn>/partners/index.html`)).toEqual([]);
     expect(grants(statements, 's3:PutObject', `<${bucketId}.Arn>/raw/2026-01-01/s1/k.ndjson.gz`)).toHaveLength(1);
+  });
+
+  it('lets ingest put staging objects, and only put them', () => {
+    const statements = roleStatements(template, ingestId);
+    const staged = `<${bucketId}.Arn>/staging/2026-01-01/s1/k.csv`;
+    expect(grants(statements, 's3:PutObject', staged)).toHaveLength(1);
+    expect(['s3:GetObject', 's3:DeleteObject'].flatMap((a) => grants(statements, a, staged))).toEqual([]);
+  });
+
+  it.each(['facts/day=2026-01-01/part-0.parquet', 'lake/first-seen.parquet', 'athena-results/q.csv'])('gives ingest no access to %s', (key) => {
+    const statements = roleStatements(template, ingestId);
+    expect(['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].flatMap((a) => grants(statements, a, `<${bucketId}.Arn>/${key}`))).toEqual([]);
+  });
+
+  it.each(['staging/2026-01-01/s1/k.csv', 'facts/day=2026-01-01/part-0.parquet', 'lake/first-seen.parquet'])(
+    'lets render read, write and delete the lake object %s',
+    (key) => {
+      const statements = roleStatements(template, renderId);
+      for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']) {
+        expect(grants(statements, action, `<${bucketId}.Arn>/${key}`), action).toHaveLength(1);
+      }
+    },
+  );
+
+  it('lets render list the bucket (the close lists staging/ and facts/)', () => {
+    expect(grants(roleStatements(template, renderId), 's3:ListBucket', `<${bucketId}.Arn>`)).toHaveLength(1);
+  });
+
+  it('does not let render delete raw batches or published objects', () => {
+    const statements = roleStatements(template, renderId);
+    for (const key of ['raw/2026-01-01/s1/k.ndjson.gz', 'public/alerts-daily.png', 'partners/index.html']) {
+      expect(grants(statements, 's3:DeleteObject', `<${bucketId}.Arn>/${key}`), key).toEqual([]);
+    }
+  });
+
+  it('gives no function any Athena or Glue action (operators query with their own credentials)', () => {
+    for (const id of [ingestId, renderId]) {
+      expect(roleStatements(template, id).flatMap(actionsOf).filter((a) => /^(athena|glue):/.test(a))).toEqual([]);
+    }
   });
 
   it('lets render write table items only outside the registry partitions', () => {
@@ -253,22 +341,115 @@ describe('least privilege', () => {
     for (const s of writes) expect(s.Condition).toEqual({ 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['REGISTRY#*'] } });
   });
 
-  it('lets render publish public/ and partners/ and read raw/, but not write raw/', () => {
+  it('lets render publish public/ and partners/, and neither read nor write raw/', () => {
     const statements = roleStatements(template, renderId);
     expect(grants(statements, 's3:PutObject', `<${bucketId}.Arn>/public/alerts-daily.png`)).toHaveLength(1);
     expect(grants(statements, 's3:PutObject', `<${bucketId}.Arn>/partners/index.html`)).toHaveLength(1);
-    expect(grants(statements, 's3:GetObject', `<${bucketId}.Arn>/raw/2026-01-01/s1/k.ndjson.gz`)).toHaveLength(1);
+    expect(grants(statements, 's3:GetObject', `<${bucketId}.Arn>/raw/2026-01-01/s1/k.ndjson.gz`)).toEqual([]);
     expect(grants(statements, 's3:PutObject', `<${bucketId}.Arn>/raw/2026-01-01/s1/k.ndjson.gz`)).toEqual([]);
   });
 
-  it('lets only render read the pseudonym key parameter', () => {
-    const param = 'parameter/alertgraph/pseudonym-key';
-    expect(roleStatements(template, renderId).filter((s) => isAllow(s) && actionsOf(s).includes('ssm:GetParameter') && resourcesOf(s).some((r) => r.endsWith(param)))).toHaveLength(1);
-    expect(roleStatements(template, ingestId).filter((s) => actionsOf(s).some((a) => a.startsWith('ssm:')))).toEqual([]);
+  it.each([
+    ['ingest', () => ingestId],
+    ['render', () => renderId],
+  ])('lets %s read the pseudonym key parameter and no other', (_name, id) => {
+    const ssm = roleStatements(template, id()).filter((s) => actionsOf(s).some((a) => a.startsWith('ssm:')));
+    expect(ssm.map((s) => [s.Effect, actionsOf(s), resourcesOf(s)])).toEqual([
+      ['Allow', ['ssm:GetParameter'], ['arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/alertgraph/pseudonym-key']],
+    ]);
   });
 
   it('puts no private key material in the template', () => {
     expect(JSON.stringify(template.toJSON())).not.toMatch(/PRIVATE KEY/);
+  });
+});
+
+describe('lake', () => {
+  const table = () => Object.values(template.findResources('AWS::Glue::Table'))[0]!.Properties as { TableInput: Record<string, unknown> };
+
+  it('declares the facts table over facts/ in the bucket', () => {
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: {
+        Name: 'facts',
+        TableType: 'EXTERNAL_TABLE',
+        StorageDescriptor: { Location: { 'Fn::Join': ['', ['s3://', { Ref: bucketId }, '/facts/']] } },
+      },
+    });
+  });
+
+  it('reads the facts as Parquet', () => {
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: {
+        StorageDescriptor: {
+          InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+          OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+          SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+        },
+      },
+    });
+  });
+
+  it('partitions the table by day, a string', () => {
+    template.hasResourceProperties('AWS::Glue::Table', { TableInput: { PartitionKeys: [Match.objectLike({ Name: 'day', Type: 'string' })] } });
+  });
+
+  it('projects the day partitions (yyyy-MM-dd, daily, up to today) instead of registering them', () => {
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: {
+        Parameters: Match.objectLike({
+          'projection.enabled': 'true',
+          'projection.day.type': 'date',
+          'projection.day.format': 'yyyy-MM-dd',
+          'projection.day.range': Match.stringLikeRegexp('^\\d{4}-\\d{2}-\\d{2},NOW$'),
+          'projection.day.interval': '1',
+          'projection.day.interval.unit': 'DAYS',
+        }),
+      },
+    });
+  });
+
+  it('finds a day\'s Parquet where the render job writes it (facts/day=YYYY-MM-DD/)', () => {
+    const parameters = table().TableInput.Parameters as Record<string, unknown>;
+    expect(flatten(parameters['storage.location.template'])).toBe(`s3://<${bucketId}>/facts/day=\${day}/`);
+  });
+
+  it('has the Parquet columns of lib/lake/sql.ts, with their Athena types, in order', () => {
+    const columns = (table().TableInput.StorageDescriptor as { Columns: { Name: string; Type: string }[] }).Columns;
+    expect(columns.map((c) => [c.Name, c.Type])).toEqual(PARQUET_COLUMNS.map((c) => [c.name, c.athena]));
+  });
+
+  it('puts the table in the stack\'s Glue database, named in lower case for Athena', () => {
+    const [dbId, db] = Object.entries(template.findResources('AWS::Glue::Database'))[0]!;
+    expect((db.Properties.DatabaseInput as { Name: string }).Name).toBe('alertgraphtest_lake');
+    expect((table() as unknown as { DatabaseName: unknown }).DatabaseName).toEqual({ Ref: dbId });
+  });
+
+  it('runs no crawler', () => {
+    template.resourceCountIs('AWS::Glue::Crawler', 0);
+  });
+
+  it('writes Athena results under athena-results/, encrypted, and enforces it on every client', () => {
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: {
+        EnforceWorkGroupConfiguration: true,
+        ResultConfiguration: {
+          OutputLocation: { 'Fn::Join': ['', ['s3://', { Ref: bucketId }, '/athena-results/']] },
+          EncryptionConfiguration: { EncryptionOption: 'SSE_S3' },
+        },
+      },
+    });
+  });
+
+  it('stops an Athena query after 10 GB scanned (default cutoff)', () => {
+    template.hasResourceProperties('AWS::Athena::WorkGroup', { WorkGroupConfiguration: { BytesScannedCutoffPerQuery: 10_000_000_000 } });
+  });
+
+  it('publishes the workgroup\'s CloudWatch metrics', () => {
+    template.hasResourceProperties('AWS::Athena::WorkGroup', { WorkGroupConfiguration: { PublishCloudWatchMetricsEnabled: true } });
+  });
+
+  it('lets the stack delete the workgroup with its history', () => {
+    template.hasResourceProperties('AWS::Athena::WorkGroup', { Name: 'AlertgraphTest-lake', RecursiveDeleteOption: true });
   });
 });
 
@@ -349,6 +530,15 @@ describe('alarms', () => {
 describe('outputs', () => {
   it.each(Object.values(STACK_OUTPUTS))('outputs %s for --stack mode', (key) => {
     template.hasOutput(key, { Value: Match.anyValue() });
+  });
+
+  it('outputs the lake\'s Glue database, its table and the Athena workgroup by name', () => {
+    const value = (key: string) => flatten((template.findOutputs(key)[key] as { Value: unknown }).Value);
+    expect([value(STACK_OUTPUTS.lakeDatabase), value(LAKE_TABLE_OUTPUT), value(STACK_OUTPUTS.lakeWorkGroup)]).toEqual([
+      `<${Object.keys(template.findResources('AWS::Glue::Database'))[0]}>`,
+      'facts',
+      `<${Object.keys(template.findResources('AWS::Athena::WorkGroup'))[0]}>`,
+    ]);
   });
 
   it('outputs the API base URL (the $default stage has no path)', () => {

@@ -98,7 +98,7 @@ describe('dev + keygen + sensor + push + stats', () => {
     expect(second.duplicateBatches).toBe(summary.batches);
     const statsAgain = await cli('stats', '--from', days[0]!, '--to', days.at(-1)!, '--json');
     expect(JSON.parse(statsAgain.stdout)).toEqual(figures);
-    pushed = { accepted: summary.accepted, days, expected };
+    pushed = { accepted: summary.accepted!, days, expected };
   });
 
   it('query sees every counted alert at once; render closes yesterday on the lake; rebuild gives the same facts', async () => {
