@@ -9,14 +9,14 @@
  *  4. claim the Idempotency-Key   — a conditional put; a different digest under the same key is a conflict (409)
  *                                   detected before anything is counted
  *  5. archive the raw batch       — `If-None-Match: *`, so the first copy stays
- *  6. the facts, per day          — one pseudonymized staging object per day not yet counted (DESIGN §13),
- *                                   keyed by sensor and Idempotency-Key: a retry rewrites the same rows, a
- *                                   batch already counted (a duplicate) writes none
+ *  6. the facts                  — one pseudonymized staging object for the batch (DESIGN §13), keyed by
+ *                                   sensor and Idempotency-Key: a retry rewrites the same rows, a batch
+ *                                   already counted on every day (a duplicate) writes none
  *  7. one contribution per day    — conditional puts; a retry after a crash at any point completes the
  *                                   missing ones and never repeats a counted one
- * A day's facts are written before its contribution, so a counted day always has its facts; the render job
- * compacts only the facts of counted batches, so facts of a batch that crashed before its contribution and was
- * never retried are not counted either.
+ * The facts are written before the contributions, so a counted day always has its facts; the render job
+ * compacts only the facts of counted batches and days, so facts of a batch that crashed before its
+ * contributions and was never retried are not counted either.
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
@@ -29,7 +29,7 @@ import { REQUIRED_COMPONENTS } from '../signing/profile.js';
 import { verifyRequestSignature, type HttpRequestParts } from '../signing/rfc9421.js';
 import { MAX_PACKED_AGGREGATE_BYTES, packAggregate, type BatchLedger } from '../store/ledger.js';
 import type { RawArchive } from '../store/raw-archive.js';
-import { factsByDay } from '../lake/facts.js';
+import { factsCsv } from '../lake/facts.js';
 import type { FactsWriter } from '../lake/store.js';
 import { IDEMPOTENCY_KEY_PATTERN } from '../store/table.js';
 import type { SensorKeyCache } from './sensor-keys.js';
@@ -219,10 +219,9 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
   // and writes nothing more.
   const counted = claim.created ? new Set<string>() : await deps.ledger.countedDays(sensor, idempotencyKey, dayList);
   const pending = [...packed].filter(([day]) => !counted.has(day));
-  const rows = pending.length > 0 ? factsByDay(parsed.alerts, deps.pseudonymKey) : new Map<string, string>();
-  await Promise.all(
-    pending.filter(([day]) => rows.has(day)).map(([day]) => deps.facts.writeFacts(day, sensor, idempotencyKey, rows.get(day)!)),
-  );
+  if (pending.length > 0 && parsed.alerts.length > 0) {
+    await deps.facts.writeFacts(archiveDay, sensor, idempotencyKey, factsCsv(parsed.alerts, deps.pseudonymKey));
+  }
 
   const outcomes = await Promise.all(
     pending.map(([day, bytes]) => deps.ledger.putContribution({ sensor, idempotencyKey, day, digest, packed: bytes, rawDay: archiveDay })),

@@ -6,9 +6,13 @@
  * Cost: the objects of the days being closed (their staging objects and, for a re-opened day, its Parquet)
  * plus the first-seen table — one row per source ever seen — never the history's alerts.
  *
+ * What is fetched: the Parquet of the days being closed, and the staging objects of the batches counted on those
+ * days that the Parquet does not hold yet — their keys come from the counters (sensor, Idempotency-Key, the
+ * batch's earliest day), so nothing is listed and a re-opened day costs its new batches, not its old ones.
+ *
  * Idempotent, whatever runs twice or stops half way:
- *  - a day's Parquet is rewritten whole from what it held plus the staged batches it did not hold yet (a batch
- *    is recognised by its `batch` column), then the staging objects it now holds are deleted;
+ *  - a day's Parquet is rewritten whole from what it held plus the staged rows of that day it did not hold yet
+ *    (recognised by the `batch` column), then every staging object whose days are all compacted is deleted;
  *  - the first-seen table is rewritten whole as the minimum first day per source of what it held and the
  *    closed days' facts, so closing a day again changes nothing;
  *  - new sources are read back from the table for every day (a source is new on its first day), so a late
@@ -18,13 +22,17 @@
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FIRST_SEEN_KEY, factsKey, parseStagingKey } from '../publish/layout.js';
+import { FIRST_SEEN_KEY, factsKey, stagingKey } from '../publish/layout.js';
 import type { Log } from '../log.js';
 import { mapLimit } from '../stats/daily.js';
 import { LakeEngine } from './engine.js';
 import {
-  allFacts,
-  copyDayToParquet,
+  CLOSE_FACTS,
+  copyDaysToParquet,
+  EMPTY_FACTS,
+  inList,
+  parquetFacts,
+  stagingFacts,
   DAY_SOURCES,
   MERGE_FIRST_SEEN,
   PORT_FIGURES,
@@ -46,8 +54,8 @@ export interface CloseDeps {
 
 export interface DayToClose {
   day: string;
-  /** Batches counted on that day, as `sensor/idempotencyKey`. */
-  counted: ReadonlySet<string>;
+  /** Batches counted on that day: `sensor/idempotencyKey` → the batch's earliest day (where its facts are). */
+  counted: ReadonlyMap<string, string>;
 }
 
 export interface ClosedDayFigures {
@@ -72,44 +80,60 @@ export interface CloseResult {
 
 const FETCH_CONCURRENCY = 32;
 
+/** `staging/<day>/<sensor>/<key>.csv` → `sensor/key`, the batch column's value. */
+function batchOfStagingKey(key: string): string {
+  const [, , sensor, file] = key.split('/');
+  return `${sensor}/${file!.slice(0, -'.csv'.length)}`;
+}
+
 export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): Promise<CloseResult> {
   const t0 = Date.now();
   await mkdir(deps.scratchDir, { recursive: true });
   const work = await mkdtemp(join(deps.scratchDir, 'close-'));
   const engine = await LakeEngine.open({ scratchDir: work, memoryLimit: deps.memoryLimit });
   try {
-    // 1. Bring the days' counted staging objects, their current Parquet and the first-seen table.
+    // 1. The days' current Parquet, and which batches each already holds.
     const wanted = new Set(days.map((d) => d.day));
-    const compactedKeys = new Map<string, string[]>();
-    const staged: { key: string; path: string }[] = [];
-    await mapLimit(days, 8, async ({ day, counted }) => {
-      const keys: string[] = [];
-      for (const o of await deps.lake.listStaging(day)) {
-        const parts = parseStagingKey(o.key);
-        if (parts && counted.has(`${parts.sensor}/${parts.idempotencyKey}`)) keys.push(o.key);
-      }
-      compactedKeys.set(day, keys);
-      for (const key of keys) staged.push({ key, path: join(work, key) });
-    });
     const existing = (await deps.lake.listFacts()).map((o) => o.key).filter((k) => wanted.has(/day=(\d{4}-\d{2}-\d{2})\//.exec(k)?.[1] ?? ''));
-    const parquet = existing.map((key) => ({ key, path: join(work, 'old', key) }));
     const firstSeenPath = join(work, 'first-seen-old.parquet');
-    const [, , hasFirstSeen] = await Promise.all([
-      mapLimit(staged, FETCH_CONCURRENCY, (f) => deps.lake.download(f.key, f.path)),
-      mapLimit(parquet, FETCH_CONCURRENCY, (f) => deps.lake.download(f.key, f.path)),
+    const [, hasFirstSeen] = await Promise.all([
+      mapLimit(existing, FETCH_CONCURRENCY, (key) => deps.lake.download(key, join(work, 'old', key))),
       deps.lake.download(FIRST_SEEN_KEY, firstSeenPath),
     ]);
+    const oldGlob = existing.length > 0 ? join(work, 'old', 'facts', '*', '*.parquet') : undefined;
+    await engine.run(`CREATE TABLE old AS SELECT * FROM (${oldGlob ? parquetFacts(oldGlob) : EMPTY_FACTS}) WHERE day IN ${inList([...wanted])}`);
+    const held = new Set<string>();
+    for (const r of await engine.rows<{ day: string; batch: string }>(`SELECT DISTINCT day, batch FROM old`)) held.add(`${r.day} ${r.batch}`);
+
+    // 2. The staging objects of counted batch days the Parquet does not hold yet.
+    await engine.run(`CREATE TABLE counted (day VARCHAR, batch VARCHAR)`);
+    const pairs: [string, string][] = [];
+    const staged = new Map<string, string>();
+    for (const { day, counted } of days) {
+      for (const [batch, firstDay] of counted) {
+        if (held.has(`${day} ${batch}`)) continue;
+        pairs.push([day, batch]);
+        const slash = batch.indexOf('/');
+        const key = stagingKey(firstDay, batch.slice(0, slash), batch.slice(slash + 1));
+        staged.set(key, join(work, key));
+      }
+    }
+    await engine.appendRows('counted', pairs);
+    const found = await mapLimit([...staged], FETCH_CONCURRENCY, ([key, path]) => deps.lake.download(key, path));
+    const fetched = [...staged.keys()].filter((_, i) => found[i]);
     const t1 = Date.now();
 
-    // 2. The days' facts, each batch once; rewrite the days that gained batches.
-    const source = allFacts({
-      parquet: parquet.length > 0 ? join(work, 'old', 'facts', '*', '*.parquet') : undefined,
-      staging: staged.length > 0 ? join(work, 'staging', '*', '*', '*.csv') : undefined,
-    });
-    await engine.run(`CREATE TABLE facts AS ${source}`);
-    const changed = days.filter((d) => (compactedKeys.get(d.day)?.length ?? 0) > 0).map((d) => d.day);
-    await mkdir(join(work, 'new'), { recursive: true });
-    for (const day of changed) await engine.run(copyDayToParquet('facts', day, join(work, 'new', `${day}.parquet`)));
+    // 3. The days' facts, each counted batch day once; rewrite the days that gained rows. A staging object is
+    // deleted once all its days are closed (in this chunk, or before it: days close in order).
+    await engine.run(`CREATE TABLE staged AS ${fetched.length > 0 ? stagingFacts(join(work, 'staging', '*', '*', '*.csv')) : EMPTY_FACTS}`);
+    await engine.run(`CREATE TABLE facts AS ${CLOSE_FACTS}`);
+    const changed = (await engine.rows<{ day: string }>(`SELECT DISTINCT s.day FROM staged s JOIN counted c ON c.day = s.day AND c.batch = s.batch ORDER BY 1`)).map((r) => r.day);
+    const lastDay = [...wanted].sort().at(-1)!;
+    const keyOf = new Map([...staged.keys()].map((key) => [batchOfStagingKey(key), key]));
+    const done = (await engine.rows<{ batch: string; last: string }>(`SELECT batch, max(day) AS last FROM staged GROUP BY batch`))
+      .filter((r) => r.last <= lastDay)
+      .map((r) => keyOf.get(r.batch)!);
+    if (changed.length > 0) await engine.run(copyDaysToParquet('facts', changed, join(work, 'new')));
     const t2 = Date.now();
 
     // 3. Figures of the closed days, and the first-seen table with them.
@@ -143,8 +167,7 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
 
     // 4. Store: the days' Parquet first, then the staging objects they now hold go, then the first-seen table.
     // A stop anywhere leaves objects a rerun reads back to the same result.
-    await mapLimit(changed, 8, (day) => deps.lake.upload(join(work, 'new', `${day}.parquet`), factsKey(day)));
-    const done = changed.flatMap((day) => compactedKeys.get(day) ?? []);
+    await mapLimit(changed, 8, (day) => deps.lake.upload(join(work, 'new', `day=${day}`, 'part-0.parquet'), factsKey(day)));
     await deps.lake.delete(done);
     result.compactedObjects = done.length;
     await deps.lake.upload(firstSeenNext, FIRST_SEEN_KEY);

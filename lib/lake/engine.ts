@@ -79,6 +79,20 @@ export class LakeEngine {
     return (await this.query(sql)).rows as T[];
   }
 
+  /** Appends rows of strings to an existing table (much faster than INSERT texts for many rows). */
+  async appendRows(table: string, rows: Iterable<readonly string[]>): Promise<void> {
+    const appender = await this.connection.createAppender(table);
+    try {
+      for (const row of rows) {
+        for (const v of row) appender.appendVarchar(v);
+        appender.endRow();
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
   close(): void {
     this.connection.closeSync();
     this.instance.closeSync();

@@ -1,6 +1,6 @@
 /**
- * The facts of one batch (DESIGN §13): every counted alert as one pseudonymized row, written by ingest as a
- * small staging object per (batch, UTC day) and compacted per day into Parquet by the render job.
+ * The facts of one batch (DESIGN §13): every counted alert as one pseudonymized row, written by ingest as one
+ * small staging object per batch and compacted per UTC day into Parquet by the render job.
  *
  * Why CSV for staging, and not Parquet or Arrow: the ingest function has a tight budget (its CPU per batch at
  * most 2× a bare JSON.parse of the same lines, its cold import at most 1.3× the AWS SDK's) and a columnar
@@ -8,8 +8,11 @@
  * concatenations, DuckDB reads it natively, and the object lives only until the day's close compacts it.
  * Measured with `npm run bench` (`ingest.factsCpuOverParse`): building the rows of a 1,000-alert batch costs a
  * small fraction of parsing it. The staging columns are the fact columns minus those the object's key already
- * holds (day, sensor, batch): they are derived from the key when the staging objects are read, so a row costs
- * no repeated sensor name or Idempotency-Key.
+ * holds (sensor, batch) or the time gives (day): they are derived when the staging objects are read, so a row
+ * costs no repeated sensor name or Idempotency-Key.
+ *
+ * One object per batch, not per batch and day: a sensor's backfill batch spans several days, and the close's
+ * cost on a small machine is mostly one request per object (measured: `bench/history.ts`).
  *
  * Raw addresses never leave this module: `src` and `dst` are keyed HMAC-SHA256 pseudonyms, and `src_net`
  * is the IPv4 /8 or IPv6 /16 the address belongs to, coarse enough to publish in a matrix.
@@ -17,7 +20,6 @@
 import { createHmac } from 'node:crypto';
 import type { Alert } from '../alerts/types.js';
 import { isScan } from '../counting/aggregate.js';
-import { utcDay } from '../util/days.js';
 
 /** 128 bits of HMAC-SHA256 (base64url): collisions are negligible at any realistic number of addresses. */
 export function pseudonym(key: Uint8Array, ip: string): string {
@@ -63,10 +65,10 @@ function num(value: number | undefined): string {
 }
 
 /**
- * The staging rows of a batch's alerts, one CSV text per UTC day. Each distinct address is pseudonymized once
- * per batch; text fields that repeat (signatures, categories) are quoted once per batch.
+ * The staging rows of a batch's alerts, as one CSV text. Each distinct address is pseudonymized once per batch;
+ * text fields that repeat (signatures, categories) are quoted once per batch.
  */
-export function factsByDay(alerts: readonly Alert[], pseudonymKey: Uint8Array): Map<string, string> {
+export function factsCsv(alerts: readonly Alert[], pseudonymKey: Uint8Array): string {
   const names = new Map<string, string>();
   const nets = new Map<string, string>();
   const texts = new Map<string, string>();
@@ -81,11 +83,8 @@ export function factsByDay(alerts: readonly Alert[], pseudonymKey: Uint8Array): 
     if (q === undefined) texts.set(value, (q = text(value)));
     return q;
   };
-  const lines = new Map<string, string[]>();
+  const out: string[] = [];
   for (const a of alerts) {
-    const day = utcDay(a.time);
-    let out = lines.get(day);
-    if (out === undefined) lines.set(day, (out = []));
     let net = nets.get(a.srcIp);
     if (net === undefined) nets.set(a.srcIp, (net = sourceNetwork(a.srcIp)));
     out.push(
@@ -93,7 +92,5 @@ export function factsByDay(alerts: readonly Alert[], pseudonymKey: Uint8Array): 
         `${num(a.sigId)},${quoted(a.signature)},${quoted(a.category)},${num(a.severity)},${isScan(a) ? 'true' : 'false'}\n`,
     );
   }
-  const out = new Map<string, string>();
-  for (const [day, rows] of lines) out.set(day, rows.join(''));
-  return out;
+  return out.join('');
 }

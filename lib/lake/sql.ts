@@ -76,14 +76,15 @@ const STAGING_CSV_COLUMNS =
 export const EMPTY_FACTS = `SELECT ${FACT_COLUMNS.map((c) => `CAST(NULL AS ${c.duckdb}) AS ${c.name}`).join(', ')} WHERE false`;
 
 /**
- * DuckDB: the facts in staging CSV files under `<dir>/staging/<day>/<sensor>/<key>.csv` (a glob). Day,
- * sensor and batch come from the path, as they do from the object key.
+ * DuckDB: the facts in staging CSV files under `<dir>/staging/<day>/<sensor>/<key>.csv` (a glob). Sensor and
+ * batch come from the path, as they do from the object key; the day from each alert's time (a batch may span
+ * several days).
  */
 export function stagingFacts(glob: string): string {
-  return `SELECT p.day AS day, epoch_ms(time_ms) AS time, p.sensor AS sensor, src, src_net, src_port, dst, dst_port, proto,
-  sig_id, signature, category, severity, sig_scan, p.sensor || '/' || p.key AS batch
+  return `SELECT strftime(epoch_ms(time_ms), '%Y-%m-%d') AS day, epoch_ms(time_ms) AS time, p.sensor AS sensor, src, src_net, src_port,
+  dst, dst_port, proto, sig_id, signature, category, severity, sig_scan, p.sensor || '/' || p.key AS batch
 FROM (
-  SELECT *, regexp_extract(filename, '/staging/([^/]+)/([^/]+)/([^/]+)\\.csv$', ['day', 'sensor', 'key']) AS p
+  SELECT *, regexp_extract(filename, '/staging/[^/]+/([^/]+)/([^/]+)\\.csv$', ['sensor', 'key']) AS p
   FROM read_csv(${literal(glob)}, header = false, auto_detect = false, filename = true, quote = '"', escape = '"',
     allow_quoted_nulls = false, columns = ${STAGING_CSV_COLUMNS})
 )`;
@@ -96,23 +97,28 @@ FROM read_parquet(${literal(glob)}, hive_partitioning = true, hive_types = {'day
 }
 
 /**
- * DuckDB: all facts, compacted and staged, each batch once: a staged batch that compaction already holds is
- * left out (compaction may have run and its staging objects not yet been deleted).
+ * DuckDB: all facts, compacted and staged, each batch's day once: a staged batch's rows of a day that
+ * compaction already holds are left out (a batch spanning days may be compacted for some of them, and a
+ * compacted staging object may not have been deleted yet).
  */
 export function allFacts(parts: { parquet?: string; staging?: string }): string {
   const compacted = parts.parquet ? parquetFacts(parts.parquet) : EMPTY_FACTS;
   if (!parts.staging) return compacted;
-  return `SELECT * FROM (${compacted})
+  return `WITH compacted AS (${compacted})
+SELECT * FROM compacted
 UNION ALL
 SELECT * FROM (${stagingFacts(parts.staging)}) s
-WHERE s.batch NOT IN (SELECT DISTINCT batch FROM (${compacted}))`;
+WHERE NOT EXISTS (SELECT 1 FROM compacted c WHERE c.batch = s.batch AND c.day = s.day)`;
 }
 
-/** DuckDB: writes one day's facts as Parquet (no `day` column: it is the partition in the path). */
-export function copyDayToParquet(source: string, day: string, path: string): string {
-  const columns = PARQUET_COLUMNS.map((c) => c.name).join(', ');
-  return `COPY (SELECT ${columns} FROM ${source} WHERE day = ${literal(day)} ORDER BY time)
-TO ${literal(path)} (FORMAT parquet, COMPRESSION zstd)`;
+/**
+ * DuckDB: writes the given days' facts as Parquet in one pass, one file per day at `<dir>/day=<day>/part-0.parquet`
+ * (the `day` column is the partition in the path, not in the file).
+ */
+export function copyDaysToParquet(source: string, days: readonly string[], dir: string): string {
+  const columns = ['day', ...PARQUET_COLUMNS.map((c) => c.name)].join(', ');
+  return `COPY (SELECT ${columns} FROM ${source} WHERE day IN ${inList(days)} ORDER BY day, time)
+TO ${literal(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day), FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)`;
 }
 
 export function readFirstSeen(path: string): string {
@@ -122,6 +128,15 @@ export function readFirstSeen(path: string): string {
 export function writeFirstSeen(table: string, path: string): string {
   return `COPY (SELECT src, first_day FROM ${table} ORDER BY first_day) TO ${literal(path)} (FORMAT parquet, COMPRESSION zstd)`;
 }
+
+/**
+ * DuckDB, the close: the facts of the days being closed — what their Parquet (`old`) held, plus the staged
+ * rows (`staged`) of counted batch days (`counted`) that it did not hold.
+ */
+export const CLOSE_FACTS = `SELECT * FROM old
+UNION ALL
+SELECT s.* FROM staged s JOIN counted c ON c.day = s.day AND c.batch = s.batch
+WHERE NOT EXISTS (SELECT 1 FROM old o WHERE o.day = s.day AND o.batch = s.batch)`;
 
 // ---------------------------------------------------------------------------------------------------------
 // The daily close: shared subset. `facts` is the relation of the days being closed, `first_seen` the

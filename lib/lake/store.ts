@@ -3,7 +3,7 @@
  * facts) and what the close and `query` bring into, and back from, their scratch directory.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -20,10 +20,11 @@ import { withStorage } from '../store/errors.js';
 /** What ingest needs: one batch's facts for one day. */
 export interface FactsWriter {
   /**
-   * Writes (or rewrites, on a retry: the same batch gives the same rows) the staging object of one batch and
-   * day. Keyed by sensor and Idempotency-Key, so another sensor's batch with the same key never touches it.
+   * Writes (or rewrites, on a retry: the same batch gives the same rows) the staging object of one batch,
+   * under its earliest day. Keyed by sensor and Idempotency-Key, so another sensor's batch with the same key
+   * never touches it.
    */
-  writeFacts(day: string, sensor: string, idempotencyKey: string, csv: string): Promise<void>;
+  writeFacts(firstDay: string, sensor: string, idempotencyKey: string, csv: string): Promise<void>;
 }
 
 export interface ListedObject {
@@ -43,10 +44,10 @@ export class S3Lake implements FactsWriter {
     private readonly bucket: string,
   ) {}
 
-  async writeFacts(day: string, sensor: string, idempotencyKey: string, csv: string): Promise<void> {
+  async writeFacts(firstDay: string, sensor: string, idempotencyKey: string, csv: string): Promise<void> {
     await withStorage(() =>
       this.s3.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: stagingKey(day, sensor, idempotencyKey), Body: csv, ContentType: 'text/csv; charset=utf-8' }),
+        new PutObjectCommand({ Bucket: this.bucket, Key: stagingKey(firstDay, sensor, idempotencyKey), Body: csv, ContentType: 'text/csv; charset=utf-8' }),
       ),
     );
   }
@@ -62,9 +63,9 @@ export class S3Lake implements FactsWriter {
     return out;
   }
 
-  /** Staging objects of one day. */
-  listStaging(day?: string): Promise<ListedObject[]> {
-    return this.list(day ? `${STAGING_PREFIX}${day}/` : STAGING_PREFIX);
+  /** Every staging object (batches not compacted yet, or not completely). */
+  listStaging(): Promise<ListedObject[]> {
+    return this.list(STAGING_PREFIX);
   }
 
   /** Compacted Parquet objects (all days). */
@@ -77,7 +78,9 @@ export class S3Lake implements FactsWriter {
     await mkdir(dirname(path), { recursive: true });
     try {
       const out = await withStorage(() => this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
-      await pipeline(out.Body as Readable, createWriteStream(path));
+      // Staging objects are small: one write beats a stream per object. Large ones (Parquet) stream to disk.
+      if ((out.ContentLength ?? Infinity) < 4 * 1024 * 1024) await writeFile(path, await out.Body!.transformToByteArray());
+      else await pipeline(out.Body as Readable, createWriteStream(path));
       return true;
     } catch (err) {
       if (isMissing(err)) return false;

@@ -39,7 +39,8 @@ export function isServable(key: string): boolean {
 
 /**
  * The alert lake (DESIGN §13), private like `raw/`:
- *  - `staging/<day>/<sensor>/<idempotencyKey>.csv` — one batch's facts for one day, written by ingest;
+ *  - `staging/<day>/<sensor>/<idempotencyKey>.csv` — one batch's facts, written by ingest, under the batch's
+ *                                                   earliest day (as its raw copy);
  *  - `facts/day=<day>/part-0.parquet`                — a day's compacted facts (the Glue table's location);
  *  - `lake/first-seen.parquet`                       — pseudonym → first day, one row per source ever seen;
  *  - `athena-results/`                               — what Athena writes for `query --stack`.

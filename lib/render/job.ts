@@ -175,8 +175,16 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
   days.add(today);
   const ordered = [...days].sort();
 
+  const phases = { rollUp: 0, close: 0, summaries: 0, charts: 0, publish: 0 };
+  let mark = Date.now();
+  const lap = (phase: keyof typeof phases) => {
+    const t = Date.now();
+    phases[phase] += t - mark;
+    mark = t;
+  };
   const rolled = new Map<string, RolledDay>();
-  await mapLimit(ordered, 4, async (day) => void rolled.set(day, await rollUpDay(deps, ids, day, at)));
+  await mapLimit(ordered, 8, async (day) => void rolled.set(day, await rollUpDay(deps, ids, day, at)));
+  lap('rollUp');
   const previous = await deps.summaries.getDaySummaries(ordered.filter((d) => d <= closeThrough));
   const touchedMonths = new Set(ordered.map((d) => d.slice(0, 7)));
   let lastClosed = state.lastClosedDay;
@@ -192,9 +200,13 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
   for (const chunk of closeChunks(closable, (d) => rolled.get(d)!.summary.aggregate.total, deps.closeChunkAlerts ?? DEFAULT_CHUNK_ALERTS)) {
     const toClose = chunk
       .filter((d) => rolled.get(d)!.contributions.some((c) => c.items.length > 0))
-      .map((day) => ({ day, counted: new Set(rolled.get(day)!.contributions.flatMap((c) => c.items.map((i) => `${c.sensor}/${i.idempotencyKey}`))) }));
+      .map((day) => ({
+        day,
+        counted: new Map(rolled.get(day)!.contributions.flatMap((c) => c.items.map((i): [string, string] => [`${c.sensor}/${i.idempotencyKey}`, i.rawDay]))),
+      }));
     const closed: CloseResult | undefined = toClose.length > 0 ? await closeDays(closeDeps, toClose) : undefined;
     await deps.afterClose?.(chunk);
+    lap('close');
     for (const day of chunk) {
       const { summary } = rolled.get(day)!;
       const old = previous.get(day);
@@ -232,6 +244,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
       lastClosed = chunkEnd;
       await deps.summaries.putRenderState({ lastClosedDay: lastClosed, lastRenderAt: at });
     }
+    lap('summaries');
   }
   for (const day of ordered.filter((d) => d > closeThrough)) await store(rolled.get(day)!.summary, undefined);
 
@@ -248,14 +261,17 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
   const partnerData = partnerChartData({ generatedAt: at, today, lastClosedDay: closeThrough, sensors, history, window, watchedPorts: watched });
   // The closed day's own graph is archived once; later runs (and re-opened days) leave it as it was.
   const archiveDay = closeThrough >= start && !(await deps.publisher.has(archiveKey(closeThrough))) ? closeThrough : undefined;
+  lap('summaries');
   const objects = await renderObjects(deps, publicData, partnerData, sensors, { archiveDay, closedHistory: history });
+  lap('charts');
   const { written } = await deps.publisher.publish(objects);
+  lap('publish');
 
   for (const m of dirty) await deps.summaries.clearDirty(m);
   const closedThrough = !state.lastClosedDay || closeThrough > state.lastClosedDay ? closeThrough : state.lastClosedDay;
   if (!opts.date) await deps.summaries.putRenderState({ lastClosedDay: closedThrough, lastRenderAt: at });
   const report = { today, closedThrough, rolledUp: ordered, published: written, ms: Date.now() - started };
-  deps.log.info('render', { today, closedThrough, days: ordered.length, published: written, ms: report.ms });
+  deps.log.info('render', { today, closedThrough, days: ordered.length, published: written, ms: report.ms, phases });
   return report;
 }
 

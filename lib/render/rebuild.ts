@@ -15,7 +15,7 @@ import { mapLimit } from '../stats/daily.js';
 import { packAggregate, type DynamoBatchLedger } from '../store/ledger.js';
 import type { S3RawArchive } from '../store/raw-archive.js';
 import { FACTS_PREFIX, FIRST_SEEN_KEY, RAW_PREFIX } from '../publish/layout.js';
-import { factsByDay } from '../lake/facts.js';
+import { factsCsv } from '../lake/facts.js';
 import type { S3Lake } from '../lake/store.js';
 
 export interface RebuildReport {
@@ -63,8 +63,8 @@ export async function rebuildFromArchive({ archive, ledger, lake, pseudonymKey }
       return;
     }
     const digest = raw.digest ?? '';
-    // Facts first, as ingest writes them: a counted day always has its facts.
-    for (const [day, csv] of factsByDay(alerts, pseudonymKey)) await lake.writeFacts(day, parts.sensor, parts.idempotencyKey, csv);
+    // Facts first, as ingest writes them (under the batch's earliest day, like its raw copy).
+    if (alerts.length > 0) await lake.writeFacts(parts.day, parts.sensor, parts.idempotencyKey, factsCsv(alerts, pseudonymKey));
     for (const [day, aggregate] of countBatch(alerts)) {
       await ledger.replaceContribution({ sensor: parts.sensor, idempotencyKey: parts.idempotencyKey, day, digest, packed: packAggregate(aggregate), rawDay: parts.day });
       report.contributions++;

@@ -140,6 +140,22 @@ describe('the lake', () => {
     expect(r.rows).toEqual([{ n: 5, batches: 3 }]);
   });
 
+  it('a batch spanning a closed day and today: compacted for the closed day, kept in staging for today, each row once', async () => {
+    const lines = [...alerts(1, ['192.0.2.8']), eveAlert({ time: noon - 3_600_000, src: '192.0.2.9', dstPort: 445 })];
+    expect((await postBatch(h.url, s, ndjsonBatch(s.id, lines))).status).toBe(202);
+    await renderService().run();
+    expect((await h.lake.list(STAGING_PREFIX)).map((o) => o.key)).toHaveLength(1);
+    const r = await query(`select day, count(*) as n from facts where day >= '${dayName(1)}' group by day order by day`);
+    expect(r.rows).toEqual([
+      { day: dayName(1), n: 4 },
+      { day: today, n: 1 },
+    ]);
+    // Day -1 gained source 8, new there.
+    expect(await newSources([dayName(1)])).toEqual([2]);
+    const sums = await summaries.getDaySummaries([dayName(1)]);
+    expect(sums.get(dayName(1))?.sources).toBe(3);
+  });
+
   it('runs again with nothing new and changes no figure', async () => {
     const days = [dayName(4), dayName(3), dayName(2), dayName(1)];
     const figures = async () => {
@@ -149,7 +165,7 @@ describe('the lake', () => {
     const before = await figures();
     await renderService().run();
     expect(await figures()).toEqual(before);
-    expect((await query('select count(*) as n from facts')).rows).toEqual([{ n: 12 }]);
+    expect((await query('select count(*) as n from facts')).rows).toEqual([{ n: 14 }]);
   });
 
   it('holds no string that parses as an IP address, and the documented columns in order', async () => {

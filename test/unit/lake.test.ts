@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../lib/alerts/types.js';
 import { athenaRows, withPeriod } from '../../lib/lake/athena.js';
 import { LakeEngine } from '../../lib/lake/engine.js';
-import { factsByDay, pseudonym, sourceNetwork } from '../../lib/lake/facts.js';
+import { factsCsv, pseudonym, sourceNetwork } from '../../lib/lake/facts.js';
 import { checkReadOnlyText } from '../../lib/lake/query.js';
 import { stagingFacts } from '../../lib/lake/sql.js';
 import { stagingKey } from '../../lib/publish/layout.js';
@@ -33,10 +33,9 @@ describe('staging facts', () => {
     expect(sourceNetwork('fe80::1')).toBe('fe80::/16');
   });
 
-  it('splits a batch by UTC day and holds no address, only pseudonyms', () => {
-    const byDay = factsByDay(alerts, KEY);
-    expect([...byDay.keys()]).toEqual(['2026-11-20', '2026-11-21']);
-    const all = [...byDay.values()].join('');
+  it('writes one row per alert and holds no address, only pseudonyms', () => {
+    const all = factsCsv(alerts, KEY);
+    expect(all.split('\n').filter((l) => /^\d{13},/.test(l))).toHaveLength(3);
     for (const ip of ['192.0.2.1', '198.51.100.7', '2001:db8::1']) expect(all).not.toContain(ip);
     expect(all).toContain(pseudonym(KEY, '192.0.2.1'));
     // A keyed pseudonym: another key gives another name.
@@ -56,12 +55,10 @@ describe('the embedded engine', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('reads the staging rows back exactly, with day, sensor and batch from the key', async () => {
-    for (const [day, csv] of factsByDay(alerts, KEY)) {
-      const path = join(dir, stagingKey(day, 's1', 'key:1.a'));
-      await mkdir(join(path, '..'), { recursive: true });
-      await writeFile(path, csv);
-    }
+  it('reads the staging rows back exactly: sensor and batch from the key, the UTC day from each time', async () => {
+    const path = join(dir, stagingKey('2026-11-20', 's1', 'key:1.a'));
+    await mkdir(join(path, '..'), { recursive: true });
+    await writeFile(path, factsCsv(alerts, KEY));
     const rows = await engine.rows(`${stagingFacts(join(dir, 'staging', '*', '*', '*.csv'))} ORDER BY time`);
     expect(rows).toEqual([
       {
