@@ -24,7 +24,7 @@ import type { PublishedObject, Publisher } from '../publish/publish.js';
 import { daysBetween, mapLimit } from '../stats/daily.js';
 import type { DynamoBatchLedger, StoredContribution } from '../store/ledger.js';
 import type { SensorProfile, SensorRegistry } from '../store/registry.js';
-import type { DaySummary, HistoryDay, SummaryStore } from '../store/summaries.js';
+import type { DaySummary, HistoryDay, SensorDayRollupWrite, SummaryStore } from '../store/summaries.js';
 import { addDays, DAY_MS, utcDay } from '../util/days.js';
 import { closeDays, type CloseDeps, type CloseResult } from '../lake/close.js';
 import type { S3Lake } from '../lake/store.js';
@@ -84,7 +84,8 @@ interface RolledDay {
   contributions: { sensor: string; items: StoredContribution[] }[];
 }
 
-async function rollUpDay(deps: RenderDeps, sensors: readonly string[], day: string, at: string): Promise<RolledDay> {
+/** Sums each sensor's contributions of a day; rollups that changed are added to `stale`, written in batches after. */
+async function rollUpDay(deps: RenderDeps, sensors: readonly string[], day: string, at: string, stale: SensorDayRollupWrite[]): Promise<RolledDay> {
   const bySensor: Record<string, number> = {};
   const counts: Record<string, number> = {};
   const aggregates: DayAggregate[] = [];
@@ -95,7 +96,7 @@ async function rollUpDay(deps: RenderDeps, sensors: readonly string[], day: stri
     let agg: DayAggregate | undefined;
     if (live > 0) {
       agg = sumAggregates(sd.contributions.map((c) => c.aggregate));
-      if (!sd.rollup || sd.rollup.contributions !== live) await deps.summaries.putSensorDayRollup(sensor, day, agg, live, at);
+      if (!sd.rollup || sd.rollup.contributions !== live) stale.push({ sensor, day, aggregate: agg, contributions: live, at });
       contributions.push({ sensor, items: sd.contributions });
     } else if (sd.rollup) {
       // Contributions are gone once the day is past the horizon; the rollup is then the record.
@@ -175,15 +176,18 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
   days.add(today);
   const ordered = [...days].sort();
 
-  const phases = { rollUp: 0, close: 0, summaries: 0, charts: 0, publish: 0 };
-  let mark = Date.now();
+  const phases = { start: 0, rollUp: 0, close: 0, summaries: 0, charts: 0, publish: 0, finish: 0 };
+  let mark = started;
   const lap = (phase: keyof typeof phases) => {
     const t = Date.now();
     phases[phase] += t - mark;
     mark = t;
   };
+  lap('start');
   const rolled = new Map<string, RolledDay>();
-  await mapLimit(ordered, 8, async (day) => void rolled.set(day, await rollUpDay(deps, ids, day, at)));
+  const stale: SensorDayRollupWrite[] = [];
+  await mapLimit(ordered, 8, async (day) => void rolled.set(day, await rollUpDay(deps, ids, day, at, stale)));
+  await deps.summaries.putSensorDayRollups(stale);
   lap('rollUp');
   const previous = await deps.summaries.getDaySummaries(ordered.filter((d) => d <= closeThrough));
   const touchedMonths = new Set(ordered.map((d) => d.slice(0, 7)));
@@ -207,7 +211,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
     const closed: CloseResult | undefined = toClose.length > 0 ? await closeDays(closeDeps, toClose) : undefined;
     await deps.afterClose?.(chunk);
     lap('close');
-    for (const day of chunk) {
+    await mapLimit(chunk, 8, async (day) => {
       const { summary } = rolled.get(day)!;
       const old = previous.get(day);
       const figures = closed?.days.get(day);
@@ -226,7 +230,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
         summary.signatureNames = old.signatureNames;
       }
       await store(summary, old);
-    }
+    });
     // A late batch may have moved sources' first day back from a later closed day: that day's new sources
     // drop by as many. The first-seen table is the record; every closed day is checked against it.
     if (closed) {
@@ -267,9 +271,10 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
   const { written } = await deps.publisher.publish(objects);
   lap('publish');
 
-  for (const m of dirty) await deps.summaries.clearDirty(m);
+  await mapLimit(dirty, 16, (m) => deps.summaries.clearDirty(m));
   const closedThrough = !state.lastClosedDay || closeThrough > state.lastClosedDay ? closeThrough : state.lastClosedDay;
   if (!opts.date) await deps.summaries.putRenderState({ lastClosedDay: closedThrough, lastRenderAt: at });
+  lap('finish');
   const report = { today, closedThrough, rolledUp: ordered, published: written, ms: Date.now() - started };
   deps.log.info('render', { today, closedThrough, days: ordered.length, published: written, ms: report.ms, phases });
   return report;

@@ -1,6 +1,7 @@
 /** The few DynamoDB access patterns the stores share, written once. */
 import {
   BatchGetItemCommand,
+  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   PutItemCommand,
   QueryCommand,
@@ -58,6 +59,25 @@ export async function batchGet(
     }
   }
   return found;
+}
+
+/**
+ * Puts items (whole overwrites, no condition) 25 per request, retrying what DynamoDB leaves unprocessed: for
+ * the render job's rollups, which are many small idempotent writes.
+ */
+export async function batchPut(client: DynamoDBClient, tableName: string, items: readonly Item[]): Promise<void> {
+  const requests: Item[][] = [];
+  for (let i = 0; i < items.length; i += 25) requests.push(items.slice(i, i + 25));
+  await Promise.all(
+    requests.map(async (chunk) => {
+      let pending: { PutRequest: { Item: Item } }[] | undefined = chunk.map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; pending && pending.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        const res = await withStorage(() => client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending! } })));
+        pending = res.UnprocessedItems?.[tableName] as { PutRequest: { Item: Item } }[] | undefined;
+      }
+    }),
+  );
 }
 
 /**

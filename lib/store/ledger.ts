@@ -165,7 +165,9 @@ export class DynamoBatchLedger implements BatchLedger {
       this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: { pk: { S: DIRTY_PK }, sk: { S: `${day}#${sensor}` }, at: { S: at } },
+          // One mark per day, whichever sensor sent the batch: the job re-rolls days, and a backfill of many
+          // sensors leaves one mark per day to clear instead of one per sensor and day.
+          Item: { pk: { S: DIRTY_PK }, sk: { S: day }, at: { S: at }, sensor: { S: sensor } },
           ReturnConsumedCapacity: 'TOTAL',
         }),
       ),

@@ -4,11 +4,11 @@
  *  - day summaries          `DAY#<day>` / `SUMMARY`            — all sensors' sum, per-sensor totals, sources
  *  - history months         `HISTORY` / `<YYYY-MM>`            — the few figures per day the long charts need,
  *                                                                 so ten years are 120 items in one Query
- *  - dirty marks            `DIRTY` / `<day>#<sensor>`         — a batch arrived for a day already closed
+ *  - dirty marks            `DIRTY` / `<day>`                  — a batch arrived for a day already closed
  *  - close lease            `RENDER` / `LEASE`                 — held by the one job closing days (DESIGN §13)
  *  - render state           `RENDER` / `STATE`
  * All are written whole by the render job (idempotent overwrites), never incremented; only dirty marks are
- * written by ingest, one per (day, sensor), unconditionally.
+ * written by ingest, one per day, unconditionally.
  */
 import {
   ConditionalCheckFailedException,
@@ -18,7 +18,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { batchGet, queryPartition } from './dynamo.js';
+import { batchGet, batchPut, queryPartition } from './dynamo.js';
 import { emptyAggregate, type DayAggregate } from '../counting/aggregate.js';
 import { withStorage } from './errors.js';
 import { packAggregate, unpackAggregate } from './ledger.js';
@@ -68,6 +68,22 @@ export interface HistoryDay {
   nw?: number;
 }
 
+export interface DirtyMark {
+  /** The mark's sort key. */
+  key: string;
+  day: string;
+  /** When the last batch marked it: a mark is cleared only if no batch marked it again since it was read. */
+  at: string;
+}
+
+export interface SensorDayRollupWrite {
+  sensor: string;
+  day: string;
+  aggregate: DayAggregate;
+  contributions: number;
+  at: string;
+}
+
 export interface RenderState {
   /** The last day whose sources were computed and summary closed. */
   lastClosedDay?: string;
@@ -80,16 +96,16 @@ export class SummaryStore {
     private readonly tableName: string,
   ) {}
 
-  async putSensorDayRollup(sensor: string, day: string, aggregate: DayAggregate, contributions: number, at: string, ttl?: number): Promise<void> {
-    const item: Record<string, AttributeValue> = {
-      pk: { S: sensorDayPk(day, sensor) },
+  /** Writes sensor-day rollups, 25 per request. */
+  async putSensorDayRollups(rollups: readonly SensorDayRollupWrite[]): Promise<void> {
+    const items = rollups.map((r): Record<string, AttributeValue> => ({
+      pk: { S: sensorDayPk(r.day, r.sensor) },
       sk: { S: ROLLUP_SK },
-      agg: { B: packAggregate(aggregate) },
-      contributions: { N: String(contributions) },
-      at: { S: at },
-    };
-    if (ttl !== undefined) item.ttl = { N: String(ttl) };
-    await withStorage(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item })));
+      agg: { B: packAggregate(r.aggregate) },
+      contributions: { N: String(r.contributions) },
+      at: { S: r.at },
+    }));
+    await batchPut(this.client, this.tableName, items);
   }
 
   async putDaySummary(s: DaySummary): Promise<void> {
@@ -149,22 +165,22 @@ export class SummaryStore {
     return out;
   }
 
-  async listDirty(): Promise<{ day: string; sensor: string; at: string }[]> {
+  /** Dirty marks: one per day (`<day>`; marks written before the lake, `<day>#<sensor>`, are read too). */
+  async listDirty(): Promise<DirtyMark[]> {
     return (await queryPartition(this.client, this.tableName, DIRTY_PK, { consistent: true })).map((item) => {
       const sk = item.sk?.S ?? '';
-      const hash = sk.indexOf('#');
-      return { day: sk.slice(0, hash), sensor: sk.slice(hash + 1), at: item.at?.S ?? '' };
+      return { key: sk, day: sk.slice(0, 10), at: item.at?.S ?? '' };
     });
   }
 
   /** Clears a dirty mark unless a newer batch marked it again meanwhile. */
-  async clearDirty(mark: { day: string; sensor: string; at: string }): Promise<void> {
+  async clearDirty(mark: DirtyMark): Promise<void> {
     try {
       await withStorage(() =>
         this.client.send(
           new DeleteItemCommand({
             TableName: this.tableName,
-            Key: { pk: { S: DIRTY_PK }, sk: { S: `${mark.day}#${mark.sensor}` } },
+            Key: { pk: { S: DIRTY_PK }, sk: { S: mark.key } },
             ConditionExpression: '#at = :at',
             ExpressionAttributeNames: { '#at': 'at' },
             ExpressionAttributeValues: { ':at': { S: mark.at } },

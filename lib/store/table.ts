@@ -12,7 +12,7 @@
  * | `DAY#<day>#SENSOR#<sensorId>`    | `ROLLUP`              | sum of that sensor-day's contributions (render job)|
  * | `DAY#<day>`                      | `SUMMARY`             | all sensors' sum for the day, sources (render job) |
  * | `HISTORY`                        | `<YYYY-MM>`           | per-day figures of a month for the long charts     |
- * | `DIRTY`                          | `<day>#<sensorId>`    | a batch arrived for a past day: re-roll it         |
+ * | `DIRTY`                          | `<day>`               | a batch arrived for a past day: re-roll it         |
  * | `RENDER`                         | `STATE`               | the last day the render job closed                 |
  * | `RENDER`                         | `LEASE`               | the close lease: one render job at a time          |
  *
@@ -20,8 +20,10 @@
  * one columnar object rewritten per close costs far less than one item per address.
  *
  * Why no item is hot:
- * - Every write during ingest creates a *new* item with a conditional put; nothing is read-modify-written,
- *   so concurrent batches never contend for one item, and no item is ever written by two sensors.
+ * - Every counting write during ingest creates a *new* item with a conditional put; nothing is
+ *   read-modify-written, so concurrent batches never contend for one item, and no counted item is ever written
+ *   by two sensors. The one exception is the dirty mark of a past day: an unconditional overwrite (whoever
+ *   writes last wins, and any mark means the same), written once per batch that reaches back to that day.
  * - Contribution items are bounded by one batch's aggregate (a few KB), so they never grow; the rollup is
  *   rewritten whole by one job, not incremented.
  * - Partitions are per sensor-day and per batch, so write traffic spreads over as many partitions as there are
