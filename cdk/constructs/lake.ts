@@ -12,8 +12,8 @@ import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { FACT_COLUMNS, FACTS_TABLE, PARQUET_COLUMNS } from '../../lib/lake/sql.js';
-import { ATHENA_RESULTS_PREFIX, FACTS_PREFIX } from '../../lib/publish/layout.js';
+import { FACT_COLUMNS, FACTS_TABLE, FIRST_SEEN_COLUMNS, FIRST_SEEN_TABLE, PARQUET_COLUMNS } from '../../lib/lake/sql.js';
+import { ATHENA_RESULTS_PREFIX, FACTS_PREFIX, FIRST_SEEN_PREFIX } from '../../lib/publish/layout.js';
 
 /** The partition column (a `YYYY-MM-DD` string in both engines) and the first day the projection covers. */
 const PARTITION = FACT_COLUMNS.find((c) => c.name === 'day')!;
@@ -47,6 +47,7 @@ export interface LakeProps {
 export class Lake extends Construct {
   readonly database: glue.CfnDatabase;
   readonly table: glue.CfnTable;
+  readonly firstSeen: glue.CfnTable;
   readonly workGroup: athena.CfnWorkGroup;
   /** Names for the stack's outputs. */
   readonly databaseName: string;
@@ -99,6 +100,25 @@ export class Lake extends Construct {
           'projection.day.interval.unit': 'DAYS',
           'storage.location.template': `${factsLocation}day=\${day}/`,
         },
+      },
+    });
+
+    // The first-seen table (one object, rewritten by each close): `report --stack` needs it for new sources.
+    this.firstSeen = new glue.CfnTable(this, 'FirstSeen', {
+      catalogId: stack.account,
+      databaseName: this.database.ref,
+      tableInput: {
+        name: FIRST_SEEN_TABLE,
+        description: 'Each source pseudonym with the first day any sensor saw it, rewritten by every close',
+        tableType: 'EXTERNAL_TABLE',
+        storageDescriptor: {
+          location: `s3://${bucket.bucketName}/${FIRST_SEEN_PREFIX}`,
+          inputFormat: PARQUET.input,
+          outputFormat: PARQUET.output,
+          serdeInfo: { serializationLibrary: PARQUET.serde, parameters: { 'serialization.format': '1' } },
+          columns: FIRST_SEEN_COLUMNS.map((c) => ({ name: c.name, type: c.athena, comment: c.comment })),
+        },
+        parameters: { EXTERNAL: 'TRUE', classification: 'parquet' },
       },
     });
 

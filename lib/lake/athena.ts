@@ -47,8 +47,13 @@ export interface AthenaTarget {
 
 /** Runs one read-only statement on Athena and waits for its rows. */
 export async function runAthenaQuery(client: AthenaClient, target: AthenaTarget, sql: string, period: Period = {}, pollMs = 1000): Promise<QueryResult> {
-  const { StartQueryExecutionCommand, GetQueryExecutionCommand, GetQueryResultsCommand } = await import('@aws-sdk/client-athena');
   const statement = withPeriod(checkReadOnlyText(sql), `"${target.database}"."${target.table}"`, period);
+  return runAthenaStatement(client, target, statement, pollMs);
+}
+
+/** Runs a statement of the project's own (the report's texts) on Athena, with the stack's database as default. */
+export async function runAthenaStatement(client: AthenaClient, target: Omit<AthenaTarget, 'table'>, statement: string, pollMs = 1000): Promise<QueryResult> {
+  const { StartQueryExecutionCommand, GetQueryExecutionCommand, GetQueryResultsCommand } = await import('@aws-sdk/client-athena');
   const started = await client.send(
     new StartQueryExecutionCommand({ QueryString: statement, WorkGroup: target.workGroup, QueryExecutionContext: { Database: target.database } }),
   );

@@ -42,6 +42,7 @@ import {
   writeFirstSeen,
 } from './sql.js';
 import type { S3Lake } from './store.js';
+import { closeDayStatisticsQuery, type ScanThresholds } from './statistics.js';
 
 export interface CloseDeps {
   lake: S3Lake;
@@ -50,6 +51,8 @@ export interface CloseDeps {
   /** DuckDB memory limit, e.g. '6GB' on a 10 GB function. */
   memoryLimit?: string;
   log: Log;
+  /** Scan thresholds (DESIGN §14); default 20 ports or 20 destinations per source-day. */
+  thresholds?: ScanThresholds;
 }
 
 export interface DayToClose {
@@ -67,6 +70,9 @@ export interface ClosedDayFigures {
   sourcesByPort: Record<string, number>;
   /** Signature key (id, or `msg:<text>` without one) → text, for labels. */
   signatureNames: Record<string, string>;
+  /** Scan alerts and new sources of unknown traffic (DESIGN §14). */
+  scanAlerts: number;
+  newUnknownSources: number;
 }
 
 export interface CloseResult {
@@ -138,7 +144,7 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
 
     // 3. Figures of the closed days, and the first-seen table with them.
     const result: CloseResult = { days: new Map(), newSources: new Map(), compactedObjects: 0, ms: { fetch: t1 - t0, compact: t2 - t1, figures: 0, store: 0 } };
-    for (const { day } of days) result.days.set(day, { alerts: 0, sources: 0, sourcesBySensor: {}, sourcesByPort: {}, signatureNames: {} });
+    for (const { day } of days) result.days.set(day, { alerts: 0, sources: 0, sourcesBySensor: {}, sourcesByPort: {}, signatureNames: {}, scanAlerts: 0, newUnknownSources: 0 });
     for (const r of await engine.rows<{ day: string; alerts: number }>(`SELECT day, count(*) AS alerts FROM facts GROUP BY day`)) {
       result.days.get(r.day)!.alerts = r.alerts;
     }
@@ -161,8 +167,16 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
     for (const r of await engine.rows<{ day: string; n: number }>(`SELECT first_day AS day, count(*) AS n FROM first_seen_next GROUP BY first_day`)) {
       result.newSources.set(r.day, r.n);
     }
+    // The statistics of DESIGN §14 that `stats` shows per day, over the new first-seen table.
+    await engine.run(`DROP TABLE first_seen`);
+    await engine.run(`ALTER TABLE first_seen_next RENAME TO first_seen`);
+    for (const r of await engine.rows<{ day: string; scan_alerts: number; new_unknown_sources: number }>(closeDayStatisticsQuery([...wanted], deps.thresholds))) {
+      const figures = result.days.get(r.day)!;
+      figures.scanAlerts = r.scan_alerts;
+      figures.newUnknownSources = r.new_unknown_sources;
+    }
     const firstSeenNext = join(work, 'first-seen.parquet');
-    await engine.run(writeFirstSeen('first_seen_next', firstSeenNext));
+    await engine.run(writeFirstSeen('first_seen', firstSeenNext));
     const t3 = Date.now();
 
     // 4. Store: the days' Parquet first, then the staging objects they now hold go, then the first-seen table.

@@ -8,10 +8,10 @@
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FACTS_PREFIX, parseStagingKey } from '../publish/layout.js';
+import { FACTS_PREFIX, FIRST_SEEN_KEY, parseStagingKey } from '../publish/layout.js';
 import { mapLimit } from '../stats/daily.js';
 import { LakeEngine, type QueryResult } from './engine.js';
-import { allFacts, literal } from './sql.js';
+import { allFacts, literal, readFirstSeen } from './sql.js';
 import type { S3Lake } from './store.js';
 
 export interface Period {
@@ -39,7 +39,10 @@ export interface FactsSession {
   close(): Promise<void>;
 }
 
-/** Brings the period's facts into a fresh scratch directory and opens the engine with the view `facts`. */
+/**
+ * Brings the period's facts into a fresh scratch directory and opens the engine with the view `facts`, and the
+ * table `first_seen` (empty before the first close).
+ */
 export async function openFactsSession(lake: S3Lake, scratchDir: string, period: Period = {}): Promise<FactsSession> {
   await mkdir(scratchDir, { recursive: true });
   const work = await mkdtemp(join(scratchDir, 'query-'));
@@ -57,8 +60,15 @@ export async function openFactsSession(lake: S3Lake, scratchDir: string, period:
         const parts = parseStagingKey(k);
         return parts !== undefined && inPeriod(parts.day, period);
       });
-    await mapLimit([...parquet, ...staging], 32, (key) => lake.download(key, join(work, key)));
+    const firstSeenPath = join(work, FIRST_SEEN_KEY);
+    const [, hasFirstSeen] = await Promise.all([
+      mapLimit([...parquet, ...staging], 32, (key) => lake.download(key, join(work, key))),
+      lake.download(FIRST_SEEN_KEY, firstSeenPath),
+    ]);
     engine = await LakeEngine.open({ scratchDir: work });
+    await engine.run(
+      hasFirstSeen ? `CREATE VIEW first_seen AS ${readFirstSeen(firstSeenPath)}` : `CREATE TABLE first_seen (src VARCHAR, first_day VARCHAR)`,
+    );
     const view = allFacts({
       parquet: parquet.length > 0 ? join(work, FACTS_PREFIX, '*', '*.parquet') : undefined,
       staging: staging.length > 0 ? join(work, 'staging', '*', '*', '*.csv') : undefined,

@@ -14,6 +14,13 @@
 /** The name of the fact table: the view of `query` and the Glue table on AWS. */
 export const FACTS_TABLE = 'facts';
 
+/** The first-seen table: one row per source ever seen on a closed day, with that day. */
+export const FIRST_SEEN_TABLE = 'first_seen';
+export const FIRST_SEEN_COLUMNS = [
+  { name: 'src', duckdb: 'VARCHAR', athena: 'string', comment: 'source pseudonym' },
+  { name: 'first_day', duckdb: 'VARCHAR', athena: 'string', comment: 'the first UTC day any sensor saw it, YYYY-MM-DD' },
+] as const;
+
 /** The columns of `facts` (DESIGN §13), with their type in each engine. `day` is the Hive partition. */
 export const FACT_COLUMNS = [
   { name: 'day', duckdb: 'VARCHAR', athena: 'string', comment: 'UTC day of the alert, YYYY-MM-DD (partition)' },

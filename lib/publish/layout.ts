@@ -42,13 +42,15 @@ export function isServable(key: string): boolean {
  *  - `staging/<day>/<sensor>/<idempotencyKey>.csv` — one batch's facts, written by ingest, under the batch's
  *                                                   earliest day (as its raw copy);
  *  - `facts/day=<day>/part-0.parquet`                — a day's compacted facts (the Glue table's location);
- *  - `lake/first-seen.parquet`                       — pseudonym → first day, one row per source ever seen;
+ *  - `lake/first-seen/part-0.parquet`                — pseudonym → first day, one row per source ever seen
+ *                                                   (its own folder: the location of its Glue table);
  *  - `athena-results/`                               — what Athena writes for `query --stack`.
  */
 export const STAGING_PREFIX = 'staging/';
 export const FACTS_PREFIX = 'facts/';
 export const LAKE_PREFIX = 'lake/';
-export const FIRST_SEEN_KEY = 'lake/first-seen.parquet';
+export const FIRST_SEEN_PREFIX = 'lake/first-seen/';
+export const FIRST_SEEN_KEY = `${FIRST_SEEN_PREFIX}part-0.parquet`;
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
 
 export function stagingKey(day: string, sensor: string, idempotencyKey: string): string {

@@ -27,6 +27,7 @@ import type { SensorProfile, SensorRegistry } from '../store/registry.js';
 import type { DaySummary, HistoryDay, SensorDayRollupWrite, SummaryStore } from '../store/summaries.js';
 import { addDays, DAY_MS, utcDay } from '../util/days.js';
 import { closeDays, type CloseDeps, type CloseResult } from '../lake/close.js';
+import { renderObjects } from './objects.js';
 import type { S3Lake } from '../lake/store.js';
 import { historyDay, partnerChartData, publicChartData, toCsv, WINDOW_DAYS, DEFAULT_WATCHED_PORTS, firstDay } from './figures.js';
 
@@ -201,7 +202,18 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
 
   const closable = ordered.filter((d) => d <= closeThrough);
   const closeDeps: CloseDeps = { lake: deps.lake, scratchDir: deps.scratchDir, memoryLimit: deps.engineMemoryLimit, log: deps.log };
-  for (const chunk of closeChunks(closable, (d) => rolled.get(d)!.summary.aggregate.total, deps.closeChunkAlerts ?? DEFAULT_CHUNK_ALERTS)) {
+  const queue = closeChunks(closable, (d) => rolled.get(d)!.summary.aggregate.total, deps.closeChunkAlerts ?? DEFAULT_CHUNK_ALERTS);
+  const queued = new Set(closable);
+  while (queue.length > 0) {
+    const chunk = queue.shift()!;
+    // Days queued again because a late batch changed their new sources are rolled up here.
+    const again = chunk.filter((d) => !rolled.has(d));
+    if (again.length > 0) {
+      const rollups: SensorDayRollupWrite[] = [];
+      await mapLimit(again, 8, async (day) => void rolled.set(day, await rollUpDay(deps, ids, day, at, rollups)));
+      await deps.summaries.putSensorDayRollups(rollups);
+      for (const [day, summary] of await deps.summaries.getDaySummaries(again)) previous.set(day, summary);
+    }
     const toClose = chunk
       .filter((d) => rolled.get(d)!.contributions.some((c) => c.items.length > 0))
       .map((day) => ({
@@ -218,6 +230,8 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
       if (figures) {
         summary.sources = figures.sources;
         summary.newSources = closed!.newSources.get(day) ?? 0;
+        summary.newUnknownSources = figures.newUnknownSources;
+        summary.scanAlerts = figures.scanAlerts;
         summary.sourcesBySensor = figures.sourcesBySensor;
         summary.sourcesByPort = figures.sourcesByPort;
         summary.signatureNames = figures.signatureNames;
@@ -225,22 +239,26 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
         // Past the horizon the contributions are gone: keep what was computed when the day closed.
         summary.sources = old.sources;
         summary.newSources = old.newSources;
+        summary.newUnknownSources = old.newUnknownSources;
+        summary.scanAlerts = old.scanAlerts;
         summary.sourcesBySensor = old.sourcesBySensor;
         summary.sourcesByPort = old.sourcesByPort;
         summary.signatureNames = old.signatureNames;
       }
       await store(summary, old);
+      touchedMonths.add(day.slice(0, 7));
     });
-    // A late batch may have moved sources' first day back from a later closed day: that day's new sources
-    // drop by as many. The first-seen table is the record; every closed day is checked against it.
+    // A late batch may have moved sources' first day back from a later closed day: that day's new sources (and
+    // new sources of unknown traffic) change. The first-seen table is the record; every closed day is checked
+    // against it, and a day that differs is closed again from its facts.
     if (closed) {
-      const inChunk = new Set(chunk);
-      const stale = [...history].filter(([d, h]) => !inChunk.has(d) && h.nw !== undefined && h.nw !== (closed.newSources.get(d) ?? 0)).map(([d]) => d);
-      for (const [day, summary] of await deps.summaries.getDaySummaries(stale)) {
-        summary.newSources = closed.newSources.get(day) ?? 0;
-        await deps.summaries.putDaySummary(summary);
-        history.set(day, historyDay(summary, watched));
-        touchedMonths.add(day.slice(0, 7));
+      const stale = [...history]
+        .filter(([d, h]) => !queued.has(d) && h.nw !== undefined && h.nw !== (closed.newSources.get(d) ?? 0))
+        .map(([d]) => d)
+        .sort();
+      if (stale.length > 0) {
+        queue.push(stale);
+        for (const d of stale) queued.add(d);
       }
     }
     const chunkEnd = chunk.at(-1)!;
@@ -280,88 +298,3 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
   return report;
 }
 
-/** What the partner page says about each chart (the specs come from `partnerSpecs`, under the same names). */
-const PARTNER_FIGURES: (PartnerFigure & { name: PartnerChartName; data: (d: PartnerChartData) => { json: unknown; csv: string } })[] = [
-  {
-    name: 'top-ports-day',
-    title: 'Top 14 destination ports, last closed day',
-    description: 'Alerts per destination port and protocol on the last complete UTC day.',
-    data: (d) => ({ json: d.topPortsDay, csv: toCsv(['port', 'alerts'], d.topPortsDay.rows.map((r) => [r.key, r.count])) }),
-  },
-  {
-    name: 'top-ports-30d',
-    title: 'Top 14 destination ports, last 30 days',
-    description: 'Alerts per destination port and protocol over the last 30 complete UTC days.',
-    data: (d) => ({ json: d.topPortsWindow, csv: toCsv(['port', 'alerts'], d.topPortsWindow.rows.map((r) => [r.key, r.count])) }),
-  },
-  seriesFigure('watched-ports', 'Watched ports', 'Alerts per day on the watched destination ports.', (d) => d.watchedPorts),
-  seriesFigure('per-sensor', 'Alerts per sensor', 'Alerts per day, stacked by sensor.', (d) => d.perSensor),
-  seriesFigure('sources', 'Source addresses', 'Distinct source addresses per day, and those never seen before by any sensor (closed days only).', (d) => d.sources),
-  seriesFigure('icmp', 'ICMP and other protocols', 'Alerts per day: ICMP against all other protocols.', (d) => d.icmp),
-  seriesFigure('scans', 'Scan alerts', 'Alerts per day whose category or signature names a scan.', (d) => d.scans),
-];
-
-function seriesFigure(name: PartnerChartName, title: string, description: string, pick: (d: PartnerChartData) => SeriesPoint[]) {
-  return {
-    name,
-    title,
-    description,
-    data: (d: PartnerChartData) => {
-      const points = pick(d);
-      return { json: { generatedAt: d.generatedAt, points }, csv: toCsv(['date', 'series', 'value'], points.map((p) => [p.date, p.series, p.value])) };
-    },
-  };
-}
-
-async function renderObjects(
-  deps: RenderDeps,
-  pub: PublicChartData,
-  partner: PartnerChartData,
-  sensors: readonly SensorProfile[],
-  opts: { archiveDay?: string; closedHistory: ReadonlyMap<string, HistoryDay> },
-): Promise<PublishedObject[]> {
-  const objects: PublishedObject[] = [];
-  const render = deps.renderChart ?? renderChart;
-  const main = await render(publicDailySpec(pub));
-  const publicJson = {
-    generatedAt: pub.generatedAt,
-    sensors: pub.sensors,
-    days: pub.days.map((d) => ({ date: d.date, total: d.total })),
-  };
-  objects.push(
-    { key: PUBLIC_KEYS.png, body: main.png, contentType: 'image/png', cacheControl: CACHE.short },
-    { key: PUBLIC_KEYS.svg, body: main.svg, contentType: 'image/svg+xml', cacheControl: CACHE.short },
-    { key: PUBLIC_KEYS.json, body: JSON.stringify(publicJson), contentType: 'application/json', cacheControl: CACHE.short },
-    { key: PUBLIC_KEYS.csv, body: toCsv(['date', 'total'], pub.days.map((d) => [d.date, d.total])), contentType: 'text/csv; charset=utf-8', cacheControl: CACHE.short },
-    {
-      key: PUBLIC_KEYS.index,
-      body: publicIndexHtml({ generatedAt: pub.generatedAt, sensors: pub.sensors, publicBaseUrl: deps.publicBaseUrl }),
-      contentType: 'text/html; charset=utf-8',
-      cacheControl: CACHE.short,
-    },
-  );
-  if (opts.archiveDay) {
-    // The day's own graph: the history up to and including that day, complete.
-    const archived = opts.archiveDay === pub.today
-      ? main
-      : await render(publicDailySpec(publicChartData({ generatedAt: pub.generatedAt, today: opts.archiveDay, sensors, history: opts.closedHistory })));
-    objects.push({ key: archiveKey(opts.archiveDay), body: archived.png, contentType: 'image/png', cacheControl: CACHE.immutable, writeOnce: true });
-  }
-  const specs = partnerSpecs(partner);
-  for (const f of PARTNER_FIGURES) {
-    const built = f.data(partner);
-    const chart = await render(specs[f.name]);
-    objects.push(
-      { key: `partners/${f.name}.png`, body: chart.png, contentType: 'image/png', cacheControl: CACHE.private },
-      { key: `partners/${f.name}.json`, body: JSON.stringify(built.json), contentType: 'application/json', cacheControl: CACHE.private },
-      { key: `partners/${f.name}.csv`, body: built.csv, contentType: 'text/csv; charset=utf-8', cacheControl: CACHE.private },
-    );
-  }
-  objects.push({
-    key: PARTNER_INDEX,
-    body: partnerIndexHtml({ generatedAt: partner.generatedAt, sensors: partner.sensors, figures: PARTNER_FIGURES }),
-    contentType: 'text/html; charset=utf-8',
-    cacheControl: CACHE.private,
-  });
-  return objects;
-}

@@ -16,6 +16,9 @@ export interface DayStats {
   /** Distinct source addresses; null until the day's job has computed them. */
   sources: number | null;
   newSources: number | null;
+  /** Scan alerts (by behaviour or signature, DESIGN §14) and new sources of unknown traffic; null until closed. */
+  scanAlerts: number | null;
+  newUnknownSources: number | null;
 }
 
 export interface SensorDayReader {
@@ -60,6 +63,8 @@ export interface ClosedDay {
   bySensor: Record<string, number>;
   sources?: number;
   newSources?: number;
+  scanAlerts?: number;
+  newUnknownSources?: number;
 }
 
 /**
@@ -101,7 +106,7 @@ export async function dailyStats(
   return {
     days: days.map((date) => {
       const { agg, bySensor } = byDay.get(date)!;
-      // Distinct and new sources come from the daily job over the raw archive (not counted at ingest).
+      // Source figures and scans come from the daily close on the lake (not counted at ingest).
       const c = settled.summaries.get(date);
       return {
         date,
@@ -111,6 +116,8 @@ export async function dailyStats(
         byPort: sortedCounts(agg.byPort),
         sources: c?.sources ?? null,
         newSources: c?.newSources ?? null,
+        scanAlerts: c?.scanAlerts ?? null,
+        newUnknownSources: c?.newUnknownSources ?? null,
       };
     }),
   };

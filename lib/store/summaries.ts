@@ -43,6 +43,9 @@ export interface DaySummary {
   /** Distinct source addresses (pseudonyms) that day, all sensors; undefined until the day is closed. */
   sources?: number;
   newSources?: number;
+  /** Scan alerts (DESIGN §14: scan source-days and scan signatures) and new sources of unknown traffic, closed days only. */
+  scanAlerts?: number;
+  newUnknownSources?: number;
   /** Distinct sources per sensor and per port (`tcp/445`), closed days only. */
   sourcesBySensor?: Record<string, number>;
   sourcesByPort?: Record<string, number>;
@@ -119,6 +122,8 @@ export class SummaryStore {
     };
     if (s.sources !== undefined) item.sources = { N: String(s.sources) };
     if (s.newSources !== undefined) item.newSources = { N: String(s.newSources) };
+    if (s.scanAlerts !== undefined) item.scanAlerts = { N: String(s.scanAlerts) };
+    if (s.newUnknownSources !== undefined) item.newUnknown = { N: String(s.newUnknownSources) };
     if (s.signatureNames) item.names = { S: JSON.stringify(s.signatureNames) };
     if (s.sourcesBySensor) item.srcSensor = { S: JSON.stringify(s.sourcesBySensor) };
     // Per-port source counts have the shape of an aggregate's ports: packed the same way, so thousands of
@@ -266,6 +271,8 @@ function parseSummary(item: Record<string, AttributeValue>): DaySummary {
     contributions: JSON.parse(item.contributions?.S ?? '{}') as Record<string, number>,
     sources: item.sources?.N !== undefined ? Number(item.sources.N) : undefined,
     newSources: item.newSources?.N !== undefined ? Number(item.newSources.N) : undefined,
+    scanAlerts: item.scanAlerts?.N !== undefined ? Number(item.scanAlerts.N) : undefined,
+    newUnknownSources: item.newUnknown?.N !== undefined ? Number(item.newUnknown.N) : undefined,
     signatureNames: item.names?.S ? (JSON.parse(item.names.S) as Record<string, string>) : undefined,
     sourcesBySensor: item.srcSensor?.S ? (JSON.parse(item.srcSensor.S) as Record<string, number>) : undefined,
     sourcesByPort: unpackAggregate(item.srcPort)?.byPort,

@@ -16,7 +16,7 @@
  * | `RENDER`                         | `STATE`               | the last day the render job closed                 |
  * | `RENDER`                         | `LEASE`               | the close lease: one render job at a time          |
  *
- * The first day each source was seen is not here but in the lake (`lake/first-seen.parquet`, DESIGN §13):
+ * The first day each source was seen is not here but in the lake (`lake/first-seen/part-0.parquet`, DESIGN §13):
  * one columnar object rewritten per close costs far less than one item per address.
  *
  * Why no item is hot:

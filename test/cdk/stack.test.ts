@@ -59,6 +59,21 @@ describe('store', () => {
     });
   });
 
+  it('declares the first-seen table over lake/first-seen/ for report --stack', () => {
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'first_seen',
+        StorageDescriptor: Match.objectLike({
+          Location: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith(['/lake/first-seen/'])]) }),
+          Columns: [
+            { Name: 'src', Type: 'string', Comment: Match.anyValue() },
+            { Name: 'first_day', Type: 'string', Comment: Match.anyValue() },
+          ],
+        }),
+      }),
+    });
+  });
+
   it('expires staging facts no close took (never counted) after the raw retention', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: { Rules: Match.arrayWith([{ Id: 'expire-uncounted-staging', Prefix: 'staging/', ExpirationInDays: 430, Status: 'Enabled' }]) },

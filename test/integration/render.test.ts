@@ -92,7 +92,9 @@ describe('render job', () => {
     const stats = await dailyStats(h.ledger, ['sensor-a', 'sensor-b'], d2, today);
     // `stats` reads the summaries of settled days instead of the counters: the same figures, plus sources.
     const settled = await dailyStats(h.ledger, ['sensor-a', 'sensor-b'], d2, today, (days) => summaries.settledDays(days));
-    expect(settled.days.map(({ sources: _s, newSources: _n, ...rest }) => rest)).toEqual(stats.days.map(({ sources: _s, newSources: _n, ...rest }) => rest));
+    expect(settled.days.map(({ sources: _s, newSources: _n, scanAlerts: _x, newUnknownSources: _u, ...rest }) => rest)).toEqual(
+      stats.days.map(({ sources: _s, newSources: _n, scanAlerts: _x, newUnknownSources: _u, ...rest }) => rest),
+    );
     expect(settled.days.map((d) => d.sources)).toEqual([3, 5, null]);
     expect(json.days).toEqual(stats.days.map((d) => ({ date: d.date, total: d.total })));
     expect(json.sensors.map((s) => s.id)).toEqual(['sensor-a', 'sensor-b']);

@@ -1,0 +1,111 @@
+/**
+ * The period report (DESIGN §14, the shape of eCSIRT.net's final status update): the statistics of
+ * lib/lake/statistics.ts over one period, in the JSON shape `alertgraph report --json` prints and the monthly
+ * partner report publishes. Engine-neutral: it takes a function that runs one SQL text and returns rows, so
+ * the same code runs on DuckDB and on Athena.
+ */
+import { portClass, serviceName } from '../ports/index.js';
+import { daysBetween } from '../util/days.js';
+import type { JsonValue } from './engine.js';
+import {
+  activityQueries,
+  DEFAULT_COHORTS,
+  DEFAULT_SCAN_THRESHOLDS,
+  headlineQuery,
+  icmpSplitQuery,
+  perDayQuery,
+  portsQuery,
+  scansQuery,
+  type Cohort,
+  type Period,
+  type ScanThresholds,
+} from './statistics.js';
+
+export type RunSql = (sql: string) => Promise<Record<string, JsonValue>[]>;
+
+export interface SourceClass {
+  sources: number;
+  alerts: number;
+  /** Unrounded; 0 when the class has no source. */
+  alertsPerSource: number;
+}
+
+export interface PeriodReport {
+  from: string;
+  to: string;
+  alerts: number;
+  sources: number;
+  icmpSources: SourceClass;
+  otherSources: SourceClass;
+  scans: { sources: number; alerts: number };
+  largestScan: { alerts: number } | null;
+  activity: { minDays: number; maxDays: number | null; sources: number; topPorts: { port: string; alerts: number }[] }[];
+  perDay: { date: string; alerts: number; sources: number | null; newSources: number | null; scanAlerts: number; newUnknownSources: number | null }[];
+  ports: { port: string; alerts: number; sources: number; class: 'trojan' | 'service' | 'unlisted'; service: string | null }[];
+}
+
+export interface ReportOptions {
+  thresholds?: ScanThresholds;
+  cohorts?: readonly Cohort[];
+  /** Whether a day is closed: its sources, new sources and new sources of unknown traffic are known. */
+  isClosed: (day: string) => boolean;
+}
+
+const TOP_COHORT_PORTS = 14;
+const TOP_PORTS = 100;
+
+const num = (v: JsonValue | undefined): number => (typeof v === 'number' ? v : v === null || v === undefined ? 0 : Number(v));
+
+function sourceClass(row: Record<string, JsonValue> | undefined): SourceClass {
+  const sources = num(row?.sources);
+  const alerts = num(row?.alerts);
+  return { sources, alerts, alertsPerSource: sources === 0 ? 0 : alerts / sources };
+}
+
+export async function buildPeriodReport(run: RunSql, period: Period, opts: ReportOptions): Promise<PeriodReport> {
+  const t = opts.thresholds ?? DEFAULT_SCAN_THRESHOLDS;
+  const cohorts = opts.cohorts ?? DEFAULT_COHORTS;
+  const activity = activityQueries(period, cohorts, TOP_COHORT_PORTS, t);
+  const [headline, icmp, scans, perDay, ports, ...cohortRows] = await Promise.all([
+    run(headlineQuery(period, t)),
+    run(icmpSplitQuery(period, t)),
+    run(scansQuery(period, t)),
+    run(perDayQuery(period, t)),
+    run(portsQuery(period, TOP_PORTS, t)),
+    ...activity.flatMap((q) => [run(q.sources), run(q.topPorts)]),
+  ]);
+  const byDay = new Map(perDay!.map((r) => [String(r.day), r]));
+  const scan = scans![0];
+  return {
+    from: period.from,
+    to: period.to,
+    alerts: num(headline![0]?.alerts),
+    sources: num(headline![0]?.sources),
+    icmpSources: sourceClass(icmp!.find((r) => num(r.icmp) === 1)),
+    otherSources: sourceClass(icmp!.find((r) => num(r.icmp) === 0)),
+    scans: { sources: num(scan?.sources), alerts: num(scan?.alerts) },
+    largestScan: num(scan?.sources) > 0 ? { alerts: num(scan?.largest) } : null,
+    activity: cohorts.map((c, i) => ({
+      minDays: c.minDays,
+      maxDays: c.maxDays,
+      sources: num(cohortRows[2 * i]![0]?.sources),
+      topPorts: cohortRows[2 * i + 1]!.map((r) => ({ port: String(r.port), alerts: num(r.alerts) })),
+    })),
+    perDay: daysBetween(period.from, period.to).map((date) => {
+      const r = byDay.get(date);
+      const closed = opts.isClosed(date);
+      return {
+        date,
+        alerts: num(r?.alerts),
+        sources: closed ? num(r?.sources) : null,
+        newSources: closed ? num(r?.new_sources) : null,
+        scanAlerts: num(r?.scan_alerts),
+        newUnknownSources: closed ? num(r?.new_unknown_sources) : null,
+      };
+    }),
+    ports: ports!.map((r) => {
+      const port = String(r.port);
+      return { port, alerts: num(r.alerts), sources: num(r.sources), class: portClass(port), service: serviceName(port) ?? null };
+    }),
+  };
+}

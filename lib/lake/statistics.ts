@@ -1,0 +1,165 @@
+/**
+ * The analysts' statistics (DESIGN §14) as SQL over `facts` and `first_seen`, one text for DuckDB and Athena.
+ *
+ * Definitions, as DESIGN §14 states them:
+ *  - a port is a TCP or UDP destination port, `tcp/445`;
+ *  - a scan source-day is a source whose alerts on one UTC day, over all sensors, reach `minPorts` distinct
+ *    destination ports (TCP/UDP) or `minDestinations` distinct destination addresses; scan alerts are all the
+ *    alerts of scan source-days plus every alert whose signature text or category contains "scan" (`sig_scan`);
+ *  - unknown traffic is every alert that is not a scan alert;
+ *  - an ICMP source (over a period) has at least one ICMP alert in it; the others are non-ICMP sources;
+ *  - a source's activity days are the distinct UTC days with at least one alert from it;
+ *  - a new source of a day is first seen that day (`first_seen`, over every counted alert); a new source of
+ *    unknown traffic also has at least one unknown-traffic alert that day.
+ * Every query starts from the common table expressions of `statisticsCte`, so each definition is written once.
+ */
+import { inList, literal } from './sql.js';
+
+export interface ScanThresholds {
+  /** Distinct TCP/UDP destination ports of a source-day that make it a (vertical) scan. */
+  minPorts: number;
+  /** Distinct destination addresses of a source-day that make it a (horizontal) scan. */
+  minDestinations: number;
+}
+
+export const DEFAULT_SCAN_THRESHOLDS: ScanThresholds = { minPorts: 20, minDestinations: 20 };
+
+/** Activity cohorts (DESIGN §14): exactly 1 day, at least 10, at least 100. `maxDays` null: open. */
+export interface Cohort {
+  minDays: number;
+  maxDays: number | null;
+}
+
+export const DEFAULT_COHORTS: Cohort[] = [
+  { minDays: 1, maxDays: 1 },
+  { minDays: 10, maxDays: null },
+  { minDays: 100, maxDays: null },
+];
+
+export interface Period {
+  from: string;
+  to: string;
+}
+
+/** `tcp/445` of a fact row, NULL when it has no port (ICMP, other, or no destination port). */
+export const PORT_EXPR = `CASE WHEN proto IN ('tcp', 'udp') AND dst_port IS NOT NULL THEN proto || '/' || CAST(dst_port AS VARCHAR) END`;
+
+/**
+ * The period's facts (`pf`), its scan source-days (`scan_days`) and every alert with its class (`classified`:
+ * `port`, `scan`). Scan source-days are judged on whole days, so a period is always whole days.
+ */
+export function statisticsCte(period: Period, t: ScanThresholds = DEFAULT_SCAN_THRESHOLDS): string {
+  return `WITH pf AS (
+  SELECT * FROM facts WHERE day >= ${literal(period.from)} AND day <= ${literal(period.to)}
+),
+scan_days AS (
+  SELECT day, src FROM pf GROUP BY day, src
+  HAVING count(DISTINCT ${PORT_EXPR}) >= ${t.minPorts} OR count(DISTINCT dst) >= ${t.minDestinations}
+),
+classified AS (
+  SELECT pf.day, pf.src, pf.proto, pf.src_net, pf.dst_port, pf.sensor, ${PORT_EXPR} AS port,
+    (pf.sig_scan OR sd.src IS NOT NULL) AS scan
+  FROM pf LEFT JOIN scan_days sd ON sd.day = pf.day AND sd.src = pf.src
+)`;
+}
+
+/** Alerts and distinct sources of the period. */
+export function headlineQuery(period: Period, t?: ScanThresholds): string {
+  return `${statisticsCte(period, t)}
+SELECT count(*) AS alerts, count(DISTINCT src) AS sources FROM classified`;
+}
+
+/** Sources with and without an ICMP alert, and all their alerts (`icmp` 1 or 0). */
+export function icmpSplitQuery(period: Period, t?: ScanThresholds): string {
+  return `${statisticsCte(period, t)},
+per_source AS (
+  SELECT src, max(CASE WHEN proto = 'icmp' THEN 1 ELSE 0 END) AS icmp, count(*) AS alerts FROM classified GROUP BY src
+)
+SELECT icmp, count(*) AS sources, sum(alerts) AS alerts FROM per_source GROUP BY icmp`;
+}
+
+/** Scan sources and alerts, and the scan alerts of the source with the most of them. */
+export function scansQuery(period: Period, t?: ScanThresholds): string {
+  return `${statisticsCte(period, t)},
+per_source AS (SELECT src, count(*) AS alerts FROM classified WHERE scan GROUP BY src)
+SELECT count(*) AS sources, coalesce(sum(alerts), 0) AS alerts, coalesce(max(alerts), 0) AS largest FROM per_source`;
+}
+
+/** Sources per cohort of activity days, and each cohort's top ports by alerts. */
+export function activityQueries(period: Period, cohorts: readonly Cohort[], top: number, t?: ScanThresholds): { sources: string; topPorts: string }[] {
+  const cte = `${statisticsCte(period, t)},
+activity AS (SELECT src, count(DISTINCT day) AS days FROM classified GROUP BY src)`;
+  return cohorts.map((c) => {
+    const within = `a.days >= ${c.minDays}${c.maxDays === null ? '' : ` AND a.days <= ${c.maxDays}`}`;
+    return {
+      sources: `${cte}
+SELECT count(*) AS sources FROM activity a WHERE ${within}`,
+      topPorts: `${cte}
+SELECT c.port, count(*) AS alerts FROM classified c JOIN activity a ON a.src = c.src
+WHERE ${within} AND c.port IS NOT NULL
+GROUP BY c.port ORDER BY alerts DESC, c.port LIMIT ${top}`,
+    };
+  });
+}
+
+/** Per day: alerts, distinct sources, scan alerts; new sources and new sources of unknown traffic. */
+export function perDayQuery(period: Period, t?: ScanThresholds): string {
+  return `${statisticsCte(period, t)},
+new_unknown AS (
+  SELECT c.day, count(DISTINCT c.src) AS n FROM classified c
+  JOIN first_seen fs ON fs.src = c.src AND fs.first_day = c.day
+  WHERE NOT c.scan GROUP BY c.day
+),
+new_sources AS (
+  SELECT first_day AS day, count(*) AS n FROM first_seen
+  WHERE first_day >= ${literal(period.from)} AND first_day <= ${literal(period.to)} GROUP BY first_day
+),
+days AS (
+  SELECT day, count(*) AS alerts, count(DISTINCT src) AS sources, sum(CASE WHEN scan THEN 1 ELSE 0 END) AS scan_alerts
+  FROM classified GROUP BY day
+)
+SELECT d.day, d.alerts, d.sources, d.scan_alerts, coalesce(n.n, 0) AS new_sources, coalesce(u.n, 0) AS new_unknown_sources
+FROM days d LEFT JOIN new_sources n ON n.day = d.day LEFT JOIN new_unknown u ON u.day = d.day
+ORDER BY d.day`;
+}
+
+/** The top ports of the period by alerts, with distinct sources. */
+export function portsQuery(period: Period, top: number, t?: ScanThresholds): string {
+  return `${statisticsCte(period, t)}
+SELECT port, count(*) AS alerts, count(DISTINCT src) AS sources FROM classified
+WHERE port IS NOT NULL GROUP BY port ORDER BY alerts DESC, port LIMIT ${top}`;
+}
+
+/** Alerts by source network and port bin of 1,024 ports (bin 0: ports 0–1023), all and scans only. */
+export function matrixQuery(period: Period, t?: ScanThresholds): string {
+  return `${statisticsCte(period, t)}
+SELECT src_net, CAST(floor(dst_port / 1024.0) AS INTEGER) AS port_bin, count(*) AS alerts,
+  sum(CASE WHEN scan THEN 1 ELSE 0 END) AS scan_alerts
+FROM classified WHERE port IS NOT NULL
+GROUP BY src_net, CAST(floor(dst_port / 1024.0) AS INTEGER)`;
+}
+
+/** Per day and sensor, alerts on the given ports, from ICMP sources and from the others (over the period). */
+export function watchedPortsQuery(period: Period, ports: readonly string[], t?: ScanThresholds): string {
+  return `${statisticsCte(period, t)},
+icmp_sources AS (SELECT DISTINCT src FROM classified WHERE proto = 'icmp')
+SELECT c.sensor, c.port, CASE WHEN i.src IS NULL THEN 0 ELSE 1 END AS icmp, count(*) AS alerts
+FROM classified c LEFT JOIN icmp_sources i ON i.src = c.src
+WHERE c.port IN ${inList(ports)}
+GROUP BY c.sensor, c.port, CASE WHEN i.src IS NULL THEN 0 ELSE 1 END`;
+}
+
+/** Per closed day: scan alerts and new sources of unknown traffic (for the daily summaries and `stats`). */
+export function closeDayStatisticsQuery(days: readonly string[], t?: ScanThresholds): string {
+  const sorted = [...days].sort();
+  return `${statisticsCte({ from: sorted[0]!, to: sorted.at(-1)! }, t)},
+new_unknown AS (
+  SELECT c.day, count(DISTINCT c.src) AS n FROM classified c
+  JOIN first_seen fs ON fs.src = c.src AND fs.first_day = c.day
+  WHERE NOT c.scan GROUP BY c.day
+)
+SELECT c.day, sum(CASE WHEN c.scan THEN 1 ELSE 0 END) AS scan_alerts, coalesce(max(u.n), 0) AS new_unknown_sources
+FROM classified c LEFT JOIN new_unknown u ON u.day = c.day
+WHERE c.day IN ${inList(days)}
+GROUP BY c.day`;
+}
