@@ -38,6 +38,7 @@ Commands:
   rebuild        recompute every statistic from the raw archive, then render
   partner        add | list | link | revoke partners and their signed links
   query          run one read-only SQL statement over the alert facts
+  report         the period report of the analysts' statistics (sources, ICMP, scans, cohorts, ports)
 
 Every command takes --help, --data-dir DIR (default .alertgraph) and --json.`,
   dev: `Usage: alertgraph dev [--port 8787] [--data-dir .alertgraph] [--demo] [--daily-at 00:30] [--watched-ports tcp/135,udp/137,tcp/445]
@@ -108,6 +109,16 @@ Anything but one read-only statement is refused with exit code 2.
 Examples:
   alertgraph query "select day, count(*) as alerts, count(distinct src) as sources from facts group by day order by day"
   alertgraph query "select dst_port, count(*) as n from facts where proto = 'tcp' group by dst_port order by n desc limit 14" --from 2026-11-01`,
+  report: `Usage: alertgraph report --from YYYY-MM-DD --to YYYY-MM-DD [--json] [--out report.html] [--stack NAME]
+
+The period report of DESIGN §14, as eCSIRT.net's final status update showed it: alerts and distinct source
+addresses; sources that sent ICMP against the others, with alerts per source; scans (a source-day with 20 or
+more destination ports or destinations, or a signature that names a scan) and the largest scan; sources by
+activity days (1, ≥ 10, ≥ 100) with their top ports; per day alerts, sources, new sources, scan alerts and new
+sources of unknown (non-scan) traffic; the top 100 ports with their class and service name.
+Sources, new sources and new sources of unknown traffic are null for days not closed yet.
+Locally on the embedded engine; with --stack on Athena (compacted, closed days).
+--json prints the report document; --out writes it as an HTML page with its charts.`,
   partner: `Usage:
   alertgraph partner add <id> [--name N]
   alertgraph partner list [--json]
@@ -471,6 +482,56 @@ async function cmdQuery(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
+async function cmdReport(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' } });
+  if (values.help) return help('report');
+  const period = { from: parseDate(values.from, '--from'), to: parseDate(values.to, '--to') };
+  if (period.from > period.to) throw new UsageError('--from is after --to');
+  const ctx = await (await admin()).adminContext(values['data-dir'], values.stack);
+  const [{ buildPeriodReport }, { SummaryStore }] = await Promise.all([import('../lake/report.js'), import('../store/summaries.js')]);
+  const summaries = new SummaryStore(ctx.dynamo, ctx.tableName);
+  const [state, dirty] = await Promise.all([summaries.getRenderState(), summaries.listDirty()]);
+  const reopened = new Set(dirty.map((m) => m.day));
+  const isClosed = (day: string) => state.lastClosedDay !== undefined && day <= state.lastClosedDay && !reopened.has(day);
+  let report;
+  if (ctx.stack) {
+    const [{ runAthenaStatement }, { AthenaClient }] = await Promise.all([import('../lake/athena.js'), import('@aws-sdk/client-athena')]);
+    const client = new AthenaClient({});
+    const target = { workGroup: ctx.stack.outputs.lakeWorkGroup, database: ctx.stack.outputs.lakeDatabase };
+    report = await buildPeriodReport(async (sql) => (await runAthenaStatement(client, target, sql)).rows, period, { isClosed });
+  } else {
+    const [{ openFactsSession }, { S3Lake }, { DEFAULT_SCRATCH_DIR }] = await Promise.all([
+      import('../lake/query.js'),
+      import('../lake/store.js'),
+      import('../config.js'),
+    ]);
+    const session = await openFactsSession(new S3Lake(ctx.s3, ctx.bucketName), DEFAULT_SCRATCH_DIR, period);
+    try {
+      report = await buildPeriodReport((sql) => session.engine.rows(sql), period, { isClosed });
+    } finally {
+      await session.close();
+    }
+  }
+  if (values.out) {
+    const { writeReportPage } = await import('../publish/report-page.js');
+    await writeReportPage(values.out, report);
+  }
+  const pct = (n: number, of: number) => (of === 0 ? '0' : ((100 * n) / of).toFixed(1));
+  output(values.json).result(
+    report,
+    [
+      `${report.from} … ${report.to}: ${report.alerts} alerts from ${report.sources} source addresses`,
+      `ICMP sources: ${report.icmpSources.sources} (${report.icmpSources.alertsPerSource.toFixed(1)} alerts each); ` +
+        `other sources: ${report.otherSources.sources} (${report.otherSources.alertsPerSource.toFixed(1)} alerts each)`,
+      `scans: ${report.scans.alerts} alerts (${pct(report.scans.alerts, report.alerts)} %) from ${report.scans.sources} sources` +
+        (report.largestScan ? `; the largest single source's scan alerts: ${report.largestScan.alerts}` : ''),
+      ...report.activity.map((a) => `active on ${a.maxDays === null ? `≥ ${a.minDays}` : a.minDays === a.maxDays ? a.minDays : `${a.minDays}–${a.maxDays}`} day(s): ${a.sources} sources; top ports ${a.topPorts.slice(0, 5).map((p) => p.port).join(', ')}`),
+      ...(values.out ? [`written to ${values.out}`] : []),
+    ].join('\n'),
+  );
+  return EXIT.ok;
+}
+
 /** Rows as an aligned text table, for a terminal. */
 function formatTable(columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
   const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
@@ -551,6 +612,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   rebuild: cmdRebuild,
   partner: cmdPartner,
   query: cmdQuery,
+  report: cmdReport,
 };
 
 export async function main(argv: string[]): Promise<number> {
