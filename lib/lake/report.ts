@@ -4,12 +4,17 @@
  * partner report publishes. Engine-neutral: it takes a function that runs one SQL text and returns rows, so
  * the same code runs on DuckDB and on Athena.
  */
-import { portClass, serviceName } from '../ports/index.js';
+import { portClass, serviceName, type PortClass } from '../ports/index.js';
 import { daysBetween } from '../util/days.js';
 import type { JsonValue } from './engine.js';
 import {
   activityQueries,
+  allPortsQuery,
+  categoriesQuery,
   DEFAULT_COHORTS,
+  matrixQuery,
+  signaturesQuery,
+  watchedPortsQuery,
   DEFAULT_SCAN_THRESHOLDS,
   headlineQuery,
   icmpSplitQuery,
@@ -107,5 +112,65 @@ export async function buildPeriodReport(run: RunSql, period: Period, opts: Repor
       const port = String(r.port);
       return { port, alerts: num(r.alerts), sources: num(r.sources), class: portClass(port), service: serviceName(port) ?? null };
     }),
+  };
+}
+
+/**
+ * What the partner charts of DESIGN §14 show over their window (the last closed days): the period report of
+ * the window, plus what the report does not carry — the source × port matrix, watched ports per sensor by
+ * ICMP and non-ICMP sources, alerts per port class, signatures and categories. Each chart's JSON is the
+ * matching part of this (and so of `report --json` for the same window).
+ */
+export interface PartnerStatistics {
+  report: PeriodReport;
+  /** Alerts by source network (/8, /16) and port bin of 1,024 ports (bin 0: ports 0–1023), all and scans. */
+  matrix: { srcNet: string; portBin: number; alerts: number; scanAlerts: number }[];
+  /** Alerts per sensor and watched port, from ICMP sources and from the others (over the window). */
+  watched: { sensor: string; port: string; icmpSources: boolean; alerts: number }[];
+  /** Alerts and distinct ports per port class, every port of the window. */
+  portClasses: { class: PortClass; alerts: number; ports: number }[];
+  /** Top signatures (key: id, or `msg:<text>`) and categories by alerts. */
+  signatures: { key: string; name: string; alerts: number }[];
+  categories: { category: string; alerts: number }[];
+}
+
+const TOP_SIGNATURES = 14;
+const TOP_CATEGORIES = 14;
+
+export async function buildPartnerStatistics(
+  run: RunSql,
+  period: Period,
+  opts: ReportOptions & { watchedPorts: readonly string[] },
+): Promise<PartnerStatistics> {
+  const t = opts.thresholds ?? DEFAULT_SCAN_THRESHOLDS;
+  const [report, matrix, watched, ports, signatures, categories] = await Promise.all([
+    buildPeriodReport(run, period, opts),
+    run(matrixQuery(period, t)),
+    run(watchedPortsQuery(period, opts.watchedPorts, t)),
+    run(allPortsQuery(period, t)),
+    run(signaturesQuery(period, TOP_SIGNATURES)),
+    run(categoriesQuery(period, TOP_CATEGORIES)),
+  ]);
+  const classes = new Map<PortClass, { alerts: number; ports: number }>([
+    ['trojan', { alerts: 0, ports: 0 }],
+    ['service', { alerts: 0, ports: 0 }],
+    ['unlisted', { alerts: 0, ports: 0 }],
+  ]);
+  for (const r of ports) {
+    const c = classes.get(portClass(String(r.port)))!;
+    c.alerts += num(r.alerts);
+    c.ports++;
+  }
+  return {
+    report,
+    matrix: matrix
+      .map((r) => ({ srcNet: String(r.src_net), portBin: num(r.port_bin), alerts: num(r.alerts), scanAlerts: num(r.scan_alerts) }))
+      .sort((a, b) => a.srcNet.localeCompare(b.srcNet) || a.portBin - b.portBin),
+    watched: watched
+      .map((r) => ({ sensor: String(r.sensor), port: String(r.port), icmpSources: num(r.icmp) === 1, alerts: num(r.alerts) }))
+      .sort((a, b) => a.sensor.localeCompare(b.sensor) || a.port.localeCompare(b.port) || Number(a.icmpSources) - Number(b.icmpSources)),
+    portClasses: [...classes].map(([c, v]) => ({ class: c, ...v })),
+    signatures: signatures.map((r) => ({ key: String(r.sig), name: String(r.name ?? r.sig), alerts: num(r.alerts) })),
+    categories: categories.map((r) => ({ category: String(r.category), alerts: num(r.alerts) })),
   };
 }

@@ -163,3 +163,24 @@ FROM classified c LEFT JOIN new_unknown u ON u.day = c.day
 WHERE c.day IN ${inList(days)}
 GROUP BY c.day`;
 }
+
+/** Alerts and distinct sources of every port of the period (for the port classes). */
+export function allPortsQuery(period: Period, t?: ScanThresholds): string {
+  return `${statisticsCte(period, t)}
+SELECT port, count(*) AS alerts FROM classified WHERE port IS NOT NULL GROUP BY port`;
+}
+
+/** Alerts per signature (its id, or `msg:<text>` without one) with its text, top `top`. */
+export function signaturesQuery(period: Period, top: number): string {
+  const key = `CASE WHEN sig_id IS NULL THEN 'msg:' || signature ELSE CAST(sig_id AS VARCHAR) END`;
+  return `SELECT ${key} AS sig, min(signature) AS name, count(*) AS alerts FROM facts
+WHERE day >= ${literal(period.from)} AND day <= ${literal(period.to)} AND (sig_id IS NOT NULL OR signature IS NOT NULL)
+GROUP BY ${key} ORDER BY alerts DESC, sig LIMIT ${top}`;
+}
+
+/** Alerts per category, top `top`. */
+export function categoriesQuery(period: Period, top: number): string {
+  return `SELECT category, count(*) AS alerts FROM facts
+WHERE day >= ${literal(period.from)} AND day <= ${literal(period.to)} AND category IS NOT NULL
+GROUP BY category ORDER BY alerts DESC, category LIMIT ${top}`;
+}

@@ -97,6 +97,20 @@ export class S3Lake implements FactsWriter {
     );
   }
 
+  async readJson<T>(key: string): Promise<T | undefined> {
+    try {
+      const out = await withStorage(() => this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
+      return JSON.parse(await out.Body!.transformToString()) as T;
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async writeJson(key: string, value: unknown): Promise<void> {
+    await withStorage(() => this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' })));
+  }
+
   /** Deletes keys, 1,000 per request; absent keys are not an error. */
   async delete(keys: readonly string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += 1000) {

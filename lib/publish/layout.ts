@@ -22,6 +22,12 @@ export function archiveKey(day: string): string {
 
 export const PARTNER_INDEX = 'partners/index.html';
 
+/** Monthly partner reports (DESIGN §14): `partners/reports/YYYY-MM.json` and `.html`. */
+export const REPORTS_PREFIX = 'partners/reports/';
+export function reportKey(month: string, ext: 'json' | 'html'): string {
+  return `${REPORTS_PREFIX}${month}.${ext}`;
+}
+
 /** Cache-Control per kind of object. */
 export const CACHE = {
   /** The stable public objects change at every render (hourly): short, so embeds stay fresh. */
@@ -52,6 +58,8 @@ export const LAKE_PREFIX = 'lake/';
 export const FIRST_SEEN_PREFIX = 'lake/first-seen/';
 export const FIRST_SEEN_KEY = `${FIRST_SEEN_PREFIX}part-0.parquet`;
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
+/** The partner charts' statistics of the last close, reused by the hourly runs in between. */
+export const PARTNER_STATISTICS_KEY = 'lake/partner-statistics.json';
 
 export function stagingKey(day: string, sensor: string, idempotencyKey: string): string {
   return `${STAGING_PREFIX}${day}/${sensor}/${idempotencyKey}.csv`;

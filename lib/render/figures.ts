@@ -103,9 +103,11 @@ export function partnerChartData(input: {
 export function historyDay(summary: DaySummary, watchedPorts: readonly string[] = DEFAULT_WATCHED_PORTS): HistoryDay {
   const w: Record<string, number> = {};
   for (const port of watchedPorts) w[port] = summary.aggregate.byPort[port] ?? 0;
-  const h: HistoryDay = { t: summary.aggregate.total, s: { ...summary.bySensor }, i: summary.aggregate.byProto.icmp, x: summary.aggregate.scan, w };
+  const h: HistoryDay = { t: summary.aggregate.total, s: { ...summary.bySensor }, i: summary.aggregate.byProto.icmp, x: summary.scanAlerts ?? summary.aggregate.scan, w };
+  if (summary.scanAlerts !== undefined) h.xc = true;
   if (summary.sources !== undefined) h.src = summary.sources;
   if (summary.newSources !== undefined) h.nw = summary.newSources;
+  if (summary.newUnknownSources !== undefined) h.nu = summary.newUnknownSources;
   return h;
 }
 

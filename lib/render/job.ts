@@ -27,7 +27,10 @@ import type { SensorProfile, SensorRegistry } from '../store/registry.js';
 import type { DaySummary, HistoryDay, SensorDayRollupWrite, SummaryStore } from '../store/summaries.js';
 import { addDays, DAY_MS, utcDay } from '../util/days.js';
 import { closeDays, type CloseDeps, type CloseResult } from '../lake/close.js';
-import { renderObjects } from './objects.js';
+import { renderObjects, type RenderAnalysis } from './objects.js';
+import { buildPartnerStatistics, buildPeriodReport, type PartnerStatistics, type PeriodReport } from '../lake/report.js';
+import { openFactsSession } from '../lake/query.js';
+import { PARTNER_STATISTICS_KEY, REPORTS_PREFIX } from '../publish/layout.js';
 import type { S3Lake } from '../lake/store.js';
 import { historyDay, partnerChartData, publicChartData, toCsv, WINDOW_DAYS, DEFAULT_WATCHED_PORTS, firstDay } from './figures.js';
 
@@ -112,6 +115,50 @@ async function rollUpDay(deps: RenderDeps, sensors: readonly string[], day: stri
   return { summary: { day, aggregate: sumAggregates(aggregates), bySensor, contributions: counts, computedAt: at }, contributions };
 }
 
+/**
+ * The analysts' statistics of the partner charts (the last WINDOW_DAYS closed days) and the monthly reports of
+ * closed months (DESIGN §14), on the engine over the lake. Computed when the run closed a day (a month's report
+ * when a day of that month closed, or the report is missing); otherwise the statistics stored by the last run
+ * that computed them are used again, so the hourly "today so far" runs cost no engine work.
+ */
+async function analyseClosedDays(
+  deps: RenderDeps,
+  input: { start: string; closeThrough: string; closedNow: ReadonlySet<string>; watched: readonly string[] },
+): Promise<RenderAnalysis> {
+  const { start, closeThrough, closedNow } = input;
+  const published = new Set((await deps.lake.list(REPORTS_PREFIX)).map((o) => /(\d{4}-\d{2})\.json$/.exec(o.key)?.[1]).filter((m): m is string => !!m));
+  const months = closeThrough < start ? [] : monthsBetween(start, closeThrough).filter((m) => monthEnd(m) <= closeThrough);
+  const due = months.filter((m) => !published.has(m) || [...closedNow].some((d) => d.startsWith(m)));
+  const stored = await deps.lake.readJson<PartnerStatistics>(PARTNER_STATISTICS_KEY);
+  if (closedNow.size === 0 && due.length === 0 && stored) return { statistics: stored, reports: [], months };
+  const windowFrom = [addDays(closeThrough, -(WINDOW_DAYS - 1)), start].sort().at(-1)!;
+  const from = [windowFrom, ...due.map((m) => `${m}-01`)].sort()[0]!;
+  const session = await openFactsSession(deps.lake, deps.scratchDir, { from, to: closeThrough });
+  try {
+    const run = (sql: string) => session.engine.rows(sql);
+    const isClosed = (d: string) => d <= closeThrough;
+    const statistics = await buildPartnerStatistics(run, { from: windowFrom, to: closeThrough }, { isClosed, watchedPorts: input.watched });
+    const reports: PeriodReport[] = [];
+    // Whole months, as `report --from <first> --to <last>` gives them: equal JSON.
+    for (const m of due) reports.push(await buildPeriodReport(run, { from: `${m}-01`, to: monthEnd(m) }, { isClosed }));
+    await deps.lake.writeJson(PARTNER_STATISTICS_KEY, statistics);
+    return { statistics, reports, months };
+  } finally {
+    await session.close();
+  }
+}
+
+function monthEnd(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+}
+
+function monthsBetween(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let m = from.slice(0, 7); m <= to.slice(0, 7); m = addDays(monthEnd(m), 1).slice(0, 7)) out.push(m);
+  return out;
+}
+
 async function holdLease(deps: RenderDeps, owner: string): Promise<void> {
   const deadline = Date.now() + (deps.leaseWaitMs ?? 0);
   for (;;) {
@@ -177,7 +224,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
   days.add(today);
   const ordered = [...days].sort();
 
-  const phases = { start: 0, rollUp: 0, close: 0, summaries: 0, charts: 0, publish: 0, finish: 0 };
+  const phases = { start: 0, rollUp: 0, close: 0, summaries: 0, analysis: 0, charts: 0, publish: 0, finish: 0 };
   let mark = started;
   const lap = (phase: keyof typeof phases) => {
     const t = Date.now();
@@ -204,6 +251,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
   const closeDeps: CloseDeps = { lake: deps.lake, scratchDir: deps.scratchDir, memoryLimit: deps.engineMemoryLimit, log: deps.log };
   const queue = closeChunks(closable, (d) => rolled.get(d)!.summary.aggregate.total, deps.closeChunkAlerts ?? DEFAULT_CHUNK_ALERTS);
   const queued = new Set(closable);
+  const closedDays = new Set<string>();
   while (queue.length > 0) {
     const chunk = queue.shift()!;
     // Days queued again because a late batch changed their new sources are rolled up here.
@@ -222,6 +270,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
       }));
     const closed: CloseResult | undefined = toClose.length > 0 ? await closeDays(closeDeps, toClose) : undefined;
     await deps.afterClose?.(chunk);
+    for (const d of toClose) closedDays.add(d.day);
     lap('close');
     await mapLimit(chunk, 8, async (day) => {
       const { summary } = rolled.get(day)!;
@@ -277,6 +326,9 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
     await deps.summaries.putHistoryMonth(month, entries);
   }
 
+  const analysis = await analyseClosedDays(deps, { start, closeThrough, closedNow: closedDays, watched });
+  lap('analysis');
+
   const windowDays = daysBetween(addDays(closeThrough, -(WINDOW_DAYS - 1)), closeThrough);
   const window = await deps.summaries.getDaySummaries(windowDays);
   const publicData = publicChartData({ generatedAt: at, today, sensors, history });
@@ -284,7 +336,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
   // The closed day's own graph is archived once; later runs (and re-opened days) leave it as it was.
   const archiveDay = closeThrough >= start && !(await deps.publisher.has(archiveKey(closeThrough))) ? closeThrough : undefined;
   lap('summaries');
-  const objects = await renderObjects(deps, publicData, partnerData, sensors, { archiveDay, closedHistory: history });
+  const objects = await renderObjects(deps, publicData, partnerData, sensors, { archiveDay, closedHistory: history, analysis });
   lap('charts');
   const { written } = await deps.publisher.publish(objects);
   lap('publish');

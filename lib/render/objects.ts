@@ -11,6 +11,19 @@ import type { PublishedObject } from '../publish/publish.js';
 import type { SensorProfile } from '../store/registry.js';
 import type { HistoryDay } from '../store/summaries.js';
 import { publicChartData, toCsv } from './figures.js';
+import type { PartnerStatistics, PeriodReport } from '../lake/report.js';
+import { reportPageHtml } from '../publish/report-page.js';
+import { reportKey } from '../publish/layout.js';
+
+/** The analysts' statistics of a render (lib/render/job.ts analyseClosedDays). */
+export interface RenderAnalysis {
+  /** The partner charts' window (the last closed days). */
+  statistics: PartnerStatistics;
+  /** Monthly reports computed in this run, to publish. */
+  reports: PeriodReport[];
+  /** Every closed month (its report is published): links on the partner page. */
+  months: string[];
+}
 
 export interface RenderObjectsDeps {
   publicBaseUrl: string;
@@ -56,7 +69,7 @@ export async function renderObjects(
   pub: PublicChartData,
   partner: PartnerChartData,
   sensors: readonly SensorProfile[],
-  opts: { archiveDay?: string; closedHistory: ReadonlyMap<string, HistoryDay> },
+  opts: { archiveDay?: string; closedHistory: ReadonlyMap<string, HistoryDay>; analysis: RenderAnalysis },
 ): Promise<PublishedObject[]> {
   const objects: PublishedObject[] = [];
   const render = deps.renderChart ?? renderChart;
@@ -93,6 +106,13 @@ export async function renderObjects(
       { key: `partners/${f.name}.png`, body: chart.png, contentType: 'image/png', cacheControl: CACHE.private },
       { key: `partners/${f.name}.json`, body: JSON.stringify(built.json), contentType: 'application/json', cacheControl: CACHE.private },
       { key: `partners/${f.name}.csv`, body: built.csv, contentType: 'text/csv; charset=utf-8', cacheControl: CACHE.private },
+    );
+  }
+  for (const report of opts.analysis.reports) {
+    const month = report.from.slice(0, 7);
+    objects.push(
+      { key: reportKey(month, 'json'), body: JSON.stringify(report), contentType: 'application/json', cacheControl: CACHE.private },
+      { key: reportKey(month, 'html'), body: reportPageHtml(report), contentType: 'text/html; charset=utf-8', cacheControl: CACHE.private },
     );
   }
   objects.push({

@@ -62,8 +62,12 @@ export interface HistoryDay {
   s: Record<string, number>;
   /** ICMP alerts */
   i: number;
-  /** scan alerts */
+  /** scan alerts (DESIGN §14) of a closed day; before the day closes, the alerts whose signature or category names a scan */
   x: number;
+  /** whether `x` is the closed day's full figure (behaviour and signature) */
+  xc?: boolean;
+  /** new sources of unknown traffic, closed days */
+  nu?: number;
   /** watched ports (`tcp/445` → n) */
   w: Record<string, number>;
   /** distinct and new sources, when known */
