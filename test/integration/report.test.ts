@@ -1,0 +1,105 @@
+/**
+ * The analysts' statistics through the whole path: signed batches → facts → the render job's close (per-day
+ * scan alerts and new sources of unknown traffic in `stats`) → the monthly partner report, which must equal
+ * the period report `alertgraph report --json` computes for that month. Worked out by hand:
+ *   day -45: A sends ICMP and tcp/445 (2 alerts), B and C one tcp/22 alert each   → 4 alerts, 3 new, all unknown traffic
+ *   day -44: V hits tcp/1 … tcp/20 (a vertical scan, V's only alerts), A one tcp/445 → 21 alerts, 20 scan alerts,
+ *            1 new source (V) but no new source of unknown traffic
+ */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildPeriodReport } from '../../lib/lake/report.js';
+import { openFactsSession } from '../../lib/lake/query.js';
+import { localDynamoClient } from '../../lib/local/aws-clients.js';
+import { silentLog } from '../../lib/log.js';
+import { reportKey } from '../../lib/publish/layout.js';
+import { createRenderService } from '../../lib/render/service.js';
+import { dailyStats } from '../../lib/stats/daily.js';
+import { SummaryStore } from '../../lib/store/summaries.js';
+import { eveAlert } from '../helpers/eve.js';
+import { ndjsonBatch, postBatch, startHarness, TEST_PSEUDONYM_KEY, type Harness } from '../helpers/harness.js';
+
+const DAY = 86_400_000;
+const today = new Date().toISOString().slice(0, 10);
+const noon = Date.parse(`${today}T12:00:00Z`);
+const dayMs = (n: number) => Date.parse(`${today}T00:00:00Z`) - n * DAY;
+const dayName = (n: number) => new Date(dayMs(n)).toISOString().slice(0, 10);
+const scratch = join(tmpdir(), 'alertgraph-test');
+
+let h: Harness;
+let summaries: SummaryStore;
+
+beforeAll(async () => {
+  h = await startHarness();
+  const s = await h.addSensor('rep-a', { deployedAt: dayName(50) });
+  const at = (day: number, i: number) => dayMs(day) + 3_600_000 + i * 1000;
+  // The helper's default signature names a scan; these alerts' do not (only behaviour makes a scan here).
+  const plain = { signature: 'ET POLICY probe', category: 'Misc' };
+  const first = [
+    eveAlert({ ...plain, time: at(45, 0), src: '192.0.2.1', proto: 'ICMP' }),
+    eveAlert({ ...plain, time: at(45, 1), src: '192.0.2.1', dstPort: 445 }),
+    eveAlert({ ...plain, time: at(45, 2), src: '192.0.2.2', dstPort: 22 }),
+    eveAlert({ ...plain, time: at(45, 3), src: '192.0.2.3', dstPort: 22 }),
+  ];
+  const second = [
+    ...Array.from({ length: 20 }, (_, i) => eveAlert({ ...plain, time: at(44, i), src: '198.51.100.9', dstPort: i + 1 })),
+    eveAlert({ ...plain, time: at(44, 30), src: '192.0.2.1', dstPort: 445 }),
+  ];
+  for (const lines of [first, second]) expect((await postBatch(h.url, s, ndjsonBatch(s.id, lines))).status).toBe(202);
+  summaries = new SummaryStore(localDynamoClient(inject('dynamoEndpoint')), h.config.tableName);
+  const render = createRenderService(
+    {
+      tableName: h.config.tableName,
+      bucketName: h.config.bucketName,
+      horizonDays: 400,
+      pseudonymKey: TEST_PSEUDONYM_KEY,
+      closeAfterMinutes: 30,
+      watchedPorts: ['tcp/445'],
+      publicBaseUrl: 'https://cdn.example',
+      scratchDir: scratch,
+      dynamoEndpoint: inject('dynamoEndpoint'),
+      s3Endpoint: inject('s3Endpoint'),
+    },
+    silentLog,
+    { clock: () => noon },
+  );
+  await render.run();
+}, 120_000);
+afterAll(async () => h?.close());
+
+describe('statistics end to end', () => {
+  it('stats carries scan alerts and new sources of unknown traffic of closed days', async () => {
+    const stats = await dailyStats(h.ledger, ['rep-a'], dayName(45), dayName(44), (days) => summaries.settledDays(days));
+    expect(stats.days.map((d) => [d.date, d.total, d.sources, d.newSources, d.scanAlerts, d.newUnknownSources])).toEqual([
+      [dayName(45), 4, 3, 3, 0, 3],
+      [dayName(44), 21, 2, 1, 20, 0],
+    ]);
+    const open = await dailyStats(h.ledger, ['rep-a'], today, today, (days) => summaries.settledDays(days));
+    expect([open.days[0]!.scanAlerts, open.days[0]!.newUnknownSources]).toEqual([null, null]);
+  });
+
+  it("publishes the report of each closed month, equal to the period report of that month", async () => {
+    const month = dayName(45).slice(0, 7);
+    const published = await h.lake.readJson<Record<string, unknown>>(reportKey(month, 'json'));
+    expect(published).toBeDefined();
+    const from = `${month}-01`;
+    const to = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 0)).toISOString().slice(0, 10);
+    const session = await openFactsSession(h.lake, scratch, { from, to });
+    const state = await summaries.getRenderState();
+    let report;
+    try {
+      report = await buildPeriodReport((sql) => session.engine.rows(sql), { from, to }, { isClosed: (d) => d <= state.lastClosedDay! });
+    } finally {
+      await session.close();
+    }
+    expect(published).toEqual(JSON.parse(JSON.stringify(report)));
+    // And what it says, by hand, when both days fall in the month.
+    if (dayName(44).startsWith(month)) {
+      expect(report).toMatchObject({ alerts: 25, sources: 4, scans: { sources: 1, alerts: 20 }, largestScan: { alerts: 20 } });
+      expect(report.icmpSources).toEqual({ sources: 1, alerts: 3, alertsPerSource: 3 });
+    }
+    const html = (await h.lake.list(reportKey(month, 'html'))).length;
+    expect(html).toBe(1);
+  });
+});
