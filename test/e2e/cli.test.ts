@@ -3,7 +3,7 @@
  * `push`, `stats`, `query`, `render` and `rebuild` as separate CLI processes against it; Ctrl-C (SIGINT)
  * stops it cleanly.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,6 +122,17 @@ describe('dev + keygen + sensor + push + stats', () => {
     const one = await cli('query', 'select count(*) as n from facts', '--from', days.at(-1)!, '--to', days.at(-1)!, '--json');
     expect(JSON.parse(one.stdout).rows).toEqual([{ n: expected.get(days.at(-1)!)!.total }]);
 
+    // The period report: its per-day alerts are the counters'; sources of closed days those of stats.
+    const report = await cli('report', '--from', days[0]!, '--to', days.at(-1)!, '--json');
+    expect(report.code, report.stderr).toBe(0);
+    const r = JSON.parse(report.stdout) as { alerts: number; sources: number; perDay: { date: string; alerts: number; sources: number | null }[] };
+    expect(r.alerts).toBe(accepted);
+    expect(r.sources).toBe(accepted);
+    expect(r.perDay.map((d) => [d.date, d.alerts, d.sources])).toEqual(stats.days.map((d) => [d.date, expected.get(d.date)!.total, d.sources]));
+    const html = join(dir, 'report.html');
+    expect((await cli('report', '--from', days[0]!, '--to', days.at(-1)!, '--out', html)).code).toBe(0);
+    expect(await readFile(html, 'utf8')).toContain(`${accepted} alerts from ${accepted} distinct source addresses`);
+
     const refused = await cli('query', 'delete from facts');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/query_refused: only a read-only SELECT/);
@@ -141,7 +152,7 @@ describe('dev + keygen + sensor + push + stats', () => {
     expect((await cli('sensor', 'revoke', 'edge-1')).code).toBe(0);
     const after = JSON.parse((await cli('sensor', 'list', '--json')).stdout) as { sensors: { id: string; status: string }[] };
     expect(after.sensors.find((s) => s.id === 'edge-1')?.status).toBe('revoked');
-    for (const cmd of ['dev', 'keygen', 'sensor', 'push', 'stats', 'query', 'rebuild']) {
+    for (const cmd of ['dev', 'keygen', 'sensor', 'push', 'stats', 'query', 'report', 'rebuild']) {
       const h = await cli(cmd, '--help');
       expect(h.code).toBe(0);
       expect(h.stdout).toContain(`alertgraph ${cmd}`);
