@@ -28,6 +28,11 @@ export class ConfigError extends Error {}
 /** The lake's scratch directory unless SCRATCH_DIR says otherwise: Lambda's /tmp, or the machine's temp dir. */
 export const DEFAULT_SCRATCH_DIR = join(tmpdir(), 'alertgraph');
 
+/** Where the lake's Parquet objects are kept between runs, under a scratch directory (lib/lake/store.ts). */
+export function lakeCacheDir(scratchDir: string = DEFAULT_SCRATCH_DIR): string {
+  return join(scratchDir, 'cache');
+}
+
 function memoryLimit(env: Env, name: string): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;

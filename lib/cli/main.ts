@@ -456,6 +456,7 @@ async function cmdQuery(argv: string[]): Promise<number> {
     import('../lake/store.js'),
     import('../config.js'),
   ]);
+  const { lakeCacheDir } = await import('../config.js');
   let result;
   try {
     if (ctx.stack) {
@@ -467,7 +468,7 @@ async function cmdQuery(argv: string[]): Promise<number> {
       const target = { workGroup: ctx.stack.outputs.lakeWorkGroup, database: ctx.stack.outputs.lakeDatabase, table: FACTS_TABLE };
       result = await runAthenaQuery(new AthenaClient({}), target, positionals[0]!, period);
     } else {
-      const session = await openFactsSession(new S3Lake(ctx.s3, ctx.bucketName), DEFAULT_SCRATCH_DIR, period);
+      const session = await openFactsSession(new S3Lake(ctx.s3, ctx.bucketName, lakeCacheDir()), DEFAULT_SCRATCH_DIR, period);
       try {
         result = await runReadOnlyQuery(session, positionals[0]!);
       } finally {
@@ -505,7 +506,8 @@ async function cmdReport(argv: string[]): Promise<number> {
       import('../lake/store.js'),
       import('../config.js'),
     ]);
-    const session = await openFactsSession(new S3Lake(ctx.s3, ctx.bucketName), DEFAULT_SCRATCH_DIR, period);
+    const { lakeCacheDir } = await import('../config.js');
+    const session = await openFactsSession(new S3Lake(ctx.s3, ctx.bucketName, lakeCacheDir()), DEFAULT_SCRATCH_DIR, period);
     try {
       report = await buildPeriodReport((sql) => session.engine.rows(sql), period, { isClosed });
     } finally {

@@ -100,11 +100,11 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
   try {
     // 1. The days' current Parquet, and which batches each already holds.
     const wanted = new Set(days.map((d) => d.day));
-    const existing = (await deps.lake.listFacts()).map((o) => o.key).filter((k) => wanted.has(/day=(\d{4}-\d{2}-\d{2})\//.exec(k)?.[1] ?? ''));
+    const existing = (await deps.lake.listFacts()).filter((o) => wanted.has(/day=(\d{4}-\d{2}-\d{2})\//.exec(o.key)?.[1] ?? ''));
     const firstSeenPath = join(work, 'first-seen-old.parquet');
     const [, hasFirstSeen] = await Promise.all([
-      mapLimit(existing, FETCH_CONCURRENCY, (key) => deps.lake.download(key, join(work, 'old', key))),
-      deps.lake.download(FIRST_SEEN_KEY, firstSeenPath),
+      mapLimit(existing, FETCH_CONCURRENCY, (o) => deps.lake.download(o.key, join(work, 'old', o.key), { etag: o.etag, cached: true })),
+      deps.lake.download(FIRST_SEEN_KEY, firstSeenPath, { cached: true }),
     ]);
     const oldGlob = existing.length > 0 ? join(work, 'old', 'facts', '*', '*.parquet') : undefined;
     await engine.run(`CREATE TABLE old AS SELECT * FROM (${oldGlob ? parquetFacts(oldGlob) : EMPTY_FACTS}) WHERE day IN ${inList([...wanted])}`);

@@ -48,12 +48,10 @@ export async function openFactsSession(lake: S3Lake, scratchDir: string, period:
   const work = await mkdtemp(join(scratchDir, 'query-'));
   let engine: LakeEngine | undefined;
   try {
-    const parquet = (await lake.listFacts())
-      .map((o) => o.key)
-      .filter((k) => {
-        const day = /^facts\/day=(\d{4}-\d{2}-\d{2})\//.exec(k)?.[1];
-        return day !== undefined && inPeriod(day, period);
-      });
+    const parquet = (await lake.listFacts()).filter((o) => {
+      const day = /^facts\/day=(\d{4}-\d{2}-\d{2})\//.exec(o.key)?.[1];
+      return day !== undefined && inPeriod(day, period);
+    });
     const staging = (await lake.listStaging())
       .map((o) => o.key)
       .filter((k) => {
@@ -62,8 +60,9 @@ export async function openFactsSession(lake: S3Lake, scratchDir: string, period:
       });
     const firstSeenPath = join(work, FIRST_SEEN_KEY);
     const [, hasFirstSeen] = await Promise.all([
-      mapLimit([...parquet, ...staging], 32, (key) => lake.download(key, join(work, key))),
-      lake.download(FIRST_SEEN_KEY, firstSeenPath),
+      mapLimit(parquet, 32, (o) => lake.download(o.key, join(work, o.key), { etag: o.etag, cached: true })),
+      lake.download(FIRST_SEEN_KEY, firstSeenPath, { cached: true }),
+      mapLimit(staging, 32, (key) => lake.download(key, join(work, key))),
     ]);
     engine = await LakeEngine.open({ scratchDir: work });
     await engine.run(

@@ -3,8 +3,9 @@
  * facts) and what the close and `query` bring into, and back from, their scratch directory.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import {
@@ -38,11 +39,66 @@ function isMissing(err: unknown): boolean {
   return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
 }
 
+/**
+ * A local copy of the lake's Parquet objects, by key and ETag, under the scratch directory: the close uploads a
+ * day and the analysis right after reads it back, `report` and `query` run again and again over the same days,
+ * and a warm Lambda keeps /tmp — none of them should fetch an unchanged object twice. A copy is named by its
+ * ETag, so a file is never rewritten in place; `<key>.etag` names the newest copy, for conditional GETs.
+ */
+class ObjectCache {
+  constructor(private readonly dir: string) {}
+
+  private base(key: string): string {
+    return join(this.dir, key);
+  }
+
+  private fileFor(key: string, etag: string): string {
+    return `${this.base(key)}.${createHash('sha256').update(etag).digest('hex').slice(0, 16)}`;
+  }
+
+  async latest(key: string): Promise<string | undefined> {
+    try {
+      return (await readFile(`${this.base(key)}.etag`, 'utf8')).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Copies the cached version `etag` of `key` to `path`; false when it is not cached. */
+  async copyTo(key: string, etag: string, path: string): Promise<boolean> {
+    try {
+      await copyFile(this.fileFor(key, etag), path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Keeps `path` as version `etag` of `key`, replacing the older copy. */
+  async keep(key: string, etag: string, path: string): Promise<void> {
+    const target = this.fileFor(key, etag);
+    await mkdir(dirname(target), { recursive: true });
+    const previous = await this.latest(key);
+    const tmp = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+    await copyFile(path, tmp);
+    await rename(tmp, target);
+    await writeFile(`${this.base(key)}.etag.${process.pid}`, etag);
+    await rename(`${this.base(key)}.etag.${process.pid}`, `${this.base(key)}.etag`);
+    if (previous && previous !== etag) await rm(this.fileFor(key, previous), { force: true });
+  }
+}
+
 export class S3Lake implements FactsWriter {
+  private readonly cache?: ObjectCache;
+
+  /** With `cacheDir`, Parquet objects are kept there by ETag (see ObjectCache). */
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
-  ) {}
+    cacheDir?: string,
+  ) {
+    if (cacheDir) this.cache = new ObjectCache(join(cacheDir, bucket));
+  }
 
   async writeFacts(firstDay: string, sensor: string, idempotencyKey: string, csv: string): Promise<void> {
     await withStorage(() =>
@@ -73,16 +129,25 @@ export class S3Lake implements FactsWriter {
     return this.list(FACTS_PREFIX);
   }
 
-  /** Copies an object to a local file; false when there is no such object. */
-  async download(key: string, path: string): Promise<boolean> {
+  /**
+   * Copies an object to a local file; false when there is no such object. Parquet objects (`cached`) come from
+   * the cache when its copy is current: without a request when the caller knows the ETag (from a listing),
+   * else with a conditional GET.
+   */
+  async download(key: string, path: string, opts: { etag?: string; cached?: boolean } = {}): Promise<boolean> {
     await mkdir(dirname(path), { recursive: true });
+    const cache = opts.cached ? this.cache : undefined;
+    if (cache && opts.etag && (await cache.copyTo(key, opts.etag, path))) return true;
+    const known = cache ? await cache.latest(key) : undefined;
     try {
-      const out = await withStorage(() => this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
+      const out = await withStorage(() => this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, IfNoneMatch: known })));
       // Staging objects are small: one write beats a stream per object. Large ones (Parquet) stream to disk.
       if ((out.ContentLength ?? Infinity) < 4 * 1024 * 1024) await writeFile(path, await out.Body!.transformToByteArray());
       else await pipeline(out.Body as Readable, createWriteStream(path));
+      if (cache && out.ETag) await cache.keep(key, out.ETag, path);
       return true;
     } catch (err) {
+      if (known && (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 304 && (await cache!.copyTo(key, known, path))) return true;
       if (isMissing(err)) return false;
       throw err;
     }
@@ -90,11 +155,12 @@ export class S3Lake implements FactsWriter {
 
   async upload(path: string, key: string, contentType = 'application/vnd.apache.parquet'): Promise<void> {
     const { size } = await stat(path);
-    await withStorage(() =>
+    const out = await withStorage(() =>
       this.s3.send(
         new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: createReadStream(path), ContentLength: size, ContentType: contentType }),
       ),
     );
+    if (this.cache && out.ETag && contentType === 'application/vnd.apache.parquet') await this.cache.keep(key, out.ETag, path);
   }
 
   async readJson<T>(key: string): Promise<T | undefined> {

@@ -1,5 +1,5 @@
 /** Wires the render job from configuration, for the Lambda, the local scheduler and the CLI. */
-import { DEFAULT_SCRATCH_DIR, type RenderConfig } from '../config.js';
+import { DEFAULT_SCRATCH_DIR, lakeCacheDir, type RenderConfig } from '../config.js';
 import type { Log } from '../log.js';
 import { clientsFor, type IngestClients } from '../ingest/service.js';
 import { S3Publisher } from '../publish/publish.js';
@@ -24,7 +24,7 @@ export function createRenderService(
     registry: new DynamoSensorRegistry(clients.dynamo, config.tableName),
     ledger: new DynamoBatchLedger(clients.dynamo, config.tableName, config.horizonDays),
     summaries: new SummaryStore(clients.dynamo, config.tableName),
-    lake: new S3Lake(clients.s3, config.bucketName),
+    lake: new S3Lake(clients.s3, config.bucketName, lakeCacheDir(config.scratchDir ?? DEFAULT_SCRATCH_DIR)),
     scratchDir: config.scratchDir ?? DEFAULT_SCRATCH_DIR,
     engineMemoryLimit: config.engineMemoryLimit,
     publisher: new S3Publisher(clients.s3, config.bucketName),

@@ -6,7 +6,9 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { localDynamoClient } from '../../lib/local/aws-clients.js';
+import { localDynamoClient, localS3Client } from '../../lib/local/aws-clients.js';
+import { S3Lake } from '../../lib/lake/store.js';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRenderService, type RenderService } from '../../lib/render/service.js';
 import { SummaryStore } from '../../lib/store/summaries.js';
 import { silentLog } from '../../lib/log.js';
@@ -178,6 +180,36 @@ describe('the lake', () => {
       }
       expect(['192.0.0.0/8', '2001::/16']).toContain(row.src_net);
     }
+  });
+
+  it('keeps Parquet objects in a local cache by ETag: an unchanged object is not fetched again, a changed one is', async () => {
+    const s3 = localS3Client(inject('s3Endpoint'));
+    let gets = 0;
+    s3.middlewareStack.add((next, context) => async (args) => {
+      if (context.commandName === 'GetObjectCommand') gets++;
+      return next(args);
+    }, { step: 'initialize', name: 'countGets' });
+    const cacheDir = await mkdtemp(join(tmpdir(), 'alertgraph-cache-'));
+    const lake = new S3Lake(s3, h.config.bucketName, cacheDir);
+    const file = join(cacheDir, 'x.parquet');
+    await writeFile(file, 'version 1');
+    await lake.upload(file, 'facts/day=2000-01-01/part-0.parquet');
+    const [listed] = (await lake.listFacts()).filter((o) => o.key.includes('2000-01-01'));
+    // Known ETag (from a listing): copied from the cache, no request.
+    expect(await lake.download(listed!.key, join(cacheDir, 'a'), { etag: listed!.etag, cached: true })).toBe(true);
+    expect(gets).toBe(0);
+    expect(await readFile(join(cacheDir, 'a'), 'utf8')).toBe('version 1');
+    // Changed by someone else: the conditional GET brings the new version.
+    await writeFile(file, 'version 2');
+    await h.lake.upload(file, listed!.key);
+    expect(await lake.download(listed!.key, join(cacheDir, 'b'), { cached: true })).toBe(true);
+    expect(gets).toBe(1);
+    expect(await readFile(join(cacheDir, 'b'), 'utf8')).toBe('version 2');
+    // Unchanged since: answered 304, served from the cache.
+    expect(await lake.download(listed!.key, join(cacheDir, 'c'), { cached: true })).toBe(true);
+    expect(await readFile(join(cacheDir, 'c'), 'utf8')).toBe('version 2');
+    await h.lake.delete([listed!.key]);
+    await rm(cacheDir, { recursive: true, force: true });
   });
 
   it('refuses anything but one read-only statement', async () => {
