@@ -499,7 +499,7 @@ async function cmdReport(argv: string[]): Promise<number> {
     const [{ runAthenaStatement }, { AthenaClient }] = await Promise.all([import('../lake/athena.js'), import('@aws-sdk/client-athena')]);
     const client = new AthenaClient({});
     const target = { workGroup: ctx.stack.outputs.lakeWorkGroup, database: ctx.stack.outputs.lakeDatabase };
-    report = await buildPeriodReport(async (sql) => (await runAthenaStatement(client, target, sql)).rows, period, { isClosed });
+    report = await buildPeriodReport({ run: async (sql) => (await runAthenaStatement(client, target, sql)).rows }, period, { isClosed });
   } else {
     const [{ openFactsSession }, { S3Lake }, { DEFAULT_SCRATCH_DIR }] = await Promise.all([
       import('../lake/query.js'),
@@ -509,7 +509,7 @@ async function cmdReport(argv: string[]): Promise<number> {
     const { lakeCacheDir } = await import('../config.js');
     const session = await openFactsSession(new S3Lake(ctx.s3, ctx.bucketName, lakeCacheDir()), DEFAULT_SCRATCH_DIR, period);
     try {
-      report = await buildPeriodReport((sql) => session.engine.rows(sql), period, { isClosed });
+      report = await buildPeriodReport(session.engine.statistics, period, { isClosed });
     } finally {
       await session.close();
     }

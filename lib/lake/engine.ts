@@ -93,6 +93,11 @@ export class LakeEngine {
     }
   }
 
+  /** The engine as the statistics use it: rows of one text, and tables kept for a period's queries. */
+  get statistics(): { run: (sql: string) => Promise<Record<string, JsonValue>[]>; materialize: (sql: string) => Promise<void> } {
+    return { run: (sql) => this.rows(sql), materialize: (sql) => this.run(sql) };
+  }
+
   close(): void {
     this.connection.closeSync();
     this.instance.closeSync();

@@ -12,9 +12,11 @@ import {
   allPortsQuery,
   categoriesQuery,
   DEFAULT_COHORTS,
+  materializeStatistics,
   matrixQuery,
   signaturesQuery,
   watchedPortsQuery,
+  type StatisticsScope,
   DEFAULT_SCAN_THRESHOLDS,
   headlineQuery,
   icmpSplitQuery,
@@ -27,6 +29,15 @@ import {
 } from './statistics.js';
 
 export type RunSql = (sql: string) => Promise<Record<string, JsonValue>[]>;
+
+/**
+ * How the statistics reach the engine: `run` runs one text; `materialize`, when the engine keeps tables
+ * (DuckDB), makes the period's classified alerts once so every query reads them instead of classifying again.
+ */
+export interface StatisticsEngine {
+  run: RunSql;
+  materialize?: (sql: string) => Promise<void>;
+}
 
 export interface SourceClass {
   sources: number;
@@ -67,16 +78,28 @@ function sourceClass(row: Record<string, JsonValue> | undefined): SourceClass {
   return { sources, alerts, alertsPerSource: sources === 0 ? 0 : alerts / sources };
 }
 
-export async function buildPeriodReport(run: RunSql, period: Period, opts: ReportOptions): Promise<PeriodReport> {
+/** Classifies the period's alerts once when the engine can keep them; the scope the queries then read. */
+async function prepare(engine: StatisticsEngine, period: Period, t: ScanThresholds): Promise<StatisticsScope> {
+  if (!engine.materialize) return { period, thresholds: t };
+  await engine.materialize(materializeStatistics(period, t));
+  return { period, thresholds: t, materialized: true };
+}
+
+export async function buildPeriodReport(engine: StatisticsEngine, period: Period, opts: ReportOptions): Promise<PeriodReport> {
   const t = opts.thresholds ?? DEFAULT_SCAN_THRESHOLDS;
+  return periodReport(engine.run, await prepare(engine, period, t), opts);
+}
+
+async function periodReport(run: RunSql, scope: StatisticsScope, opts: ReportOptions): Promise<PeriodReport> {
+  const { period } = scope;
   const cohorts = opts.cohorts ?? DEFAULT_COHORTS;
-  const activity = activityQueries(period, cohorts, TOP_COHORT_PORTS, t);
+  const activity = activityQueries(scope, cohorts, TOP_COHORT_PORTS);
   const [headline, icmp, scans, perDay, ports, ...cohortRows] = await Promise.all([
-    run(headlineQuery(period, t)),
-    run(icmpSplitQuery(period, t)),
-    run(scansQuery(period, t)),
-    run(perDayQuery(period, t)),
-    run(portsQuery(period, TOP_PORTS, t)),
+    run(headlineQuery(scope)),
+    run(icmpSplitQuery(scope)),
+    run(scansQuery(scope)),
+    run(perDayQuery(scope)),
+    run(portsQuery(scope, TOP_PORTS)),
     ...activity.flatMap((q) => [run(q.sources), run(q.topPorts)]),
   ]);
   const byDay = new Map(perDay!.map((r) => [String(r.day), r]));
@@ -138,16 +161,18 @@ const TOP_SIGNATURES = 14;
 const TOP_CATEGORIES = 14;
 
 export async function buildPartnerStatistics(
-  run: RunSql,
+  engine: StatisticsEngine,
   period: Period,
   opts: ReportOptions & { watchedPorts: readonly string[] },
 ): Promise<PartnerStatistics> {
   const t = opts.thresholds ?? DEFAULT_SCAN_THRESHOLDS;
+  const scope = await prepare(engine, period, t);
+  const { run } = engine;
   const [report, matrix, watched, ports, signatures, categories] = await Promise.all([
-    buildPeriodReport(run, period, opts),
-    run(matrixQuery(period, t)),
-    run(watchedPortsQuery(period, opts.watchedPorts, t)),
-    run(allPortsQuery(period, t)),
+    periodReport(run, scope, opts),
+    run(matrixQuery(scope)),
+    run(watchedPortsQuery(scope, opts.watchedPorts)),
+    run(allPortsQuery(scope)),
     run(signaturesQuery(period, TOP_SIGNATURES)),
     run(categoriesQuery(period, TOP_CATEGORIES)),
   ]);

@@ -46,107 +46,158 @@ export const PORT_EXPR = `CASE WHEN proto IN ('tcp', 'udp') AND dst_port IS NOT 
 
 /**
  * The period's facts (`pf`), its scan source-days (`scan_days`) and every alert with its class (`classified`:
- * `port`, `scan`). Scan source-days are judged on whole days, so a period is always whole days.
+ * `port`, `scan`), as common table expressions. Scan source-days are judged on whole days, so a period is
+ * always whole days.
  */
-export function statisticsCte(period: Period, t: ScanThresholds = DEFAULT_SCAN_THRESHOLDS): string {
-  return `WITH pf AS (
+function baseCtes(period: Period, t: ScanThresholds): string[] {
+  return [
+    `pf AS (
   SELECT * FROM facts WHERE day >= ${literal(period.from)} AND day <= ${literal(period.to)}
-),
-scan_days AS (
+)`,
+    `scan_days AS (
   SELECT day, src FROM pf GROUP BY day, src
   HAVING count(DISTINCT ${PORT_EXPR}) >= ${t.minPorts} OR count(DISTINCT dst) >= ${t.minDestinations}
-),
-classified AS (
+)`,
+    `classified AS (
   SELECT pf.day, pf.src, pf.proto, pf.src_net, pf.dst_port, pf.sensor, ${PORT_EXPR} AS port,
     (pf.sig_scan OR sd.src IS NOT NULL) AS scan
   FROM pf LEFT JOIN scan_days sd ON sd.day = pf.day AND sd.src = pf.src
-)`;
+)`,
+  ];
+}
+
+/**
+ * Where the statistics queries of one period read `classified` from: the common table expressions themselves
+ * (one self-contained text per query, as Athena runs them), or a table made once by `materializeStatistics`
+ * (the embedded engine: a report's dozen queries then classify the period's alerts once, not a dozen times).
+ */
+export interface StatisticsScope {
+  period: Period;
+  thresholds?: ScanThresholds;
+  materialized?: boolean;
+}
+
+function statement(scope: StatisticsScope, extra: string[], body: string): string {
+  const ctes = [...(scope.materialized ? [] : baseCtes(scope.period, scope.thresholds ?? DEFAULT_SCAN_THRESHOLDS)), ...extra];
+  return `${ctes.length > 0 ? `WITH ${ctes.join(',\n')}\n` : ''}${body}`;
+}
+
+/** DuckDB: the table `classified` of the period, for queries with `materialized: true`. */
+export function materializeStatistics(period: Period, t: ScanThresholds = DEFAULT_SCAN_THRESHOLDS): string {
+  return `CREATE OR REPLACE TEMP TABLE classified AS WITH ${baseCtes(period, t).join(',\n')}\nSELECT * FROM classified`;
+}
+
+/** The common table expressions of the statistics, for a query of its own (the close's). */
+export function statisticsCte(period: Period, t: ScanThresholds = DEFAULT_SCAN_THRESHOLDS): string {
+  return `WITH ${baseCtes(period, t).join(',\n')}`;
 }
 
 /** Alerts and distinct sources of the period. */
-export function headlineQuery(period: Period, t?: ScanThresholds): string {
-  return `${statisticsCte(period, t)}
-SELECT count(*) AS alerts, count(DISTINCT src) AS sources FROM classified`;
+export function headlineQuery(scope: StatisticsScope): string {
+  return statement(scope, [], `SELECT count(*) AS alerts, count(DISTINCT src) AS sources FROM classified`);
 }
 
 /** Sources with and without an ICMP alert, and all their alerts (`icmp` 1 or 0). */
-export function icmpSplitQuery(period: Period, t?: ScanThresholds): string {
-  return `${statisticsCte(period, t)},
-per_source AS (
+export function icmpSplitQuery(scope: StatisticsScope): string {
+  return statement(
+    scope,
+    [`per_source AS (
   SELECT src, max(CASE WHEN proto = 'icmp' THEN 1 ELSE 0 END) AS icmp, count(*) AS alerts FROM classified GROUP BY src
-)
-SELECT icmp, count(*) AS sources, sum(alerts) AS alerts FROM per_source GROUP BY icmp`;
+)`],
+    `SELECT icmp, count(*) AS sources, sum(alerts) AS alerts FROM per_source GROUP BY icmp`,
+  );
 }
 
 /** Scan sources and alerts, and the scan alerts of the source with the most of them. */
-export function scansQuery(period: Period, t?: ScanThresholds): string {
-  return `${statisticsCte(period, t)},
-per_source AS (SELECT src, count(*) AS alerts FROM classified WHERE scan GROUP BY src)
-SELECT count(*) AS sources, coalesce(sum(alerts), 0) AS alerts, coalesce(max(alerts), 0) AS largest FROM per_source`;
+export function scansQuery(scope: StatisticsScope): string {
+  return statement(
+    scope,
+    [`per_source AS (SELECT src, count(*) AS alerts FROM classified WHERE scan GROUP BY src)`],
+    `SELECT count(*) AS sources, coalesce(sum(alerts), 0) AS alerts, coalesce(max(alerts), 0) AS largest FROM per_source`,
+  );
 }
 
 /** Sources per cohort of activity days, and each cohort's top ports by alerts. */
-export function activityQueries(period: Period, cohorts: readonly Cohort[], top: number, t?: ScanThresholds): { sources: string; topPorts: string }[] {
-  const cte = `${statisticsCte(period, t)},
-activity AS (SELECT src, count(DISTINCT day) AS days FROM classified GROUP BY src)`;
+export function activityQueries(scope: StatisticsScope, cohorts: readonly Cohort[], top: number): { sources: string; topPorts: string }[] {
+  const activity = `activity AS (SELECT src, count(DISTINCT day) AS days FROM classified GROUP BY src)`;
   return cohorts.map((c) => {
     const within = `a.days >= ${c.minDays}${c.maxDays === null ? '' : ` AND a.days <= ${c.maxDays}`}`;
     return {
-      sources: `${cte}
-SELECT count(*) AS sources FROM activity a WHERE ${within}`,
-      topPorts: `${cte}
-SELECT c.port, count(*) AS alerts FROM classified c JOIN activity a ON a.src = c.src
+      sources: statement(scope, [activity], `SELECT count(*) AS sources FROM activity a WHERE ${within}`),
+      topPorts: statement(
+        scope,
+        [activity],
+        `SELECT c.port, count(*) AS alerts FROM classified c JOIN activity a ON a.src = c.src
 WHERE ${within} AND c.port IS NOT NULL
 GROUP BY c.port ORDER BY alerts DESC, c.port LIMIT ${top}`,
+      ),
     };
   });
 }
 
 /** Per day: alerts, distinct sources, scan alerts; new sources and new sources of unknown traffic. */
-export function perDayQuery(period: Period, t?: ScanThresholds): string {
-  return `${statisticsCte(period, t)},
-new_unknown AS (
+export function perDayQuery(scope: StatisticsScope): string {
+  const { from, to } = scope.period;
+  return statement(
+    scope,
+    [
+      `new_unknown AS (
   SELECT c.day, count(DISTINCT c.src) AS n FROM classified c
   JOIN first_seen fs ON fs.src = c.src AND fs.first_day = c.day
   WHERE NOT c.scan GROUP BY c.day
-),
-new_sources AS (
+)`,
+      `new_sources AS (
   SELECT first_day AS day, count(*) AS n FROM first_seen
-  WHERE first_day >= ${literal(period.from)} AND first_day <= ${literal(period.to)} GROUP BY first_day
-),
-days AS (
+  WHERE first_day >= ${literal(from)} AND first_day <= ${literal(to)} GROUP BY first_day
+)`,
+      `days AS (
   SELECT day, count(*) AS alerts, count(DISTINCT src) AS sources, sum(CASE WHEN scan THEN 1 ELSE 0 END) AS scan_alerts
   FROM classified GROUP BY day
-)
-SELECT d.day, d.alerts, d.sources, d.scan_alerts, coalesce(n.n, 0) AS new_sources, coalesce(u.n, 0) AS new_unknown_sources
+)`,
+    ],
+    `SELECT d.day, d.alerts, d.sources, d.scan_alerts, coalesce(n.n, 0) AS new_sources, coalesce(u.n, 0) AS new_unknown_sources
 FROM days d LEFT JOIN new_sources n ON n.day = d.day LEFT JOIN new_unknown u ON u.day = d.day
-ORDER BY d.day`;
+ORDER BY d.day`,
+  );
 }
 
 /** The top ports of the period by alerts, with distinct sources. */
-export function portsQuery(period: Period, top: number, t?: ScanThresholds): string {
-  return `${statisticsCte(period, t)}
-SELECT port, count(*) AS alerts, count(DISTINCT src) AS sources FROM classified
-WHERE port IS NOT NULL GROUP BY port ORDER BY alerts DESC, port LIMIT ${top}`;
+export function portsQuery(scope: StatisticsScope, top: number): string {
+  return statement(
+    scope,
+    [],
+    `SELECT port, count(*) AS alerts, count(DISTINCT src) AS sources FROM classified
+WHERE port IS NOT NULL GROUP BY port ORDER BY alerts DESC, port LIMIT ${top}`,
+  );
 }
 
 /** Alerts by source network and port bin of 1,024 ports (bin 0: ports 0–1023), all and scans only. */
-export function matrixQuery(period: Period, t?: ScanThresholds): string {
-  return `${statisticsCte(period, t)}
-SELECT src_net, CAST(floor(dst_port / 1024.0) AS INTEGER) AS port_bin, count(*) AS alerts,
+export function matrixQuery(scope: StatisticsScope): string {
+  return statement(
+    scope,
+    [],
+    `SELECT src_net, CAST(floor(dst_port / 1024.0) AS INTEGER) AS port_bin, count(*) AS alerts,
   sum(CASE WHEN scan THEN 1 ELSE 0 END) AS scan_alerts
 FROM classified WHERE port IS NOT NULL
-GROUP BY src_net, CAST(floor(dst_port / 1024.0) AS INTEGER)`;
+GROUP BY src_net, CAST(floor(dst_port / 1024.0) AS INTEGER)`,
+  );
 }
 
-/** Per day and sensor, alerts on the given ports, from ICMP sources and from the others (over the period). */
-export function watchedPortsQuery(period: Period, ports: readonly string[], t?: ScanThresholds): string {
-  return `${statisticsCte(period, t)},
-icmp_sources AS (SELECT DISTINCT src FROM classified WHERE proto = 'icmp')
-SELECT c.sensor, c.port, CASE WHEN i.src IS NULL THEN 0 ELSE 1 END AS icmp, count(*) AS alerts
+/** Per sensor and watched port, alerts from ICMP sources and from the others (over the period). */
+export function watchedPortsQuery(scope: StatisticsScope, ports: readonly string[]): string {
+  return statement(
+    scope,
+    [`icmp_sources AS (SELECT DISTINCT src FROM classified WHERE proto = 'icmp')`],
+    `SELECT c.sensor, c.port, CASE WHEN i.src IS NULL THEN 0 ELSE 1 END AS icmp, count(*) AS alerts
 FROM classified c LEFT JOIN icmp_sources i ON i.src = c.src
 WHERE c.port IN ${inList(ports)}
-GROUP BY c.sensor, c.port, CASE WHEN i.src IS NULL THEN 0 ELSE 1 END`;
+GROUP BY c.sensor, c.port, CASE WHEN i.src IS NULL THEN 0 ELSE 1 END`,
+  );
+}
+
+/** Alerts of every port of the period (for the port classes). */
+export function allPortsQuery(scope: StatisticsScope): string {
+  return statement(scope, [], `SELECT port, count(*) AS alerts FROM classified WHERE port IS NOT NULL GROUP BY port`);
 }
 
 /** Per closed day: scan alerts and new sources of unknown traffic (for the daily summaries and `stats`). */
@@ -162,12 +213,6 @@ SELECT c.day, sum(CASE WHEN c.scan THEN 1 ELSE 0 END) AS scan_alerts, coalesce(m
 FROM classified c LEFT JOIN new_unknown u ON u.day = c.day
 WHERE c.day IN ${inList(days)}
 GROUP BY c.day`;
-}
-
-/** Alerts and distinct sources of every port of the period (for the port classes). */
-export function allPortsQuery(period: Period, t?: ScanThresholds): string {
-  return `${statisticsCte(period, t)}
-SELECT port, count(*) AS alerts FROM classified WHERE port IS NOT NULL GROUP BY port`;
 }
 
 /** Alerts per signature (its id, or `msg:<text>` without one) with its text, top `top`. */

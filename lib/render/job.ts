@@ -74,6 +74,8 @@ export interface RenderReport {
   rolledUp: string[];
   published: number;
   ms: number;
+  /** Where the time went, ms: rollUp, close, summaries, analysis, charts, publish, … */
+  phases?: Record<string, number>;
 }
 
 /** The day that may be closed at `now`: yesterday once the daily time has passed, else the day before. */
@@ -135,7 +137,7 @@ async function analyseClosedDays(
   const from = [windowFrom, ...due.map((m) => `${m}-01`)].sort()[0]!;
   const session = await openFactsSession(deps.lake, deps.scratchDir, { from, to: closeThrough });
   try {
-    const run = (sql: string) => session.engine.rows(sql);
+    const run = session.engine.statistics;
     const isClosed = (d: string) => d <= closeThrough;
     const statistics = await buildPartnerStatistics(run, { from: windowFrom, to: closeThrough }, { isClosed, watchedPorts: input.watched });
     const reports: PeriodReport[] = [];
@@ -345,7 +347,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
   const closedThrough = !state.lastClosedDay || closeThrough > state.lastClosedDay ? closeThrough : state.lastClosedDay;
   if (!opts.date) await deps.summaries.putRenderState({ lastClosedDay: closedThrough, lastRenderAt: at });
   lap('finish');
-  const report = { today, closedThrough, rolledUp: ordered, published: written, ms: Date.now() - started };
+  const report = { today, closedThrough, rolledUp: ordered, published: written, ms: Date.now() - started, phases };
   deps.log.info('render', { today, closedThrough, days: ordered.length, published: written, ms: report.ms, phases });
   return report;
 }
