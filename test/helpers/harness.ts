@@ -22,6 +22,9 @@ import { S3RawArchive } from '../../lib/store/raw-archive.js';
 import { DynamoSensorRegistry } from '../../lib/store/registry.js';
 import { dailyStats } from '../../lib/stats/daily.js';
 import { S3Lake, type FactsWriter } from '../../lib/lake/store.js';
+import { createRenderService, type RenderService } from '../../lib/render/service.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** The pseudonym key of test stacks (ingest and render must share it). */
 export const TEST_PSEUDONYM_KEY = Buffer.alloc(32, 7);
@@ -144,4 +147,26 @@ export async function postBatch(url: string, sensor: TestSensor, batch: Prepared
     /* keep empty */
   }
   return { status: res.status, json, headers: res.headers };
+}
+
+/** The render job on a harness's table and bucket, with its clock fixed (the day it closes is the one before). */
+export function harnessRenderService(h: Harness, opts: { now: number; watchedPorts?: string[]; deps?: Partial<RenderService['deps']> }): RenderService {
+  const service = createRenderService(
+    {
+      tableName: h.config.tableName,
+      bucketName: h.config.bucketName,
+      horizonDays: h.config.horizonDays,
+      pseudonymKey: TEST_PSEUDONYM_KEY,
+      closeAfterMinutes: 30,
+      watchedPorts: opts.watchedPorts ?? ['tcp/445'],
+      publicBaseUrl: 'https://cdn.example',
+      scratchDir: join(tmpdir(), 'alertgraph-test'),
+      dynamoEndpoint: h.config.dynamoEndpoint,
+      s3Endpoint: h.config.s3Endpoint,
+    },
+    silentLog,
+    { clock: () => opts.now },
+  );
+  Object.assign(service.deps, opts.deps ?? {});
+  return service;
 }

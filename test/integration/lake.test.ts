@@ -9,13 +9,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localDynamoClient, localS3Client } from '../../lib/local/aws-clients.js';
 import { S3Lake } from '../../lib/lake/store.js';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRenderService, type RenderService } from '../../lib/render/service.js';
+import type { RenderService } from '../../lib/render/service.js';
 import { SummaryStore } from '../../lib/store/summaries.js';
-import { silentLog } from '../../lib/log.js';
 import { openFactsSession, runReadOnlyQuery } from '../../lib/lake/query.js';
 import { FIRST_SEEN_KEY, STAGING_PREFIX } from '../../lib/publish/layout.js';
 import { eveAlert } from '../helpers/eve.js';
-import { ndjsonBatch, postBatch, startHarness, TEST_PSEUDONYM_KEY, type Harness, type TestSensor } from '../helpers/harness.js';
+import { harnessRenderService, ndjsonBatch, postBatch, startHarness, type Harness, type TestSensor } from '../helpers/harness.js';
 
 const DAY = 86_400_000;
 const today = new Date().toISOString().slice(0, 10);
@@ -32,25 +31,8 @@ function alerts(day: number, sources: string[], port = 445): string[] {
   return sources.map((src, i) => eveAlert({ time: dayMs(day) + 3_600_000 + i * 1000, src, dstPort: port }));
 }
 
-function renderService(extra: { closeChunkAlerts?: number; afterClose?: (days: readonly string[]) => Promise<void> } = {}): RenderService {
-  const service = createRenderService(
-    {
-      tableName: h.config.tableName,
-      bucketName: h.config.bucketName,
-      horizonDays: 400,
-      pseudonymKey: TEST_PSEUDONYM_KEY,
-      closeAfterMinutes: 30,
-      watchedPorts: ['tcp/445'],
-      publicBaseUrl: 'https://cdn.example',
-      scratchDir: scratch,
-      dynamoEndpoint: inject('dynamoEndpoint'),
-      s3Endpoint: inject('s3Endpoint'),
-    },
-    silentLog,
-    { clock: () => noon },
-  );
-  Object.assign(service.deps, extra);
-  return service;
+function renderService(deps: { closeChunkAlerts?: number; afterClose?: (days: readonly string[]) => Promise<void> } = {}): RenderService {
+  return harnessRenderService(h, { now: noon, deps });
 }
 
 async function query(sql: string) {

@@ -12,13 +12,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildPeriodReport } from '../../lib/lake/report.js';
 import { openFactsSession } from '../../lib/lake/query.js';
 import { localDynamoClient } from '../../lib/local/aws-clients.js';
-import { silentLog } from '../../lib/log.js';
 import { reportKey } from '../../lib/publish/layout.js';
-import { createRenderService } from '../../lib/render/service.js';
 import { dailyStats } from '../../lib/stats/daily.js';
 import { SummaryStore } from '../../lib/store/summaries.js';
 import { eveAlert } from '../helpers/eve.js';
-import { ndjsonBatch, postBatch, startHarness, TEST_PSEUDONYM_KEY, type Harness } from '../helpers/harness.js';
+import { harnessRenderService, ndjsonBatch, postBatch, startHarness, type Harness } from '../helpers/harness.js';
 
 const DAY = 86_400_000;
 const today = new Date().toISOString().slice(0, 10);
@@ -48,22 +46,7 @@ beforeAll(async () => {
   ];
   for (const lines of [first, second]) expect((await postBatch(h.url, s, ndjsonBatch(s.id, lines))).status).toBe(202);
   summaries = new SummaryStore(localDynamoClient(inject('dynamoEndpoint')), h.config.tableName);
-  const render = createRenderService(
-    {
-      tableName: h.config.tableName,
-      bucketName: h.config.bucketName,
-      horizonDays: 400,
-      pseudonymKey: TEST_PSEUDONYM_KEY,
-      closeAfterMinutes: 30,
-      watchedPorts: ['tcp/445'],
-      publicBaseUrl: 'https://cdn.example',
-      scratchDir: scratch,
-      dynamoEndpoint: inject('dynamoEndpoint'),
-      s3Endpoint: inject('s3Endpoint'),
-    },
-    silentLog,
-    { clock: () => noon },
-  );
+  const render = harnessRenderService(h, { now: noon });
   await render.run();
 }, 120_000);
 afterAll(async () => h?.close());
