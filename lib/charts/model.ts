@@ -15,6 +15,11 @@ export interface DailyPoint {
   total: number;
   /** false: no sensor reported that day (no data), distinct from a day with 0 alerts */
   reported: boolean;
+  /**
+   * Scan alerts of the day (DESIGN §14: scan source-days and scan signatures), only once the day is closed and
+   * its full figure is known; undefined before.
+   */
+  scanAlerts?: number;
 }
 
 export interface PublicChartData {
@@ -55,7 +60,23 @@ export interface PartnerChartData {
   sources: SeriesPoint[];
   /** series = 'ICMP' | 'other protocols' */
   icmp: SeriesPoint[];
-  /** series = 'scan alerts' */
-  scans: SeriesPoint[];
+  /**
+   * Closed days with their full scan figure (DESIGN §14), whole history: all alerts and scan alerts. Field names
+   * as in the period report's `perDay`, so a window of these equals `report --json`'s.
+   */
+  scans: ScanDay[];
+  /** Closed days: new sources of unknown traffic (sources first seen that day with a non-scan alert). */
+  newUnknownSources: NewUnknownDay[];
   sensors: SensorMark[];
+}
+
+export interface ScanDay {
+  date: string;
+  alerts: number;
+  scanAlerts: number;
+}
+
+export interface NewUnknownDay {
+  date: string;
+  newUnknownSources: number;
 }

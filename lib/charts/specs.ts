@@ -8,9 +8,10 @@
 
 import type { Axis, Legend, Mark, Scale, Spec, Title } from 'vega';
 import { bucketSeries, type BucketUnit } from './buckets.js';
-import { DAY_MS, dayStartMs, dayString, formatInstantUtc } from './dates.js';
+import { addDays, DAY_MS, dayStartMs, dayString, formatInstantUtc } from './dates.js';
 import { LABEL_OFFSET, layoutLabelLanes, type LaneLayout } from './deployment-labels.js';
 import { CHART_FONT } from './fonts.js';
+import { portLabel } from '../ports/index.js';
 import type { CountRow, DailyPoint, PartnerChartData, PublicChartData, SensorMark, SeriesPoint } from './model.js';
 import { textWidth } from './text-width.js';
 import {
@@ -44,6 +45,33 @@ export const PUBLIC_TITLE = 'Alerts per day, all sensors';
 export const LEGEND_ALERTS = 'alerts per day';
 export const LEGEND_NO_DATA = 'no data: no sensor reported';
 export const LEGEND_DEPLOYED = 'sensor deployed';
+/** The scan share drawn over the public graph's bars: only closed days have the full figure (DESIGN §14). */
+export const LEGEND_SCANS = 'of which scan alerts (closed days)';
+export const NOSCAN_TITLE = 'Alerts per day without scan alerts, all sensors';
+export const LEGEND_NOSCAN = 'alerts per day, scan alerts left out (closed days)';
+export const LEGEND_NO_FIGURE = 'no figure: day not closed yet, or no sensor reported';
+/** DESIGN §14's definition, in the words the public page and the captions use. */
+export const SCAN_DEFINITION =
+  'scan alerts: every alert of a source that reached 20 or more ports or addresses in a day, over all sensors, and every alert whose signature or category names a scan';
+
+/** What differs between the public graph of all alerts and the one without scan alerts. */
+interface DailyVariant {
+  title: string;
+  alertsLegend: string;
+  noDataLegend: string;
+  /** draw each closed day's scan alerts over its bar, in their own colour */
+  scans: boolean;
+  subtitleNote?: string;
+}
+
+const ALL_ALERTS: DailyVariant = { title: PUBLIC_TITLE, alertsLegend: LEGEND_ALERTS, noDataLegend: LEGEND_NO_DATA, scans: true };
+const WITHOUT_SCANS: DailyVariant = {
+  title: NOSCAN_TITLE,
+  alertsLegend: LEGEND_NOSCAN,
+  noDataLegend: LEGEND_NO_FIGURE,
+  scans: false,
+  subtitleNote: 'so that one big scan does not flatten the other days',
+};
 
 export type DayState = 'closed' | 'partial';
 
@@ -57,10 +85,16 @@ export interface PublicDayDatum {
   total: number;
   reported: boolean;
   state: DayState;
+  /** scan alerts (closed days with the full figure), else null; `base` = total − scan, where the scan part starts */
+  scan: number | null;
+  base: number;
 }
 
 export interface DeploymentDatum {
+  /** the sensors of the marker (those deployed that day), and their ids joined with commas */
+  ids: string[];
   id: string;
+  /** the marker's label: the sensor's name, or the names of all sensors deployed that day ("9 sensors: …") */
   name: string;
   deployedAt: string;
   /** 00:00 UTC of the deployment day: the marker line's position */
@@ -90,6 +124,24 @@ export interface GapDatum {
  *   above the plot so that close deployments stay readable.
  */
 export function publicDailySpec(data: PublicChartData, size: ChartSize = DEFAULT_SIZE): Spec {
+  return dailySpec(data, size, ALL_ALERTS);
+}
+
+/**
+ * The public graph without scan alerts: each closed day's alerts minus its scan alerts (DESIGN §14), on a scale
+ * of its own, so that a day of one big scan does not flatten the others. Days without the full scan figure
+ * (today, a day not closed yet) are drawn as having no figure, never as zero.
+ */
+export function publicNoScanSpec(data: PublicChartData, size: ChartSize = DEFAULT_SIZE): Spec {
+  const days = data.days.map((d): DailyPoint =>
+    d.reported && d.scanAlerts !== undefined
+      ? { date: d.date, total: Math.max(0, d.total - d.scanAlerts), reported: true }
+      : { date: d.date, total: 0, reported: false },
+  );
+  return dailySpec({ ...data, days }, size, WITHOUT_SCANS);
+}
+
+function dailySpec(data: PublicChartData, size: ChartSize, variant: DailyVariant): Spec {
   const todayStart = dayStartMs(data.today);
   const domainEnd = todayStart + DAY_MS;
   const given = new Map<string, DailyPoint>();
@@ -118,7 +170,7 @@ export function publicDailySpec(data: PublicChartData, size: ChartSize = DEFAULT
   const today = dayData.filter((d) => d.state === 'partial' && d.reported);
   const gaps = noDataRanges(days, Math.ceil(3 / dayPx));
 
-  const labelLayout = layoutDeployments(sensors, domainStart, pxPerMs, plotWidth, plotHeight);
+  const labelLayout = layoutDeployments(sensors, domainStart, pxPerMs, { right: plotWidth + PUBLIC_PADDING.right - 4 }, plotHeight);
   const { deployments, lanes } = labelLayout;
   const stripHeight = lanes > 0 ? lanes * labelLayout.laneHeight + 8 : 4;
 
@@ -126,24 +178,28 @@ export function publicDailySpec(data: PublicChartData, size: ChartSize = DEFAULT
   const first = dayString(domainStart);
   const subtitle = [
     `${first} to ${data.today} (UTC days)`,
+    ...(variant.subtitleNote ? [variant.subtitleNote] : []),
     `${sensors.length} sensor${sensors.length === 1 ? '' : 's'}`,
     `generated ${formatInstantUtc(data.generatedAt)}`,
   ].join('  ·  ');
 
   const todayDatum = today[0];
+  const hasScans = variant.scans && closed.some((d) => d.reported && d.scan !== null);
   const legendEntries = [
-    LEGEND_ALERTS,
+    variant.alertsLegend,
+    ...(hasScans ? [LEGEND_SCANS] : []),
     ...(todayDatum ? [todayLegendLabel(todayDatum.total, data.generatedAt)] : []),
-    ...(gaps.length > 0 ? [LEGEND_NO_DATA] : []),
+    ...(gaps.length > 0 ? [variant.noDataLegend] : []),
     ...(deployments.length > 0 ? [LEGEND_DEPLOYED] : []),
   ];
+  const style = (e: string) => legendStyle(e, asBars, variant);
 
   const scales: Scale[] = [
     { name: 'x', type: 'utc', domain: [domainStart, domainEnd], range: [0, plotWidth] },
     { name: 'y', type: 'linear', domain: [0, yMax], nice: true, zero: true, range: [plotHeight, stripHeight] },
-    legendScale('legendFill', legendEntries, (e) => legendStyle(e, asBars).fill),
-    legendScale('legendStroke', legendEntries, (e) => legendStyle(e, asBars).stroke),
-    legendScale('legendShape', legendEntries, (e) => legendStyle(e, asBars).shape),
+    legendScale('legendFill', legendEntries, (e) => style(e).fill),
+    legendScale('legendStroke', legendEntries, (e) => style(e).stroke),
+    legendScale('legendShape', legendEntries, (e) => style(e).shape),
   ];
 
   const axes: Axis[] = [
@@ -163,7 +219,7 @@ export function publicDailySpec(data: PublicChartData, size: ChartSize = DEFAULT
   ];
 
   const marks: Mark[] = [
-    ...(asBars ? barMarks(dayPx) : areaMarks()),
+    ...(asBars ? barMarks(dayPx, hasScans) : areaMarks(hasScans)),
     // Over the data, not under it: at ten years a missing day is narrower than a pixel and the area would
     // close over it.
     {
@@ -254,18 +310,19 @@ export function publicDailySpec(data: PublicChartData, size: ChartSize = DEFAULT
 
   return {
     $schema: 'https://vega.github.io/schema/vega/v6.json',
-    description: `${PUBLIC_TITLE}: alerts per UTC day from ${first} to ${data.today}`,
+    description: `${variant.title}: alerts per UTC day from ${first} to ${data.today}`,
     width: plotWidth,
     height: plotHeight,
     padding: { ...PUBLIC_PADDING },
     autosize: 'none',
     background: '#ffffff',
     config: chartConfig(),
-    title: chartTitle(PUBLIC_TITLE, subtitle),
+    title: chartTitle(variant.title, subtitle),
     data: [
       { name: 'days', values: closed },
       { name: 'reportedDays', source: 'days', transform: [{ type: 'filter', expr: 'datum.reported' }] },
       { name: 'zeroDays', source: 'days', transform: [{ type: 'filter', expr: 'datum.reported && datum.total === 0' }] },
+      { name: 'scanDays', source: 'days', transform: [{ type: 'filter', expr: 'datum.reported && datum.scan > 0' }] },
       { name: 'today', values: today },
       { name: 'todayLink', values: todayLink(closed, todayDatum) },
       { name: 'gaps', values: gaps },
@@ -280,7 +337,9 @@ export function publicDailySpec(data: PublicChartData, size: ChartSize = DEFAULT
 
 function toDayDatum(d: DailyPoint, state: DayState): PublicDayDatum {
   const t = dayStartMs(d.date);
-  return { date: d.date, t, tm: t + HALF_DAY_MS, t1: t + DAY_MS, total: d.reported ? d.total : 0, reported: d.reported, state };
+  const total = d.reported ? d.total : 0;
+  const scan = d.reported && state === 'closed' && d.scanAlerts !== undefined ? Math.min(d.scanAlerts, total) : null;
+  return { date: d.date, t, tm: t + HALF_DAY_MS, t1: t + DAY_MS, total, reported: d.reported, state, scan, base: total - (scan ?? 0) };
 }
 
 /** Runs of days without any report, widened to at least `minDays` (3 px) so a lone day still shows at 10 years. */
@@ -309,11 +368,22 @@ function noDataRanges(days: readonly DailyPoint[], minDays: number): GapDatum[] 
  * deployments need one lane per name (a name must not cover a neighbour's line), so the fallbacks trade type
  * size for lanes; the last may leave some names overlapping in its top lane.
  */
-const LABEL_STYLES = [
+interface LabelStyle {
+  fontSize: number;
+  laneHeight: number;
+  /** at most this share of the plot's height for the lanes */
+  share: number;
+}
+const LABEL_STYLES: readonly LabelStyle[] = [
   { fontSize: FONT_SIZE.deployment, laneHeight: 15, share: 0.4 },
   { fontSize: 10, laneHeight: 12, share: 0.5 },
   { fontSize: 9, laneHeight: 10.5, share: 0.55 },
-] as const;
+];
+/** The partner time series are smaller: their lanes take less of the plot. */
+const SERIES_LABEL_STYLES: readonly LabelStyle[] = [
+  { fontSize: 10, laneHeight: 13, share: 0.28 },
+  { fontSize: 9, laneHeight: 11, share: 0.36 },
+];
 
 interface DeploymentLayout {
   deployments: DeploymentDatum[];
@@ -322,35 +392,72 @@ interface DeploymentLayout {
   laneHeight: number;
 }
 
+/** Sensors deployed on the same day share one marker (DESIGN §8). */
+interface DeploymentGroup {
+  ids: string[];
+  names: string[];
+  deployedAt: string;
+  label: string;
+}
+
+/** Longest marker label before the names of a day's sensors are cut short. */
+const MAX_GROUP_LABEL = 48;
+
+export function deploymentGroups(sensors: readonly SensorMark[]): DeploymentGroup[] {
+  const byDay = new Map<string, SensorMark[]>();
+  for (const s of sensors) byDay.set(s.deployedAt, [...(byDay.get(s.deployedAt) ?? []), s]);
+  return [...byDay.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([deployedAt, group]) => {
+      const sorted = [...group].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+      const names = sorted.map((s) => s.name);
+      return { ids: sorted.map((s) => s.id), names, deployedAt, label: groupLabel(names) };
+    });
+}
+
+/** "Vienna 1"; "Lisbon 1, Lisbon 2"; "9 sensors: Lisbon 1, Lisbon 2, Oslo 1, …". */
+function groupLabel(names: readonly string[]): string {
+  const joined = names.join(', ');
+  if (names.length === 1) return joined;
+  const text = names.length > 2 ? `${names.length} sensors: ${joined}` : joined;
+  if (text.length <= MAX_GROUP_LABEL) return text;
+  // Whole names only, then an ellipsis.
+  let out = names.length > 2 ? `${names.length} sensors: ${names[0]}` : names[0]!;
+  for (const n of names.slice(1)) {
+    if (out.length + n.length + 5 > MAX_GROUP_LABEL) break;
+    out += `, ${n}`;
+  }
+  return `${out}, …`;
+}
+
 function layoutDeployments(
   sensors: readonly SensorMark[],
   domainStart: number,
   pxPerMs: number,
-  plotWidth: number,
-  plotHeight: number,
-): DeploymentLayout {
-  const sorted = [...sensors].sort(
-    (a, b) => (a.deployedAt < b.deployedAt ? -1 : a.deployedAt > b.deployedAt ? 1 : a.name.localeCompare(b.name)),
-  );
-  const xs = sorted.map((s) => (dayStartMs(s.deployedAt) - domainStart) * pxPerMs);
   // Names may reach into the right padding, but not past the y axis labels on the left.
-  const bounds = { left: 0, right: plotWidth + PUBLIC_PADDING.right - 4 };
-  let chosen: (LaneLayout & (typeof LABEL_STYLES)[number]) | undefined;
-  for (const style of LABEL_STYLES) {
+  bounds: { right: number },
+  plotHeight: number,
+  styles: readonly LabelStyle[] = LABEL_STYLES,
+): DeploymentLayout {
+  const sorted = deploymentGroups(sensors);
+  const xs = sorted.map((s) => (dayStartMs(s.deployedAt) - domainStart) * pxPerMs);
+  let chosen: (LaneLayout & LabelStyle) | undefined;
+  for (const style of styles) {
     const maxLanes = Math.max(1, Math.floor((plotHeight * style.share) / style.laneHeight));
-    const requests = sorted.map((s, i) => ({ x: xs[i] ?? 0, width: textWidth(s.name, style.fontSize) }));
-    chosen = { ...layoutLabelLanes(requests, bounds, maxLanes), ...style };
+    const requests = sorted.map((s, i) => ({ x: xs[i] ?? 0, width: textWidth(s.label, style.fontSize) }));
+    chosen = { ...layoutLabelLanes(requests, { left: 0, right: bounds.right }, maxLanes), ...style };
     if (chosen.crowded === 0) break;
   }
   const lanes = chosen?.lanes ?? 0;
-  const laneHeight = chosen?.laneHeight ?? LABEL_STYLES[0].laneHeight;
-  const fontSize = chosen?.fontSize ?? LABEL_STYLES[0].fontSize;
+  const laneHeight = chosen?.laneHeight ?? styles[0]!.laneHeight;
+  const fontSize = chosen?.fontSize ?? styles[0]!.fontSize;
   const deployments = sorted.map((s, i): DeploymentDatum => {
     const label = chosen?.labels[i] ?? { lane: 0, dx: LABEL_OFFSET, align: 'left' as const };
     const laneTop = (lanes - 1 - label.lane) * laneHeight; // lane 0 is the one nearest the data
     return {
-      id: s.id,
-      name: s.name,
+      ids: s.ids,
+      id: s.ids.join(','),
+      name: s.label,
       deployedAt: s.deployedAt,
       t: dayStartMs(s.deployedAt),
       lane: label.lane,
@@ -381,7 +488,7 @@ function todayLink(closed: readonly PublicDayDatum[], today: PublicDayDatum | un
   return [last, today];
 }
 
-function areaMarks(): Mark[] {
+function areaMarks(scans: boolean): Mark[] {
   return [
     {
       type: 'area',
@@ -398,6 +505,26 @@ function areaMarks(): Mark[] {
         },
       },
     },
+    ...(scans
+      ? [
+          {
+            // The top of each closed day: its scan alerts. Broken where the figure is not known yet.
+            type: 'area',
+            name: 'scanAlerts',
+            from: { data: 'days' },
+            encode: {
+              enter: {
+                x: { scale: 'x', field: 'tm' },
+                y: { scale: 'y', field: 'total' },
+                y2: { scale: 'y', field: 'base' },
+                defined: { signal: 'datum.reported && datum.scan !== null' },
+                fill: { value: COLORS.scanFill },
+                interpolate: { value: 'linear' },
+              },
+            },
+          } satisfies Mark,
+        ]
+      : []),
     {
       type: 'line',
       name: 'alertsLine',
@@ -445,7 +572,7 @@ function areaMarks(): Mark[] {
   ];
 }
 
-function barMarks(dayPx: number): Mark[] {
+function barMarks(dayPx: number, scans: boolean): Mark[] {
   // A pixel of air between bars once they are wide enough for it to read as separate days.
   // Bars no wider than 48 px: the first days of a network would otherwise be slabs across the whole plot.
   const inset = dayPx >= 6 ? Math.max(Math.min(2, dayPx * 0.12), (dayPx - 48) / 2) : 0;
@@ -466,6 +593,25 @@ function barMarks(dayPx: number): Mark[] {
   });
   return [
     bar('reportedDays', 'alerts', COLORS.alertsBar, {}),
+    ...(scans
+      ? [
+          {
+            // The top of each closed day's bar: its scan alerts, in their own colour.
+            type: 'rect',
+            name: 'scanAlerts',
+            from: { data: 'scanDays' },
+            encode: {
+              enter: {
+                x: { scale: 'x', field: 't', offset: inset },
+                x2: { scale: 'x', field: 't1', offset: -inset },
+                y: { scale: 'y', field: 'total' },
+                y2: { scale: 'y', field: 'base' },
+                fill: { value: COLORS.scanFill },
+              },
+            },
+          } satisfies Mark,
+        ]
+      : []),
     {
       // A day that reported no alerts gets a sliver on the axis: measured zero, not a missing bar.
       type: 'rect',
@@ -489,9 +635,10 @@ function barMarks(dayPx: number): Mark[] {
   ];
 }
 
-function legendStyle(entry: string, asBars: boolean): { fill: string; stroke: string; shape: string } {
-  if (entry === LEGEND_ALERTS) return { fill: COLORS.alertsBar, stroke: COLORS.alertsLine, shape: 'square' };
-  if (entry === LEGEND_NO_DATA) return { fill: COLORS.noData, stroke: COLORS.noData, shape: 'square' };
+function legendStyle(entry: string, asBars: boolean, variant: DailyVariant): { fill: string; stroke: string; shape: string } {
+  if (entry === variant.alertsLegend) return { fill: COLORS.alertsBar, stroke: COLORS.alertsLine, shape: 'square' };
+  if (entry === LEGEND_SCANS) return { fill: COLORS.scanFill, stroke: COLORS.scanLine, shape: 'square' };
+  if (entry === variant.noDataLegend) return { fill: COLORS.noData, stroke: COLORS.noData, shape: 'square' };
   // A short vertical line, like the markers on the plot.
   if (entry === LEGEND_DEPLOYED) return { fill: 'transparent', stroke: COLORS.deployment, shape: 'M0,-1.3L0,1.3' };
   // What is left is the "today so far" entry, drawn like today's mark.
@@ -502,7 +649,7 @@ function legendScale(name: string, entries: string[], pick: (entry: string) => s
   return { name, type: 'ordinal', domain: entries, range: entries.map(pick) };
 }
 
-function chartTitle(text: string, subtitle?: string): Title {
+export function chartTitle(text: string, subtitle?: string): Title {
   return {
     text,
     ...(subtitle ? { subtitle } : {}),
@@ -521,13 +668,21 @@ function chartTitle(text: string, subtitle?: string): Title {
 export interface TopPortsOptions {
   size?: ChartSize;
   subtitle?: string;
+  /** the text of a row's label (default: its key); e.g. `portLabel` for `tcp/445 microsoft-ds` */
+  label?: (key: string) => string;
+  /** x axis title; default "alerts" */
+  xTitle?: string;
 }
 
 /** Horizontal bars of the busiest destination ports (or any keyed counts), largest on top. */
 export function topPortsSpec(rows: readonly CountRow[], title: string, options: TopPortsOptions = {}): Spec {
   const size = options.size ?? DEFAULT_SIZE;
-  const sorted = [...rows].sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
+  const label = options.label ?? ((k: string) => k);
+  const sorted = [...rows]
+    .sort((a, b) => b.count - a.count || a.key.localeCompare(b.key))
+    .map((r) => ({ ...r, label: label(r.key) }));
   const max = Math.max(1, ...sorted.map((r) => r.count));
+  const longest = Math.max(0, ...sorted.map((r) => textWidth(r.label, 12)));
   const marks: Mark[] = [
     {
       type: 'rect',
@@ -535,7 +690,7 @@ export function topPortsSpec(rows: readonly CountRow[], title: string, options: 
       from: { data: 'rows' },
       encode: {
         enter: {
-          y: { scale: 'y', field: 'key' },
+          y: { scale: 'y', field: 'label' },
           height: { scale: 'y', band: 1 },
           x: { scale: 'x', value: 0 },
           x2: { scale: 'x', field: 'count' },
@@ -549,7 +704,7 @@ export function topPortsSpec(rows: readonly CountRow[], title: string, options: 
       from: { data: 'rows' },
       encode: {
         enter: {
-          y: { scale: 'y', field: 'key', band: 0.5 },
+          y: { scale: 'y', field: 'label', band: 0.5 },
           x: { scale: 'x', field: 'count' },
           dx: { value: 5 },
           baseline: { value: 'middle' },
@@ -574,13 +729,21 @@ export function topPortsSpec(rows: readonly CountRow[], title: string, options: 
     title: chartTitle(title, options.subtitle),
     data: [{ name: 'rows', values: sorted }],
     scales: [
-      { name: 'y', type: 'band', domain: sorted.map((r) => r.key), range: 'height', paddingInner: 0.25, paddingOuter: 0.15 },
+      { name: 'y', type: 'band', domain: sorted.map((r) => r.label), range: 'height', paddingInner: 0.25, paddingOuter: 0.15 },
       // Head room on the right for the count printed after the longest bar.
       { name: 'x', type: 'linear', domain: [0, max * 1.08], nice: true, zero: true, range: 'width' },
     ],
     axes: [
-      { orient: 'left', scale: 'y', labelFontSize: 12, labelPadding: 6, ticks: false, domainColor: COLORS.axis },
-      { orient: 'bottom', scale: 'x', format: ',d', tickMinStep: 1, grid: true, title: 'alerts', zindex: 0 },
+      {
+        orient: 'left',
+        scale: 'y',
+        labelFontSize: 12,
+        labelPadding: 6,
+        labelLimit: Math.ceil(Math.min(size.width * 0.45, Math.max(180, longest + 4))),
+        ticks: false,
+        domainColor: COLORS.axis,
+      },
+      { orient: 'bottom', scale: 'x', format: ',d', tickMinStep: 1, grid: true, title: options.xTitle ?? 'alerts', zindex: 0 },
     ],
     marks,
   };
@@ -598,13 +761,28 @@ export interface SeriesOptions {
   seriesOrder?: readonly string[];
   /** a day still filling up (today): left out, so a partial count does not read as a drop */
   partialDay?: string;
+  /** sensors whose deployment is marked (dashed line and name) where it falls inside the chart's days */
+  sensors?: readonly SensorMark[];
+  /** the days the x axis spans at least (e.g. the whole history, from the first deployment), inclusive */
+  days?: { from: string; to: string };
+  /** fixed colours of some series (others take the palette in order) */
+  colors?: Readonly<Record<string, string>>;
+  /** what the chart says when it has no point; default "no data yet" */
+  emptyText?: string;
+  /** ISO instant, said last in the subtitle */
+  generatedAt?: string;
 }
 
 const UNIT_NOTE: Record<BucketUnit, string> = { day: '', week: ' (weekly mean)', month: ' (monthly mean)' };
-const SERIES_LEGEND_WIDTH = 190;
+const SERIES_LEGEND_WIDTH = 200;
+/** Fixed frame (autosize "none"): the plot's width is known, so deployment names can be laid out in pixels. */
+const SERIES_PADDING = { top: 64, left: 86, right: SERIES_LEGEND_WIDTH + 14, bottom: 34 } as const;
+/** Lines over at most this many days get a dot per day, so a lone day (a short report) still shows. */
+const MAX_DOTTED_DAYS = 62;
 
 /**
- * Several series over time: lines, or stacked areas for parts of a whole (alerts per sensor).
+ * Several series over time: lines, or stacked areas for parts of a whole (alerts per sensor), with each sensor's
+ * deployment marked as on the public graph.
  *
  * Over long ranges days are averaged into weeks or months (see `buckets.ts`): 10 years of days is 3,650 points
  * per series on ~1,000 pixels, detail nobody can see. Stacked charts also keep the 9 largest series and sum the
@@ -616,7 +794,8 @@ export function seriesSpec(points: readonly SeriesPoint[], title: string, option
   const size = options.size ?? DEFAULT_SIZE;
   const stacked = options.stacked ?? false;
   const kept = options.partialDay === undefined ? points : points.filter((p) => p.date !== options.partialDay);
-  const plotWidth = size.width - SERIES_LEGEND_WIDTH - 90;
+  const plotWidth = size.width - SERIES_PADDING.left - SERIES_PADDING.right;
+  const plotHeight = size.height - SERIES_PADDING.top - SERIES_PADDING.bottom;
   const bucketed = bucketSeries(kept, {
     stacked,
     plotWidth,
@@ -634,15 +813,40 @@ export function seriesSpec(points: readonly SeriesPoint[], title: string, option
     value: p.value,
   }));
   const hasData = series.length > 0;
-  const firstDay = hasData ? bucketed.firstDay : 0;
-  const lastDay = hasData ? bucketed.lastDay : DAY_MS;
-  const dayCount = Math.round((lastDay - firstDay) / DAY_MS) + 1;
-  const colors = series.map((s, i) =>
-    s === bucketed.others ? COLORS.others : (SERIES_PALETTE[i % SERIES_PALETTE.length] ?? COLORS.others),
+  // The x extent: the data's, widened to the days asked for (whole-history charts all start at the first
+  // deployment, so that they line up with each other and with the public graph).
+  let domainStart = hasData ? bucketed.firstDay : Infinity;
+  let domainEnd = hasData ? bucketed.lastDay + DAY_MS : -Infinity;
+  if (options.days && options.days.from <= options.days.to) {
+    domainStart = Math.min(domainStart, dayStartMs(options.days.from));
+    domainEnd = Math.max(domainEnd, dayStartMs(options.days.to) + DAY_MS);
+  }
+  if (!Number.isFinite(domainStart) || !Number.isFinite(domainEnd)) {
+    domainStart = 0;
+    domainEnd = DAY_MS;
+  }
+  const dayCount = Math.round((domainEnd - domainStart) / DAY_MS);
+  const palette = series.filter((s) => s !== bucketed.others && options.colors?.[s] === undefined);
+  const colors = series.map(
+    (s) =>
+      options.colors?.[s] ??
+      (s === bucketed.others ? COLORS.others : (SERIES_PALETTE[palette.indexOf(s) % SERIES_PALETTE.length] ?? COLORS.others)),
   );
   const yTitle = `${options.yTitle ?? 'alerts per day'}${UNIT_NOTE[unit]}`;
-  const rangeNote = hasData ? `${dayString(firstDay)} to ${dayString(lastDay)}` : 'no data yet';
-  const subtitle = options.subtitle ? `${options.subtitle}  ·  ${rangeNote}` : rangeNote;
+  const rangeNote = hasData || options.days ? `${dayString(domainStart)} to ${dayString(domainEnd - DAY_MS)}` : 'no data yet';
+  const subtitle = [
+    ...(options.subtitle ? [options.subtitle] : []),
+    rangeNote,
+    ...(options.generatedAt ? [`generated ${formatInstantUtc(options.generatedAt)}`] : []),
+  ].join('  ·  ');
+
+  const sensors = (options.sensors ?? []).filter((s) => {
+    const t = dayStartMs(s.deployedAt);
+    return t >= domainStart && t < domainEnd;
+  });
+  const pxPerMs = plotWidth / (domainEnd - domainStart);
+  const labelLayout = layoutDeployments(sensors, domainStart, pxPerMs, { right: plotWidth }, plotHeight, SERIES_LABEL_STYLES);
+  const stripHeight = labelLayout.lanes > 0 ? labelLayout.lanes * labelLayout.laneHeight + 6 : 0;
 
   const inner: Mark = stacked
     ? {
@@ -675,23 +879,45 @@ export function seriesSpec(points: readonly SeriesPoint[], title: string, option
         },
       };
 
+  const dotted = !stacked && unit === 'day' && dayCount <= MAX_DOTTED_DAYS;
   const marks: Mark[] = [
     {
       type: 'group',
       name: 'series',
       from: { facet: { name: 'bySeries', data: 'points', groupby: 'series' } },
+      encode: { enter: { width: { signal: 'width' }, height: { signal: 'height' } } },
+      clip: true,
       marks: [inner],
     },
+    ...(dotted
+      ? [
+          {
+            type: 'symbol',
+            name: 'dots',
+            from: { data: 'knownPoints' },
+            clip: true,
+            encode: {
+              enter: {
+                x: { scale: 'x', field: 'tm' },
+                y: { scale: 'y', field: 'value' },
+                size: { value: 22 },
+                fill: { scale: 'color', field: 'series' },
+              },
+            },
+          } satisfies Mark,
+        ]
+      : []),
+    ...deploymentMarks(labelLayout.fontSize),
   ];
-  if (!hasData) marks.push(noDataMark());
+  if (!hasData) marks.push(noDataMark(options.emptyText));
 
   return {
     $schema: 'https://vega.github.io/schema/vega/v6.json',
     description: title,
-    width: size.width,
-    height: size.height,
-    padding: { top: 16, left: 16, right: 16, bottom: 12 },
-    autosize: { type: 'fit', contains: 'padding' },
+    width: plotWidth,
+    height: plotHeight,
+    padding: { ...SERIES_PADDING },
+    autosize: 'none',
     background: '#ffffff',
     config: chartConfig(),
     title: chartTitle(title, subtitle),
@@ -703,10 +929,19 @@ export function seriesSpec(points: readonly SeriesPoint[], title: string, option
           ? [{ type: 'stack', groupby: ['t0'], field: 'value', sort: { field: 'order' }, as: ['y0', 'y1'] }]
           : [],
       },
+      { name: 'knownPoints', source: 'points', transform: [{ type: 'filter', expr: 'datum.value !== null' }] },
+      { name: 'deployments', values: labelLayout.deployments },
     ],
     scales: [
-      { name: 'x', type: 'utc', domain: [firstDay, lastDay + DAY_MS], range: 'width' },
-      { name: 'y', type: 'linear', domain: [0, Math.max(1, bucketed.max)], nice: true, zero: true, range: 'height' },
+      { name: 'x', type: 'utc', domain: [domainStart, domainEnd], range: [0, plotWidth] },
+      {
+        name: 'y',
+        type: 'linear',
+        domain: [0, Math.max(1, bucketed.max)],
+        nice: true,
+        zero: true,
+        range: [plotHeight, stripHeight],
+      },
       { name: 'color', type: 'ordinal', domain: series, range: colors },
     ],
     axes: [
@@ -722,11 +957,13 @@ export function seriesSpec(points: readonly SeriesPoint[], title: string, option
         zindex: 0,
       },
     ],
-    legends: hasData
+    // One series needs no legend: the title names it.
+    legends: series.length > 1
       ? [
           {
             ...(stacked ? { fill: 'color' } : { stroke: 'color' }),
             orient: 'right',
+            offset: 14,
             symbolType: stacked ? 'square' : 'stroke',
             symbolStrokeWidth: stacked ? 0 : 2.5,
             symbolSize: stacked ? 120 : 200,
@@ -741,7 +978,47 @@ export function seriesSpec(points: readonly SeriesPoint[], title: string, option
   };
 }
 
-function noDataMark(): Mark {
+/** The deployment markers of a chart whose data has a `deployments` set (see `layoutDeployments`). */
+function deploymentMarks(fontSize: number): Mark[] {
+  return [
+    {
+      type: 'rule',
+      name: 'deploymentRules',
+      from: { data: 'deployments' },
+      encode: {
+        enter: {
+          x: { scale: 'x', field: 't' },
+          y: { field: 'ruleTop' },
+          y2: { signal: 'height' },
+          stroke: { value: COLORS.deployment },
+          strokeWidth: { value: 1 },
+          strokeDash: { value: [4, 3] },
+          strokeOpacity: { value: 0.7 },
+        },
+      },
+    },
+    {
+      type: 'text',
+      name: 'deploymentLabels',
+      from: { data: 'deployments' },
+      encode: {
+        enter: {
+          x: { scale: 'x', field: 't' },
+          dx: { field: 'dx' },
+          y: { field: 'labelY' },
+          align: { field: 'align' },
+          baseline: { value: 'alphabetic' },
+          text: { field: 'name' },
+          font: { value: CHART_FONT },
+          fontSize: { value: fontSize },
+          fill: { value: COLORS.ink },
+        },
+      },
+    },
+  ];
+}
+
+export function noDataMark(text = 'no data yet'): Mark {
   return {
     type: 'text',
     name: 'noData',
@@ -751,7 +1028,7 @@ function noDataMark(): Mark {
         y: { signal: 'height / 2' },
         align: { value: 'center' },
         baseline: { value: 'middle' },
-        text: { value: 'no data yet' },
+        text: { value: text },
         font: { value: CHART_FONT },
         fontSize: { value: 16 },
         fill: { value: COLORS.muted },
@@ -760,45 +1037,122 @@ function noDataMark(): Mark {
   };
 }
 
-/** File-name stems of the partner charts, in the order the partner page shows them. */
-export const PARTNER_CHARTS = [
+/** Partner charts drawn from the stored history and day summaries (`PartnerChartData`), by file-name stem. */
+export const PARTNER_HISTORY_CHARTS = [
+  'per-sensor',
+  'scans',
+  'icmp',
+  'watched-ports',
+  'sources',
+  'new-unknown-sources',
   'top-ports-day',
   'top-ports-30d',
-  'watched-ports',
-  'per-sensor',
-  'sources',
-  'icmp',
-  'scans',
 ] as const;
+export type PartnerHistoryChartName = (typeof PARTNER_HISTORY_CHARTS)[number];
+
+/** Partner charts drawn from the analysts' statistics of the window (`PartnerStatistics`, statistics-specs.ts). */
+export const PARTNER_STATISTICS_CHARTS = [
+  'port-sources',
+  'icmp-sources',
+  'activity-ports',
+  'watched-sensors',
+  'matrix',
+  'matrix-scans',
+  'port-classes',
+  'signatures',
+  'categories',
+] as const;
+export type PartnerStatisticsChartName = (typeof PARTNER_STATISTICS_CHARTS)[number];
+
+/** File-name stems of all partner charts, in the order the partner page shows them. */
+export const PARTNER_CHARTS = [...PARTNER_HISTORY_CHARTS, ...PARTNER_STATISTICS_CHARTS] as const;
 export type PartnerChartName = (typeof PARTNER_CHARTS)[number];
 
-/** Every partner chart of one render, keyed by its file-name stem. */
-export function partnerSpecs(data: PartnerChartData, size: ChartSize = DEFAULT_SIZE): Record<PartnerChartName, Spec> {
+/** Series names of the history charts (also the `series` values of their JSON). */
+export const SERIES = {
+  icmp: 'ICMP alerts',
+  notIcmp: 'TCP, UDP and other alerts',
+  allAlerts: 'all alerts',
+  scanAlerts: 'scan alerts',
+  distinctSources: 'distinct sources',
+  newSources: 'new sources',
+  newUnknownSources: 'new, unknown traffic',
+} as const;
+
+export const ICMP_TITLE = 'Alerts by protocol: ICMP and the rest';
+const WINDOW_LABEL = '30 closed days';
+export const SCANS_TITLE = 'Scan alerts per day';
+export const NEW_UNKNOWN_TITLE = 'New sources of unknown traffic per day';
+
+/** The x extent of the whole-history charts: the first deployment (or first data) to the last full day. */
+function historyDays(data: PartnerChartData): { from: string; to: string } {
+  const to = addDays(data.today, -1);
+  let from = to;
+  for (const s of data.sensors) if (s.deployedAt < from) from = s.deployedAt;
+  for (const list of [data.perSensor, data.watchedPorts, data.sources, data.icmp]) for (const p of list) if (p.date < from) from = p.date;
+  for (const d of data.scans) if (d.date < from) from = d.date;
+  return { from, to };
+}
+
+/** The history charts of one render, keyed by file-name stem (the window statistics: `statisticsSpecs`). */
+export function partnerSpecs(data: PartnerChartData, size: ChartSize = DEFAULT_SIZE): Record<PartnerHistoryChartName, Spec> {
   const generated = `generated ${formatInstantUtc(data.generatedAt)}`;
-  const closedDays = { partialDay: data.today, size } as const;
+  const sensors = data.sensors.filter((s) => s.deployedAt <= data.today);
+  const history = { partialDay: data.today, size, sensors, days: historyDays(data), generatedAt: data.generatedAt } as const;
   const { topPortsDay: day, topPortsWindow: win } = data;
+  const portSeries = (points: readonly SeriesPoint[]) => points.map((p) => ({ ...p, series: portLabel(p.series) }));
+  const scanPoints = data.scans.flatMap((d) => [
+    { date: d.date, series: SERIES.allAlerts, value: d.alerts },
+    { date: d.date, series: SERIES.scanAlerts, value: d.scanAlerts },
+  ]);
   return {
+    'per-sensor': seriesSpec(data.perSensor, 'Alerts per sensor', {
+      ...history,
+      stacked: true,
+      subtitle: 'stacked by sensor',
+      othersLabel: (n) => `${n} other sensor${n === 1 ? '' : 's'}`,
+    }),
+    scans: seriesSpec(scanPoints, SCANS_TITLE, {
+      ...history,
+      subtitle: 'closed days only: the full figure is known once a day is closed',
+      colors: { [SERIES.allAlerts]: COLORS.context, [SERIES.scanAlerts]: COLORS.scanLine },
+      emptyText: 'no closed day yet',
+    }),
+    icmp: seriesSpec(data.icmp, ICMP_TITLE, {
+      ...history,
+      subtitle: 'alerts per day by protocol',
+      colors: { [SERIES.icmp]: COLORS.icmpSources, [SERIES.notIcmp]: COLORS.otherSources },
+    }),
+    'watched-ports': seriesSpec(portSeries(data.watchedPorts), 'Watched ports per day', {
+      ...history,
+      subtitle: 'alerts per day on each watched destination port',
+    }),
+    sources: seriesSpec(data.sources, 'Source addresses per day', {
+      ...history,
+      yTitle: 'addresses per day',
+      subtitle: 'distinct, and never seen before by any sensor (closed days)',
+      emptyText: 'no closed day yet',
+    }),
+    'new-unknown-sources': seriesSpec(
+      data.newUnknownSources.map((d) => ({ date: d.date, series: SERIES.newUnknownSources, value: d.newUnknownSources })),
+      NEW_UNKNOWN_TITLE,
+      {
+        ...history,
+        yTitle: 'sources per day',
+        subtitle: 'sources first seen that day with at least one alert that is not a scan alert (closed days)',
+        colors: { [SERIES.newUnknownSources]: SERIES_PALETTE[4] },
+        emptyText: 'no closed day yet',
+      },
+    ),
     'top-ports-day': topPortsSpec(day.rows, `Top destination ports on ${day.date}`, {
       size,
-      subtitle: `alerts per destination port and protocol, UTC day ${day.date}  ·  ${generated}`,
+      label: portLabel,
+      subtitle: `alerts per destination port and protocol, last closed UTC day  ·  ${generated}`,
     }),
     'top-ports-30d': topPortsSpec(win.rows, `Top destination ports, ${win.from} to ${win.to}`, {
       size,
-      subtitle: `alerts per destination port and protocol over the window  ·  ${generated}`,
+      label: portLabel,
+      subtitle: `alerts per destination port and protocol over the last ${WINDOW_LABEL}  ·  ${generated}`,
     }),
-    'watched-ports': seriesSpec(data.watchedPorts, 'Watched ports', { ...closedDays, subtitle: generated }),
-    'per-sensor': seriesSpec(data.perSensor, 'Alerts per sensor', {
-      ...closedDays,
-      stacked: true,
-      subtitle: `stacked  ·  ${generated}`,
-      othersLabel: (n) => `${n} other sensor${n === 1 ? '' : 's'}`,
-    }),
-    sources: seriesSpec(data.sources, 'Source addresses', {
-      ...closedDays,
-      yTitle: 'addresses per day',
-      subtitle: `distinct, and never seen before by any sensor  ·  ${generated}`,
-    }),
-    icmp: seriesSpec(data.icmp, 'ICMP and other protocols', { ...closedDays, subtitle: generated }),
-    scans: seriesSpec(data.scans, 'Scan alerts', { ...closedDays, subtitle: generated }),
   };
 }

@@ -23,6 +23,14 @@ export const COLORS = {
   noDataEdge: '#8c8c8c',
   deployment: '#3c3c3c',
   others: '#b0b0b0',
+  /** Scan alerts: a hue of their own, away from the blues of all alerts and the orange of "today so far". */
+  scanFill: '#a77fc9',
+  scanLine: '#6b4896',
+  /** The two source classes of DESIGN §14 (ICMP sources and the others), the same in every chart. */
+  icmpSources: '#e15759',
+  otherSources: '#4e79a7',
+  /** A context series drawn behind the one a chart is about ("all alerts" behind "scan alerts"). */
+  context: '#9aa5b1',
 } as const;
 
 /** Tableau 10 without its grey, which is kept for "others" so that bucket never looks like a real series. */

@@ -1,10 +1,15 @@
 /**
  * The period report as a self-contained HTML page (`report --out`, and the monthly partner report): the headline
- * figures in words, the big-scan caveat, then the tables. Self-contained like the other pages (no external
- * scripts, fonts or styles).
+ * figures in words, the big-scan caveat, the charts of the report (inline SVG), then the tables. Self-contained
+ * like the other pages (no external scripts, fonts, styles or images).
  */
 import { writeFile } from 'node:fs/promises';
+import type { Spec } from 'vega';
+import type { SensorMark } from '../charts/model.js';
+import { renderSvg } from '../charts/render.js';
+import { activityPortsSpec, icmpSourcesSpec, portSourcesSpec, reportNewSourcesSpec, reportScansSpec } from '../charts/statistics-specs.js';
 import type { PeriodReport } from '../lake/report.js';
+import { portLabel } from '../ports/index.js';
 import { escapeHtml } from './pages.js';
 
 const STYLE = `
@@ -15,6 +20,7 @@ const STYLE = `
   td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
   .caveat { background: #fff6e0; border-left: 4px solid #e0a100; padding: .5rem .75rem; }
   img { max-width: 100%; height: auto; border: 1px solid #d9dde3; }
+  figure { margin: 0; } figure svg { display: block; max-width: 100%; height: auto; border: 1px solid #d9dde3; }
   section { margin: 2rem 0; }
 `;
 
@@ -53,6 +59,64 @@ export interface ReportFigure {
   svg: string;
 }
 
+/** The report's charts, in page order: what each shows, and its spec from the report alone. */
+export function reportFigureSpecs(r: PeriodReport, opts: { sensors?: readonly SensorMark[] } = {}): { title: string; description: string; spec: Spec }[] {
+  const sensors = opts.sensors ? { sensors: opts.sensors } : {};
+  return [
+    {
+      title: 'ICMP and non-ICMP sources',
+      description: 'Sources that sent at least one ICMP alert in the period against the others: how many, their alerts (all protocols) and alerts per source.',
+      spec: icmpSourcesSpec(r),
+    },
+    {
+      title: 'Scan alerts per day',
+      description: 'All alerts and the scan alerts among them (sources that reached 20 or more ports or addresses in a day, and scan signatures).',
+      spec: reportScansSpec(r, sensors),
+    },
+    {
+      title: 'New sources per day',
+      description: 'Sources never seen before by any sensor, and those of them with at least one alert that is not a scan (new sources of unknown traffic); closed days.',
+      spec: reportNewSourcesSpec(r, sensors),
+    },
+    {
+      title: 'Top ports by source activity',
+      description: 'Sources grouped by the number of days they were seen on, and the 14 ports their alerts went to most.',
+      spec: activityPortsSpec(r),
+    },
+    {
+      title: 'Distinct sources per port',
+      description: 'The ports with most distinct sources (among the 100 with most alerts), beside their alerts.',
+      spec: portSourcesSpec(r),
+    },
+  ];
+}
+
+/**
+ * Renders the report's charts to SVG for inlining. `render` is the chart renderer's seam (it may also make a
+ * PNG; only the SVG is used).
+ */
+export async function renderReportFigures(
+  r: PeriodReport,
+  opts: { sensors?: readonly SensorMark[]; render?: (spec: Spec) => Promise<{ svg: string }> } = {},
+): Promise<ReportFigure[]> {
+  const render = opts.render ?? (async (spec: Spec) => ({ svg: await renderSvg(spec) }));
+  const out: ReportFigure[] = [];
+  for (const f of reportFigureSpecs(r, opts)) out.push({ title: f.title, description: f.description, svg: (await render(f.spec)).svg });
+  return out;
+}
+
+/**
+ * One SVG among several in a page: its ids (clip paths, gradients) prefixed, so that `url(#clip1)` in one chart
+ * never resolves to another chart's element of the same id; and no XML prolog inside HTML.
+ */
+export function inlineSvg(svg: string, prefix: string): string {
+  return svg
+    .replace(/<\?xml[^>]*\?>\s*/, '')
+    .replace(/\bid="([^"]+)"/g, (_, id: string) => `id="${prefix}${id}"`)
+    .replace(/url\(#([^)]+)\)/g, (_, id: string) => `url(#${prefix}${id})`)
+    .replace(/\bhref="#([^"]+)"/g, (_, id: string) => `href="#${prefix}${id}"`);
+}
+
 export function reportPageHtml(r: PeriodReport, figures: readonly ReportFigure[] = []): string {
   const [first, ...rest] = reportHeadline(r);
   const caveat = rest.find((l) => l.startsWith('Caveat'));
@@ -72,13 +136,13 @@ export function reportPageHtml(r: PeriodReport, figures: readonly ReportFigure[]
 <p>${escapeHtml(first!)}</p>
 <ul>${rest.filter((l) => l !== caveat).map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>
 ${caveat ? `<p class="caveat">${escapeHtml(caveat)}</p>` : ''}
-${figures.map((f) => `<section><h2>${escapeHtml(f.title)}</h2><p>${escapeHtml(f.description)}</p>${f.svg}</section>`).join('\n')}
+${figures.map((f, i) => `<section><h2>${escapeHtml(f.title)}</h2><p>${escapeHtml(f.description)}</p><figure>${inlineSvg(f.svg, `f${i + 1}-`)}</figure></section>`).join('\n')}
 <section>
 <h2>Sources by activity days</h2>
 <p>How many distinct days each source was seen on, and the ports its alerts went to.</p>
 ${table(
   ['Active on', 'Sources', 'Top ports (alerts)'],
-  r.activity.map((a) => [cohort(a), a.sources, a.topPorts.map((p) => `${p.port} (${fmt(p.alerts)})`).join(', ')]),
+  r.activity.map((a) => [cohort(a), a.sources, a.topPorts.map((p) => `${portLabel(p.port)} (${fmt(p.alerts)})`).join(', ')]),
   [false, true, false],
 )}
 </section>
@@ -105,6 +169,7 @@ ${table(
 `;
 }
 
-export async function writeReportPage(path: string, r: PeriodReport, figures: readonly ReportFigure[] = []): Promise<void> {
-  await writeFile(path, reportPageHtml(r, figures));
+/** Writes the report page; without `figures`, renders the report's charts itself. */
+export async function writeReportPage(path: string, r: PeriodReport, figures?: readonly ReportFigure[]): Promise<void> {
+  await writeFile(path, reportPageHtml(r, figures ?? (await renderReportFigures(r))));
 }

@@ -2,7 +2,8 @@
  * Turns stored figures (history months, day summaries, the sensor registry) into the data the charts and the
  * published JSON/CSV show. Pure: no I/O, no clock.
  */
-import type { CountRow, PartnerChartData, PublicChartData, SensorMark, SeriesPoint } from '../charts/model.js';
+import type { CountRow, NewUnknownDay, PartnerChartData, PublicChartData, ScanDay, SensorMark, SeriesPoint } from '../charts/model.js';
+import { SERIES } from '../charts/specs.js';
 import { addAggregate, emptyAggregate } from '../counting/aggregate.js';
 import { daysBetween } from '../stats/daily.js';
 import type { DaySummary, HistoryDay } from '../store/summaries.js';
@@ -39,7 +40,8 @@ export function publicChartData(input: {
 }): PublicChartData {
   const days = daysBetween(firstDay(input.sensors, input.history, input.today), input.today).map((date) => {
     const h = input.history.get(date);
-    return { date, total: h?.t ?? 0, reported: reported(h) };
+    // Only a closed day has the full scan figure (behaviour and signature); before, `x` is the signature part.
+    return { date, total: h?.t ?? 0, reported: reported(h), ...(h?.xc ? { scanAlerts: h.x } : {}) };
   });
   return { generatedAt: input.generatedAt, today: input.today, days, sensors: sensorMarks(input.sensors) };
 }
@@ -74,16 +76,18 @@ export function partnerChartData(input: {
   const perSensor: SeriesPoint[] = [];
   const sources: SeriesPoint[] = [];
   const icmp: SeriesPoint[] = [];
-  const scans: SeriesPoint[] = [];
+  const scans: ScanDay[] = [];
+  const newUnknownSources: NewUnknownDay[] = [];
   for (const date of all) {
     const h = input.history.get(date);
     if (!reported(h)) continue;
     for (const port of watched) watchedPorts.push({ date, series: port, value: h!.w[port] ?? 0 });
     for (const [id, n] of Object.entries(h!.s)) perSensor.push({ date, series: names.get(id) ?? id, value: n });
-    if (h!.src !== undefined) sources.push({ date, series: 'distinct sources', value: h!.src });
-    if (h!.nw !== undefined) sources.push({ date, series: 'new sources', value: h!.nw });
-    icmp.push({ date, series: 'ICMP', value: h!.i }, { date, series: 'other protocols', value: h!.t - h!.i });
-    scans.push({ date, series: 'scan alerts', value: h!.x });
+    if (h!.src !== undefined) sources.push({ date, series: SERIES.distinctSources, value: h!.src });
+    if (h!.nw !== undefined) sources.push({ date, series: SERIES.newSources, value: h!.nw });
+    icmp.push({ date, series: SERIES.icmp, value: h!.i }, { date, series: SERIES.notIcmp, value: h!.t - h!.i });
+    if (h!.xc) scans.push({ date, alerts: h!.t, scanAlerts: h!.x });
+    if (h!.nu !== undefined) newUnknownSources.push({ date, newUnknownSources: h!.nu });
   }
   return {
     generatedAt: input.generatedAt,
@@ -95,6 +99,7 @@ export function partnerChartData(input: {
     sources,
     icmp,
     scans,
+    newUnknownSources,
     sensors: sensorMarks(input.sensors),
   };
 }

@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PARTNER_CHARTS } from '../../lib/charts/specs.js';
 import { eveAlert } from '../helpers/eve.js';
 import { cliJson, startDev, type DevProcess } from '../helpers/e2e.js';
 
@@ -113,7 +114,9 @@ describe('partner links', () => {
       // These callbacks run in the page; the project has no DOM typings, so the shapes are spelled out.
       await page.waitForFunction(() => [...((globalThis as any).document.images as Img[])].every((img) => img.complete));
       const images = await page.$$eval('img', (imgs) => (imgs as unknown as Img[]).map((img) => ({ src: img.currentSrc, w: img.naturalWidth })));
-      expect(images.length).toBeGreaterThanOrEqual(7);
+      // Every partner chart, the analysts' statistics included, is on the page and loads.
+      const loaded = images.map((img) => /\/partners\/([a-z0-9-]+)\.png\?/.exec(img.src)?.[1]);
+      expect(loaded).toEqual([...PARTNER_CHARTS]);
       for (const img of images) {
         expect(img.src).toContain('Signature=');
         expect(img.w, img.src).toBeGreaterThanOrEqual(1000);
@@ -121,11 +124,13 @@ describe('partner links', () => {
       const csvHref = await page.$eval('a[data-signed-href$=".csv"]', (a) => (a as unknown as { href: string }).href);
       expect((await fetch(csvHref)).status).toBe(200);
 
-      // The public page, opened at the site root as a visitor would: its graph loads too.
+      // The public page, opened at the site root as a visitor would: its graphs load too (all alerts, and
+      // without scan alerts), and it says the scan share.
       await page.goto(`${url}/`, { waitUntil: 'load' });
       await page.waitForFunction(() => [...((globalThis as any).document.images as Img[])].every((img) => img.complete));
       const pub = await page.$$eval('img', (imgs) => (imgs as unknown as Img[]).map((img) => img.naturalWidth));
-      expect(pub).toEqual([1200]);
+      expect(pub).toEqual([1200, 1200]);
+      expect(await page.textContent('#scans')).toMatch(/were scan alerts/);
     } finally {
       await browser.close();
     }

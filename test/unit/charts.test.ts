@@ -16,9 +16,10 @@ import { renderChart, renderSvg } from '../../lib/charts/render.js';
 import { METRICS_SOURCE_SHA256, textWidth } from '../../lib/charts/text-width.js';
 import {
   LEGEND_NO_DATA,
-  PARTNER_CHARTS,
+  PARTNER_HISTORY_CHARTS,
   PUBLIC_TITLE,
   partnerSpecs,
+  type PartnerHistoryChartName,
   publicDailySpec,
   seriesSpec,
   topPortsSpec,
@@ -76,13 +77,16 @@ describe('publicDailySpec', () => {
   it('marks every sensor with a rule and a label carrying its name at its deployment day', () => {
     const data = smallPublic();
     const spec = asJson(publicDailySpec(data));
-    const deployments = values<{ id: string; name: string; deployedAt: string; t: number }>(spec, 'deployments');
-    expect(deployments.map((d) => d.id).sort()).toEqual(data.sensors.map((s) => s.id).sort());
+    const deployments = values<{ ids: string[]; name: string; deployedAt: string; t: number }>(spec, 'deployments');
+    expect(deployments.flatMap((d) => d.ids).sort()).toEqual(data.sensors.map((s) => s.id).sort());
     for (const s of data.sensors) {
-      const d = deployments.find((x) => x.id === s.id)!;
-      expect(d.name).toBe(s.name);
+      const d = deployments.find((x) => x.ids.includes(s.id))!;
+      expect(d.name).toContain(s.name);
       expect(d.t).toBe(dayStartMs(s.deployedAt));
     }
+    // Lisbon 1 and 2 were deployed on the same day: one marker names both (DESIGN §8).
+    expect(deployments).toHaveLength(3);
+    expect(deployments.find((d) => d.deployedAt === '2026-10-15')).toMatchObject({ ids: ['lis-1', 'lis-2'], name: 'Lisbon 1, Lisbon 2' });
     const rules = marksFrom(spec, 'deployments').filter((m) => m.type === 'rule');
     const labels = marksFrom(spec, 'deployments').filter((m) => m.type === 'text');
     expect(rules).toHaveLength(1);
@@ -168,11 +172,14 @@ describe('publicDailySpec', () => {
     expect(JSON.stringify(publicDailySpec(structuredClone(data)))).toBe(a);
   });
 
-  it('names all 50 sensors of a 10-year network without overlapping names or lines through names', () => {
-    const spec = asJson(publicDailySpec(bigPublic()));
-    const deployments = values<{ name: string; lane: number; t: number; dx: number; align: string }>(spec, 'deployments');
-    expect(deployments).toHaveLength(50);
-    expect(new Set(deployments.map((d) => d.name)).size).toBe(50);
+  it('marks all 50 sensors of a 10-year network without overlapping names or lines through names', () => {
+    const data = bigPublic();
+    const spec = asJson(publicDailySpec(data));
+    const deployments = values<{ ids: string[]; name: string; lane: number; t: number; dx: number; align: string }>(spec, 'deployments');
+    // One marker per deployment day, each sensor on exactly one.
+    expect(deployments).toHaveLength(new Set(data.sensors.map((s) => s.deployedAt)).size);
+    expect(deployments.flatMap((d) => d.ids).sort()).toEqual(data.sensors.map((s) => s.id).sort());
+    for (const d of deployments) if (d.ids.length === 1) expect(d.name).toBe(data.sensors.find((s) => s.id === d.ids[0])!.name);
     const x = named(spec, 'scales', 'x');
     const [d0, d1] = x.domain as [number, number];
     const [, r1] = x.range as [number, number];
@@ -253,18 +260,18 @@ describe('layoutLabelLanes', () => {
 describe('partner specs', () => {
   const data = syntheticPartnerData({ today: '2026-11-22', days: 3650, sensors: 50 });
   const specs = partnerSpecs(data);
-  const colorDomain = (name: (typeof PARTNER_CHARTS)[number]) =>
-    named(asJson(specs[name]), 'scales', 'color').domain as string[];
+  const colorDomain = (name: PartnerHistoryChartName) => named(asJson(specs[name]), 'scales', 'color').domain as string[];
 
-  it('builds every partner chart', () => {
-    expect(Object.keys(specs).sort()).toEqual([...PARTNER_CHARTS].sort());
+  it('builds every history chart', () => {
+    expect(Object.keys(specs).sort()).toEqual([...PARTNER_HISTORY_CHARTS].sort());
   });
 
-  it('has the expected series', () => {
-    expect(colorDomain('watched-ports')).toEqual(['tcp/135', 'udp/137', 'tcp/445']);
+  it('has the expected series, ports with their service names', () => {
+    expect(colorDomain('watched-ports')).toEqual(['tcp/135 epmap', 'udp/137 netbios-ns', 'tcp/445 microsoft-ds']);
     expect(colorDomain('sources')).toEqual(['distinct sources', 'new sources']);
-    expect(colorDomain('icmp')).toEqual(['ICMP', 'other protocols']);
-    expect(colorDomain('scans')).toEqual(['scan alerts']);
+    expect(colorDomain('icmp')).toEqual(['ICMP alerts', 'TCP, UDP and other alerts']);
+    expect(colorDomain('scans')).toEqual(['all alerts', 'scan alerts']);
+    expect(colorDomain('new-unknown-sources')).toEqual(['new, unknown traffic']);
     // 50 sensors: the 9 largest and one area for the other 41
     const perSensor = colorDomain('per-sensor');
     expect(perSensor).toHaveLength(10);
@@ -353,7 +360,7 @@ describe('renderSvg', () => {
     const texts = [...svg.matchAll(/<text\b[^>]*>([^<]*)<\/text>/g)].map((m) =>
       (m[1] ?? '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&'),
     );
-    for (const s of data.sensors) expect(texts).toContain(s.name);
+    for (const s of data.sensors) expect(texts.some((t) => t.includes(s.name)), s.name).toBe(true);
     expect(texts).toContain(PUBLIC_TITLE);
     const families = new Set([...svg.matchAll(/font-family="([^"]*)"/g)].map((m) => m[1]));
     expect([...families]).toEqual([CHART_FONT]);
