@@ -226,7 +226,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
   days.add(today);
   const ordered = [...days].sort();
 
-  const phases = { start: 0, rollUp: 0, close: 0, summaries: 0, analysis: 0, charts: 0, publish: 0, finish: 0 };
+  const phases = { start: 0, rollUp: 0, close: 0, closeFetch: 0, closeCompact: 0, closeFigures: 0, closeStore: 0, summaries: 0, analysis: 0, charts: 0, publish: 0, finish: 0 };
   let mark = started;
   const lap = (phase: keyof typeof phases) => {
     const t = Date.now();
@@ -273,6 +273,12 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
     const closed: CloseResult | undefined = toClose.length > 0 ? await closeDays(closeDeps, toClose) : undefined;
     await deps.afterClose?.(chunk);
     for (const d of toClose) closedDays.add(d.day);
+    if (closed) {
+      phases.closeFetch += closed.ms.fetch;
+      phases.closeCompact += closed.ms.compact;
+      phases.closeFigures += closed.ms.figures;
+      phases.closeStore += closed.ms.store;
+    }
     lap('close');
     await mapLimit(chunk, 8, async (day) => {
       const { summary } = rolled.get(day)!;
