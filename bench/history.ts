@@ -25,6 +25,8 @@ export interface HistoryFigures {
   /** `alertgraph render` as a process, the first time (closes the whole history) and again with nothing new. */
   firstRenderMs: number;
   secondRenderMs: number;
+  /** Where the first render's time went, ms (its `render --json` phases). */
+  firstRenderPhases?: Record<string, number>;
 }
 
 const PORTS = [445, 22, 23, 1433, 3389, 80, 443, 8080, 5900, 2375, 6379, 3306, 25, 135, 139, 5060, 53, 161, 123, 8443];
@@ -120,6 +122,7 @@ export async function benchHistory(work: string, opts: { days?: number; sensors?
       pushSeconds: Math.round(pushMs / 100) / 10,
       firstRenderMs: Math.round(firstRender.ms),
       secondRenderMs: Math.round(secondRender.ms),
+      firstRenderPhases: (JSON.parse(firstRender.stdout) as { phases?: Record<string, number> }).phases,
     };
   } finally {
     await dev.stop();

@@ -22,7 +22,7 @@ import { archiveKey, CACHE, PARTNER_INDEX, PUBLIC_KEYS } from '../publish/layout
 import { partnerIndexHtml, publicIndexHtml, type PartnerFigure } from '../publish/pages.js';
 import type { PublishedObject, Publisher } from '../publish/publish.js';
 import { daysBetween, mapLimit } from '../stats/daily.js';
-import type { DynamoBatchLedger, StoredContribution } from '../store/ledger.js';
+import type { DynamoBatchLedger, SensorDay, StoredContribution } from '../store/ledger.js';
 import type { SensorProfile, SensorRegistry } from '../store/registry.js';
 import type { DaySummary, HistoryDay, SensorDayRollupWrite, SummaryStore } from '../store/summaries.js';
 import { addDays, DAY_MS, utcDay } from '../util/days.js';
@@ -36,7 +36,7 @@ import { historyDay, partnerChartData, publicChartData, toCsv, WINDOW_DAYS, DEFA
 
 export interface RenderDeps {
   registry: Pick<SensorRegistry, 'listSensors'>;
-  ledger: Pick<DynamoBatchLedger, 'readSensorDay'>;
+  ledger: Pick<DynamoBatchLedger, 'readSensorDays'>;
   summaries: SummaryStore;
   lake: S3Lake;
   /** Where the close brings the lake's objects and the engine spills (Lambda: /tmp). */
@@ -90,14 +90,17 @@ interface RolledDay {
   contributions: { sensor: string; items: StoredContribution[] }[];
 }
 
-/** Sums each sensor's contributions of a day; rollups that changed are added to `stale`, written in batches after. */
-async function rollUpDay(deps: RenderDeps, sensors: readonly string[], day: string, at: string, stale: SensorDayRollupWrite[]): Promise<RolledDay> {
+/**
+ * Sums each sensor's contributions of a day (`read`: the sensor-days read for the run, keyed `<day>/<sensor>`);
+ * rollups that changed are added to `stale`, written in batches after.
+ */
+function rollUpDay(read: ReadonlyMap<string, SensorDay>, sensors: readonly string[], day: string, at: string, stale: SensorDayRollupWrite[]): RolledDay {
   const bySensor: Record<string, number> = {};
   const counts: Record<string, number> = {};
   const aggregates: DayAggregate[] = [];
   const contributions: { sensor: string; items: StoredContribution[] }[] = [];
-  await mapLimit(sensors, 8, async (sensor) => {
-    const sd = await deps.ledger.readSensorDay(sensor, day);
+  for (const sensor of sensors) {
+    const sd = read.get(`${day}/${sensor}`) ?? { contributions: [] };
     const live = sd.contributions.length;
     let agg: DayAggregate | undefined;
     if (live > 0) {
@@ -113,7 +116,7 @@ async function rollUpDay(deps: RenderDeps, sensors: readonly string[], day: stri
       counts[sensor] = live || (sd.rollup?.contributions ?? 0);
       aggregates.push(agg);
     }
-  });
+  }
   return { summary: { day, aggregate: sumAggregates(aggregates), bySensor, contributions: counts, computedAt: at }, contributions };
 }
 
@@ -236,17 +239,21 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
   lap('start');
   const rolled = new Map<string, RolledDay>();
   const stale: SensorDayRollupWrite[] = [];
-  await mapLimit(ordered, 8, async (day) => void rolled.set(day, await rollUpDay(deps, ids, day, at, stale)));
+  const read = await deps.ledger.readSensorDays(ids, ordered);
+  for (const day of ordered) rolled.set(day, rollUpDay(read, ids, day, at, stale));
   await deps.summaries.putSensorDayRollups(stale);
   lap('rollUp');
   const previous = await deps.summaries.getDaySummaries(ordered.filter((d) => d <= closeThrough));
   const touchedMonths = new Set(ordered.map((d) => d.slice(0, 7)));
   let lastClosed = state.lastClosedDay;
 
-  const store = async (summary: DaySummary, old: DaySummary | undefined) => {
-    if (Object.keys(summary.bySensor).length > 0 || old) await deps.summaries.putDaySummary(summary);
-    if (Object.keys(summary.bySensor).length > 0) history.set(summary.day, historyDay(summary, watched));
-    else history.delete(summary.day);
+  // Summaries are written in batches (one request per 25 days): a first run writes one per day of the history.
+  const store = async (pairs: readonly { summary: DaySummary; old: DaySummary | undefined }[]) => {
+    await deps.summaries.putDaySummaries(pairs.filter(({ summary, old }) => Object.keys(summary.bySensor).length > 0 || old).map((p) => p.summary));
+    for (const { summary } of pairs) {
+      if (Object.keys(summary.bySensor).length > 0) history.set(summary.day, historyDay(summary, watched));
+      else history.delete(summary.day);
+    }
   };
 
   const closable = ordered.filter((d) => d <= closeThrough);
@@ -260,7 +267,8 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
     const again = chunk.filter((d) => !rolled.has(d));
     if (again.length > 0) {
       const rollups: SensorDayRollupWrite[] = [];
-      await mapLimit(again, 8, async (day) => void rolled.set(day, await rollUpDay(deps, ids, day, at, rollups)));
+      const readAgain = await deps.ledger.readSensorDays(ids, again);
+      for (const day of again) rolled.set(day, rollUpDay(readAgain, ids, day, at, rollups));
       await deps.summaries.putSensorDayRollups(rollups);
       for (const [day, summary] of await deps.summaries.getDaySummaries(again)) previous.set(day, summary);
     }
@@ -280,7 +288,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
       phases.closeStore += closed.ms.store;
     }
     lap('close');
-    await mapLimit(chunk, 8, async (day) => {
+    const written = chunk.map((day) => {
       const { summary } = rolled.get(day)!;
       const old = previous.get(day);
       const figures = closed?.days.get(day);
@@ -302,9 +310,10 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
         summary.sourcesByPort = old.sourcesByPort;
         summary.signatureNames = old.signatureNames;
       }
-      await store(summary, old);
       touchedMonths.add(day.slice(0, 7));
+      return { summary, old };
     });
+    await store(written);
     // A late batch may have moved sources' first day back from a later closed day: that day's new sources (and
     // new sources of unknown traffic) change. The first-seen table is the record; every closed day is checked
     // against it, and a day that differs is closed again from its facts.
@@ -325,7 +334,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
     }
     lap('summaries');
   }
-  for (const day of ordered.filter((d) => d > closeThrough)) await store(rolled.get(day)!.summary, undefined);
+  await store(ordered.filter((d) => d > closeThrough).map((day) => ({ summary: rolled.get(day)!.summary, old: undefined })));
 
   // Rewrite the history months that hold a rolled-up day.
   for (const month of touchedMonths) {

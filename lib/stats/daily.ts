@@ -5,6 +5,10 @@
 import { addAggregate, emptyAggregate, sumAggregates, type DayAggregate } from '../counting/aggregate.js';
 import type { SensorDay } from '../store/ledger.js';
 import { daysBetween } from '../util/days.js';
+import { mapLimit } from '../util/map-limit.js';
+
+// Kept importable from here for the modules that always did.
+export { mapLimit };
 
 export interface DayStats {
   date: string;
@@ -22,7 +26,8 @@ export interface DayStats {
 }
 
 export interface SensorDayReader {
-  readSensorDay(sensor: string, day: string): Promise<SensorDay>;
+  /** Sensor-days keyed `<day>/<sensor>`; a sensor-day with no items may be absent. */
+  readSensorDays(sensors: readonly string[], days: readonly string[]): Promise<ReadonlyMap<string, SensorDay>>;
 }
 
 /** A rollup is current when it summed exactly the contributions that exist (or they have all expired). */
@@ -37,19 +42,6 @@ export function currentAggregate(sd: SensorDay): { aggregate: DayAggregate; repo
 
 export { daysBetween };
 
-/** Runs `fn` over `items` with at most `limit` in flight. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 function sortedCounts(counts: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
@@ -89,8 +81,9 @@ export async function dailyStats(
   const settled = settledDays ? await settledDays(days) : { summaries: new Map<string, ClosedDay>(), reopened: new Set<string>() };
   const isSettled = (day: string) => settled.lastClosedDay !== undefined && day <= settled.lastClosedDay && !settled.reopened.has(day);
   // Ten years of history costs one summary per day; only open and re-opened days cost a read per sensor.
-  const cells = days.filter((day) => !isSettled(day)).flatMap((day) => sensors.map((sensor) => ({ day, sensor })));
-  const read = await mapLimit(cells, 16, async ({ day, sensor }) => ({ day, sensor, sd: await reader.readSensorDay(sensor, day) }));
+  const open = days.filter((day) => !isSettled(day));
+  const sensorDays = open.length > 0 ? await reader.readSensorDays(sensors, open) : new Map<string, SensorDay>();
+  const read = open.flatMap((day) => sensors.map((sensor) => ({ day, sensor, sd: sensorDays.get(`${day}/${sensor}`) ?? { contributions: [] } })));
   const byDay = new Map<string, { agg: DayAggregate; bySensor: Record<string, number> }>();
   for (const day of days) {
     const summary = isSettled(day) ? settled.summaries.get(day) : undefined;

@@ -5,6 +5,7 @@ import {
   ConditionalCheckFailedException,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
@@ -33,6 +34,38 @@ export async function queryPartition(client: DynamoDBClient, tableName: string, 
     start = out.LastEvaluatedKey;
   } while (start);
   return items;
+}
+
+/**
+ * Every item whose partition key starts with `pkPrefix`, by a parallel Scan of `segments` segments (each
+ * following its own pagination). A Scan reads the whole table, so it pays only when the caller needs a large
+ * share of it anyway (the render job's first run over a long history).
+ */
+export async function scanByPkPrefix(client: DynamoDBClient, tableName: string, pkPrefix: string, segments = 4): Promise<Item[]> {
+  const parts = await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      const items: Item[] = [];
+      let start: Item | undefined;
+      do {
+        const out = await withStorage(() =>
+          client.send(
+            new ScanCommand({
+              TableName: tableName,
+              Segment: segment,
+              TotalSegments: segments,
+              FilterExpression: 'begins_with(pk, :p)',
+              ExpressionAttributeValues: { ':p': { S: pkPrefix } },
+              ExclusiveStartKey: start,
+            }),
+          ),
+        );
+        items.push(...(out.Items ?? []));
+        start = out.LastEvaluatedKey;
+      } while (start);
+      return items;
+    }),
+  );
+  return parts.flat();
 }
 
 /** BatchGetItem over any number of keys: 100 per call, unprocessed keys retried with backoff. */

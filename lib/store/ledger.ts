@@ -8,8 +8,9 @@ import { PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-s
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { decodeAggregate, encodeAggregate, type DayAggregate } from '../counting/aggregate.js';
 import { CLAIM_SK, claimPk, contributionSk, DIRTY_PK, expiryForDay, ROLLUP_SK, sensorDayPk } from './table.js';
-import { batchGet, putIfAbsent, queryPartition } from './dynamo.js';
+import { batchGet, putIfAbsent, queryPartition, scanByPkPrefix, type Item } from './dynamo.js';
 import { withStorage } from './errors.js';
+import { mapLimit } from '../util/map-limit.js';
 
 export interface BatchClaim {
   sensor: string;
@@ -178,28 +179,62 @@ export class DynamoBatchLedger implements BatchLedger {
   /** Every contribution and the rollup (if any) of one sensor-day: one Query, paginated. */
   async readSensorDay(sensor: string, day: string): Promise<SensorDay> {
     const result: SensorDay = { contributions: [] };
-    for (const item of await queryPartition(this.client, this.tableName, sensorDayPk(day, sensor))) {
-      const sk = item.sk?.S ?? '';
-      const agg = unpackAggregate(item.agg);
-      if (agg === undefined) continue;
-      if (sk === ROLLUP_SK) {
-        result.rollup = {
-          aggregate: agg,
-          contributions: Number(item.contributions?.N ?? 0),
-          computedAt: item.at?.S ?? '',
-          sources: item.sources?.N !== undefined ? Number(item.sources.N) : undefined,
-          newSources: item.newSources?.N !== undefined ? Number(item.newSources.N) : undefined,
-        };
-      } else if (sk.startsWith('BATCH#')) {
-        result.contributions.push({
-          idempotencyKey: sk.slice('BATCH#'.length),
-          digest: item.digest?.S ?? '',
-          aggregate: agg,
-          rawDay: item.rd?.S ?? day,
-        });
-      }
-    }
+    for (const item of await queryPartition(this.client, this.tableName, sensorDayPk(day, sensor))) addSensorDayItem(result, item, day);
     return result;
+  }
+
+  /**
+   * The sensor-days of many days at once, keyed `<day>/<sensor>` (sensor-days without items are absent).
+   * One Query per sensor-day costs a round trip each: 190 days × 9 sensors made 1,719 Queries and most of a
+   * first render. Past SCAN_FROM_SENSOR_DAYS the items are read with one parallel Scan of the `DAY#` partitions
+   * instead (it also reads the claims and other items, about as many again — cheaper than the round trips).
+   */
+  async readSensorDays(sensors: readonly string[], days: readonly string[], opts: { scanFrom?: number } = {}): Promise<Map<string, SensorDay>> {
+    const out = new Map<string, SensorDay>();
+    const wanted = new Set(sensors);
+    const daySet = new Set(days);
+    if (sensors.length * days.length < (opts.scanFrom ?? SCAN_FROM_SENSOR_DAYS)) {
+      await mapLimit(days.flatMap((day) => sensors.map((sensor) => ({ day, sensor }))), 16, async ({ day, sensor }) => {
+        const sd = await this.readSensorDay(sensor, day);
+        if (sd.rollup || sd.contributions.length > 0) out.set(`${day}/${sensor}`, sd);
+      });
+      return out;
+    }
+    for (const item of await scanByPkPrefix(this.client, this.tableName, 'DAY#')) {
+      const m = /^DAY#(\d{4}-\d{2}-\d{2})#SENSOR#(.+)$/.exec(item.pk?.S ?? '');
+      if (!m || !daySet.has(m[1]!) || !wanted.has(m[2]!)) continue;
+      const key = `${m[1]}/${m[2]}`;
+      let sd = out.get(key);
+      if (!sd) out.set(key, (sd = { contributions: [] }));
+      addSensorDayItem(sd, item, m[1]!);
+    }
+    // A Scan returns a partition's items in no promised order across segments; keep the Query's sort-key order.
+    for (const sd of out.values()) sd.contributions.sort((a, b) => (a.idempotencyKey < b.idempotencyKey ? -1 : a.idempotencyKey > b.idempotencyKey ? 1 : 0));
+    return out;
   }
 }
 
+/** Sensor-days read per run from which one Scan is cheaper than a Query each (measured on DynamoDB Local). */
+export const SCAN_FROM_SENSOR_DAYS = 400;
+
+function addSensorDayItem(result: SensorDay, item: Item, day: string): void {
+  const sk = item.sk?.S ?? '';
+  const agg = unpackAggregate(item.agg);
+  if (agg === undefined) return;
+  if (sk === ROLLUP_SK) {
+    result.rollup = {
+      aggregate: agg,
+      contributions: Number(item.contributions?.N ?? 0),
+      computedAt: item.at?.S ?? '',
+      sources: item.sources?.N !== undefined ? Number(item.sources.N) : undefined,
+      newSources: item.newSources?.N !== undefined ? Number(item.newSources.N) : undefined,
+    };
+  } else if (sk.startsWith('BATCH#')) {
+    result.contributions.push({
+      idempotencyKey: sk.slice('BATCH#'.length),
+      digest: item.digest?.S ?? '',
+      aggregate: agg,
+      rawDay: item.rd?.S ?? day,
+    });
+  }
+}

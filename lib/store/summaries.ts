@@ -116,24 +116,12 @@ export class SummaryStore {
   }
 
   async putDaySummary(s: DaySummary): Promise<void> {
-    const item: Record<string, AttributeValue> = {
-      pk: { S: daySummaryPk(s.day) },
-      sk: { S: DAY_SUMMARY_SK },
-      agg: { B: packAggregate(s.aggregate) },
-      bySensor: { S: JSON.stringify(s.bySensor) },
-      contributions: { S: JSON.stringify(s.contributions) },
-      at: { S: s.computedAt },
-    };
-    if (s.sources !== undefined) item.sources = { N: String(s.sources) };
-    if (s.newSources !== undefined) item.newSources = { N: String(s.newSources) };
-    if (s.scanAlerts !== undefined) item.scanAlerts = { N: String(s.scanAlerts) };
-    if (s.newUnknownSources !== undefined) item.newUnknown = { N: String(s.newUnknownSources) };
-    if (s.signatureNames) item.names = { S: JSON.stringify(s.signatureNames) };
-    if (s.sourcesBySensor) item.srcSensor = { S: JSON.stringify(s.sourcesBySensor) };
-    // Per-port source counts have the shape of an aggregate's ports: packed the same way, so thousands of
-    // ports stay a few KB.
-    if (s.sourcesByPort) item.srcPort = { B: packAggregate({ ...emptyAggregate(), byPort: s.sourcesByPort }) };
-    await withStorage(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item })));
+    await withStorage(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: summaryItem(s) })));
+  }
+
+  /** Writes many day summaries, 25 per request (whole overwrites, like putDaySummary). */
+  async putDaySummaries(summaries: readonly DaySummary[]): Promise<void> {
+    await batchPut(this.client, this.tableName, summaries.map(summaryItem));
   }
 
   /** Summaries of the given days (absent days are missing from the map). */
@@ -265,6 +253,27 @@ export class SummaryStore {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
     }
   }
+}
+
+function summaryItem(s: DaySummary): Record<string, AttributeValue> {
+  const item: Record<string, AttributeValue> = {
+    pk: { S: daySummaryPk(s.day) },
+    sk: { S: DAY_SUMMARY_SK },
+    agg: { B: packAggregate(s.aggregate) },
+    bySensor: { S: JSON.stringify(s.bySensor) },
+    contributions: { S: JSON.stringify(s.contributions) },
+    at: { S: s.computedAt },
+  };
+  if (s.sources !== undefined) item.sources = { N: String(s.sources) };
+  if (s.newSources !== undefined) item.newSources = { N: String(s.newSources) };
+  if (s.scanAlerts !== undefined) item.scanAlerts = { N: String(s.scanAlerts) };
+  if (s.newUnknownSources !== undefined) item.newUnknown = { N: String(s.newUnknownSources) };
+  if (s.signatureNames) item.names = { S: JSON.stringify(s.signatureNames) };
+  if (s.sourcesBySensor) item.srcSensor = { S: JSON.stringify(s.sourcesBySensor) };
+  // Per-port source counts have the shape of an aggregate's ports: packed the same way, so thousands of
+  // ports stay a few KB.
+  if (s.sourcesByPort) item.srcPort = { B: packAggregate({ ...emptyAggregate(), byPort: s.sourcesByPort }) };
+  return item;
 }
 
 function parseSummary(item: Record<string, AttributeValue>): DaySummary {

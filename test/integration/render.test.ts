@@ -171,4 +171,16 @@ describe('render job', () => {
     expect(after.body.equals(before.body)).toBe(true);
     expect((await object('public/alerts-daily.png')).body.subarray(1, 4).toString()).toBe('PNG');
   });
+
+  it('reads many sensor-days by one Scan with exactly what a Query per sensor-day gives', async () => {
+    const sensors = ['sensor-a', 'sensor-b', 'sensor-none'];
+    const days = [dayName(3), d2, d1, today];
+    const byQuery = await h.ledger.readSensorDays(sensors, days, { scanFrom: Infinity });
+    const byScan = await h.ledger.readSensorDays(sensors, days, { scanFrom: 1 });
+    // Day -2: A's batch (and the earlier test's late batch of B); day -1: A's and B's; none of the unknown sensor.
+    expect([...byQuery.keys()]).toEqual(expect.arrayContaining([`${d1}/sensor-a`, `${d1}/sensor-b`, `${d2}/sensor-a`]));
+    expect([...byQuery.keys()].filter((k) => k.endsWith('/sensor-none') || k.startsWith(dayName(3)))).toEqual([]);
+    expect(byQuery.get(`${d1}/sensor-a`)!.contributions.map((c) => c.aggregate.total).reduce((x, y) => x + y, 0)).toBe(5);
+    expect(new Map([...byScan].sort())).toEqual(new Map([...byQuery].sort()));
+  });
 });
