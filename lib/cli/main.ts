@@ -88,7 +88,9 @@ source addresses once the day has been closed by the render job (null before).`,
   render: `Usage: alertgraph render [--date YYYY-MM-DD] [--json]
 
 Rolls up the days that changed, closes finished days on the alert lake (facts compacted, distinct and new
-sources counted by the embedded engine), renders the public and partner graphs and publishes them. --date re-renders the graph as of that (past) day.`,
+sources counted by the embedded engine), renders the public and partner graphs and publishes them; closed days without an archive copy (after a
+backfill) get one. --date D rebuilds only the archive copy of the closed day D (public/archive/D/…) and leaves
+the live graphs as they are; a day not closed yet is refused (exit 2).`,
   rebuild: `Usage: alertgraph rebuild [--json] [--stack NAME]
 
 Recomputes every statistic from the raw archive (raw/…): each batch's counters and facts are written again,
@@ -411,11 +413,16 @@ async function cmdRender(argv: string[]): Promise<number> {
   if (values.help) return help('render');
   const date = values.date === undefined ? undefined : parseDate(values.date, '--date');
   const ctx = await (await admin()).adminContext(values['data-dir'], values.stack);
-  const report = await runRender(ctx, { date });
+  const report = await runRender(ctx, { date }).catch((err: unknown) => {
+    if ((err as { code?: string }).code === 'day_not_closed') throw new UsageError((err as Error).message);
+    throw err;
+  });
   const base = ctx.url;
   output(values.json).result(
-    { ...report, url: `${base}/public/alerts-daily.png` },
-    `rendered ${report.rolledUp.length} day(s), closed through ${report.closedThrough}, published ${report.published} objects: ${base}/public/index.html`,
+    { ...report, url: date ? `${base}/public/archive/${date}/alerts-daily.png` : `${base}/public/alerts-daily.png` },
+    date
+      ? `rebuilt the archive copy of ${date}: ${base}/public/archive/${date}/alerts-daily.png`
+      : `rendered ${report.rolledUp.length} day(s), closed through ${report.closedThrough}, published ${report.published} objects: ${base}/public/index.html`,
   );
   return EXIT.ok;
 }

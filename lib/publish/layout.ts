@@ -16,8 +16,10 @@ export const PUBLIC_KEYS = {
   index: 'public/index.html',
 } as const;
 
+export const ARCHIVE_PREFIX = 'public/archive/';
+
 export function archiveKey(day: string): string {
-  return `public/archive/${day}/alerts-daily.png`;
+  return `${ARCHIVE_PREFIX}${day}/alerts-daily.png`;
 }
 
 export const PARTNER_INDEX = 'partners/index.html';

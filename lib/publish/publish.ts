@@ -3,7 +3,8 @@
  * nothing and yesterday's objects stay readable; then the write-once archive copy, then data and images, and
  * the pages last, so a page never links to an image that is not there yet.
  */
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ARCHIVE_PREFIX } from './layout.js';
 import { withStorage } from '../store/errors.js';
 
 export interface PublishedObject {
@@ -18,6 +19,8 @@ export interface PublishedObject {
 export interface Publisher {
   publish(objects: readonly PublishedObject[]): Promise<{ written: number; kept: number }>;
   has(key: string): Promise<boolean>;
+  /** The days that have an archive copy. */
+  archivedDays(): Promise<Set<string>>;
 }
 
 function rank(o: PublishedObject): number {
@@ -80,5 +83,19 @@ export class S3Publisher implements Publisher {
       if (status === 404) return false;
       throw err;
     }
+  }
+
+  async archivedDays(): Promise<Set<string>> {
+    const days = new Set<string>();
+    let token: string | undefined;
+    do {
+      const out = await withStorage(() => this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: ARCHIVE_PREFIX, ContinuationToken: token })));
+      for (const o of out.Contents ?? []) {
+        const day = /^\d{4}-\d{2}-\d{2}/.exec(o.Key!.slice(ARCHIVE_PREFIX.length))?.[0];
+        if (day) days.add(day);
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+    return days;
   }
 }

@@ -27,7 +27,7 @@ import type { SensorProfile, SensorRegistry } from '../store/registry.js';
 import type { DaySummary, HistoryDay, SensorDayRollupWrite, SummaryStore } from '../store/summaries.js';
 import { addDays, DAY_MS, utcDay } from '../util/days.js';
 import { closeDays, type CloseDeps, type CloseResult } from '../lake/close.js';
-import { renderObjects, type RenderAnalysis } from './objects.js';
+import { archiveCopies, renderObjects, type RenderAnalysis } from './objects.js';
 import { buildPartnerStatistics, buildPeriodReport, type PartnerStatistics, type PeriodReport } from '../lake/report.js';
 import { openFactsSession } from '../lake/query.js';
 import { PARTNER_STATISTICS_KEY, REPORTS_PREFIX } from '../publish/layout.js';
@@ -65,11 +65,26 @@ export class RenderBusyError extends Error {
   readonly code = 'render_busy';
 }
 
+/** `render --date D` for a day the job has not closed yet: there is no finished graph of it to archive. */
+export class DayNotClosedError extends Error {
+  readonly code = 'day_not_closed';
+}
+
+/**
+ * Closed days whose archive copy is missing (a backfill, or days closed before archive copies existed) get it at
+ * the next run (DESIGN §8), after the live objects are published so the live graph is never delayed by them.
+ * Each is a chart (~60–120 ms here); a first run over years of history writes the newest this many, and the
+ * next runs the rest.
+ */
+export const ARCHIVE_COPIES_PER_RUN = 400;
+
 const DEFAULT_LEASE_MS = 16 * 60_000;
 const DEFAULT_CHUNK_ALERTS = 5_000_000;
 
 export interface RenderReport {
   today: string;
+  /** Days whose archive copy this run wrote (`render --date` writes only that). */
+  archived?: string[];
   closedThrough?: string;
   rolledUp: string[];
   published: number;
@@ -180,7 +195,7 @@ export async function runRenderJob(deps: RenderDeps, opts: { date?: string; all?
   const owner = `render-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   await holdLease(deps, owner);
   try {
-    return await renderHoldingLease(deps, opts);
+    return opts.date ? await rebuildArchiveCopy(deps, opts.date) : await renderHoldingLease(deps, opts);
   } finally {
     await deps.summaries.releaseLease(owner);
   }
@@ -205,13 +220,29 @@ export function closeChunks(days: readonly string[], alerts: (day: string) => nu
   return chunks;
 }
 
-async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?: boolean }): Promise<RenderReport> {
+/**
+ * `render --date D`: the archive copy of one closed day, (re)built from the stored history up to that day and
+ * written over the old one; the live graphs and pages are left alone.
+ */
+async function rebuildArchiveCopy(deps: RenderDeps, day: string): Promise<RenderReport> {
+  const started = Date.now();
+  const state = await deps.summaries.getRenderState();
+  if (!state.lastClosedDay || day > state.lastClosedDay) {
+    throw new DayNotClosedError(`${day} is not closed yet (closed through ${state.lastClosedDay ?? 'no day'}): run render without --date first`);
+  }
+  const [sensors, history] = await Promise.all([deps.registry.listSensors(), deps.summaries.readHistory()]);
+  const objects = await archiveCopies(deps, [day], sensors, history, new Date(deps.clock()).toISOString(), { replace: true });
+  const { written } = await deps.publisher.publish(objects);
+  return { today: utcDay(deps.clock()), closedThrough: state.lastClosedDay, archived: [day], rolledUp: [], published: written, ms: Date.now() - started };
+}
+
+async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Promise<RenderReport> {
   const started = Date.now();
   const now = deps.clock();
   const realToday = utcDay(now);
-  const today = opts.date && opts.date < realToday ? opts.date : realToday;
+  const today = realToday;
   const at = new Date(now).toISOString();
-  const closeThrough = opts.date && opts.date < realToday ? opts.date : closableDay(now, deps.closeAfterMinutes);
+  const closeThrough = closableDay(now, deps.closeAfterMinutes);
   const watched = deps.watchedPorts ?? DEFAULT_WATCHED_PORTS;
 
   const sensors = await deps.registry.listSensors();
@@ -229,7 +260,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
   days.add(today);
   const ordered = [...days].sort();
 
-  const phases = { start: 0, rollUp: 0, close: 0, closeFetch: 0, closeCompact: 0, closeFigures: 0, closeStore: 0, summaries: 0, analysis: 0, charts: 0, publish: 0, finish: 0 };
+  const phases = { start: 0, rollUp: 0, close: 0, closeFetch: 0, closeCompact: 0, closeFigures: 0, closeStore: 0, summaries: 0, analysis: 0, charts: 0, publish: 0, archive: 0, finish: 0 };
   let mark = started;
   const lap = (phase: keyof typeof phases) => {
     const t = Date.now();
@@ -328,7 +359,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
       }
     }
     const chunkEnd = chunk.at(-1)!;
-    if (!opts.date && (!lastClosed || chunkEnd > lastClosed)) {
+    if (!lastClosed || chunkEnd > lastClosed) {
       lastClosed = chunkEnd;
       await deps.summaries.putRenderState({ lastClosedDay: lastClosed, lastRenderAt: at });
     }
@@ -350,19 +381,22 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
   const window = await deps.summaries.getDaySummaries(windowDays);
   const publicData = publicChartData({ generatedAt: at, today, sensors, history });
   const partnerData = partnerChartData({ generatedAt: at, today, lastClosedDay: closeThrough, sensors, history, window, watchedPorts: watched });
-  // The closed day's own graph is archived once; later runs (and re-opened days) leave it as it was.
-  const archiveDay = closeThrough >= start && !(await deps.publisher.has(archiveKey(closeThrough))) ? closeThrough : undefined;
+  // Each closed day's own graph is archived once; later runs (and re-opened days) leave it as it was.
+  const archived = await deps.publisher.archivedDays();
+  const archiveDays = [...history.keys()].filter((d) => d >= start && d <= closeThrough && !archived.has(d)).sort().reverse().slice(0, ARCHIVE_COPIES_PER_RUN);
   lap('summaries');
-  const objects = await renderObjects(deps, publicData, partnerData, sensors, { archiveDay, closedHistory: history, analysis });
+  const objects = await renderObjects(deps, publicData, partnerData, sensors, { analysis });
   lap('charts');
   const { written } = await deps.publisher.publish(objects);
   lap('publish');
+  const copies = await deps.publisher.publish(await archiveCopies(deps, archiveDays, sensors, history, at, { replace: false }));
+  lap('archive');
 
   await mapLimit(dirty, 16, (m) => deps.summaries.clearDirty(m));
   const closedThrough = !state.lastClosedDay || closeThrough > state.lastClosedDay ? closeThrough : state.lastClosedDay;
-  if (!opts.date) await deps.summaries.putRenderState({ lastClosedDay: closedThrough, lastRenderAt: at });
+  await deps.summaries.putRenderState({ lastClosedDay: closedThrough, lastRenderAt: at });
   lap('finish');
-  const report = { today, closedThrough, rolledUp: ordered, published: written, ms: Date.now() - started, phases };
+  const report = { today, closedThrough, archived: archiveDays, rolledUp: ordered, published: written + copies.written, ms: Date.now() - started, phases };
   deps.log.info('render', { today, closedThrough, days: ordered.length, published: written, ms: report.ms, phases });
   return report;
 }

@@ -282,12 +282,34 @@ export function publicNoScanJson(pub: PublicChartData) {
   };
 }
 
+/**
+ * The archive copies of closed days (DESIGN §8): each day's public graph as it stood when that day closed — the
+ * history up to and including it. Written once (`replace: false`), or over the old copy for `render --date`.
+ */
+export async function archiveCopies(
+  deps: Pick<RenderObjectsDeps, 'renderChart'>,
+  days: readonly string[],
+  sensors: readonly SensorProfile[],
+  history: ReadonlyMap<string, HistoryDay>,
+  generatedAt: string,
+  opts: { replace: boolean },
+): Promise<PublishedObject[]> {
+  const render = deps.renderChart ?? renderChart;
+  const objects: PublishedObject[] = [];
+  for (const day of days) {
+    const upTo = new Map([...history].filter(([d]) => d <= day));
+    const chart = await render(publicDailySpec(publicChartData({ generatedAt, today: day, sensors, history: upTo })));
+    objects.push({ key: archiveKey(day), body: chart.png, contentType: 'image/png', cacheControl: CACHE.immutable, writeOnce: !opts.replace });
+  }
+  return objects;
+}
+
 export async function renderObjects(
   deps: RenderObjectsDeps,
   pub: PublicChartData,
   partner: PartnerChartData,
   sensors: readonly SensorProfile[],
-  opts: { archiveDay?: string; closedHistory: ReadonlyMap<string, HistoryDay>; analysis: RenderAnalysis },
+  opts: { analysis: RenderAnalysis },
 ): Promise<PublishedObject[]> {
   const objects: PublishedObject[] = [];
   const render = deps.renderChart ?? renderChart;
@@ -320,13 +342,6 @@ export async function renderObjects(
       cacheControl: CACHE.short,
     },
   );
-  if (opts.archiveDay) {
-    // The day's own graph: the history up to and including that day, complete.
-    const archived = opts.archiveDay === pub.today
-      ? main
-      : await render(publicDailySpec(publicChartData({ generatedAt: pub.generatedAt, today: opts.archiveDay, sensors, history: opts.closedHistory })));
-    objects.push({ key: archiveKey(opts.archiveDay), body: archived.png, contentType: 'image/png', cacheControl: CACHE.immutable, writeOnce: true });
-  }
   const input: PartnerChartInput = { partner, statistics: opts.analysis.statistics };
   const specs = partnerChartSpecs(input);
   const figures: PartnerFigure[] = [];

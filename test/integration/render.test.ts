@@ -84,6 +84,9 @@ describe('render job', () => {
     const svg = (await object('public/alerts-daily.svg')).body.toString();
     expect(svg).toContain('sensor-a');
     expect(svg).toContain('sensor-b');
+    // Every closed day gets its archive copy, the backfilled day -2 too.
+    expect(report.archived).toEqual([d1, d2]);
+    expect((await object(`public/archive/${d2}/alerts-daily.png`)).body.subarray(1, 4).toString()).toBe('PNG');
     const archive = await object(`public/archive/${d1}/alerts-daily.png`);
     expect(archive.cacheControl).toContain('immutable');
     expect(archive.cacheControl).toContain('max-age=31536000');
@@ -125,6 +128,22 @@ describe('render job', () => {
       expect(JSON.parse(JSON.stringify(a1))).toEqual(JSON.parse(JSON.stringify(b1)));
     }
     expect((await object(`public/archive/${d1}/alerts-daily.png`)).body.equals(archived.body)).toBe(true);
+  });
+
+  it('render --date rebuilds that closed day\'s archive copy only, and refuses a day not closed yet', async () => {
+    const live = await Promise.all(['public/alerts-daily.json', 'public/alerts-daily.png', 'partners/index.html'].map(object));
+    const old = await object(`public/archive/${d2}/alerts-daily.png`);
+    const report = await render.run({ date: d2 });
+    expect(report).toMatchObject({ archived: [d2], rolledUp: [], published: 1, closedThrough: d1, today });
+    const rebuilt = await object(`public/archive/${d2}/alerts-daily.png`);
+    expect(rebuilt.cacheControl).toContain('immutable');
+    // The day's own graph: it ends on day -2, so it differs from day -1's copy (which has one more day).
+    expect(rebuilt.body.equals((await object(`public/archive/${d1}/alerts-daily.png`)).body)).toBe(false);
+    expect(rebuilt.body.subarray(1, 4).toString()).toBe('PNG');
+    expect(old.body.length).toBeGreaterThan(0);
+    const after = await Promise.all(['public/alerts-daily.json', 'public/alerts-daily.png', 'partners/index.html'].map(object));
+    for (const [i, o] of after.entries()) expect(o.body.equals(live[i]!.body)).toBe(true);
+    await expect(render.run({ date: today })).rejects.toMatchObject({ code: 'day_not_closed' });
   });
 
   it('a late batch re-opens a closed day: totals and sources are recomputed on the next run', async () => {

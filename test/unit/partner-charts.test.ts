@@ -86,7 +86,6 @@ beforeAll(async () => {
   // Drawing is stubbed here (every spec is rendered for real below): this is about what is published.
   const stub = async (spec: Spec) => ({ svg: `<svg id="s"><clipPath id="clip1"/><g clip-path="url(#clip1)"><text>${titleOf(spec)}</text></g></svg>`, png: Buffer.from('png') });
   objects = await renderObjects({ publicBaseUrl: 'https://cdn.example', renderChart: stub as never }, pub, partner, sensors, {
-    closedHistory: history,
     analysis: { statistics, reports: [report], months: ['2026-09', '2026-10'] },
   });
 });
