@@ -41,11 +41,58 @@ export function joinOptionValues(argv: readonly string[], options: NonNullable<P
 
 export function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
   const all = { ...COMMON_OPTIONS, ...options };
+  const names = Object.keys(all);
+  // DESIGN §10: a value that is one of the command's own option names is a forgotten value (`keygen --out
+  // --json` must not write a file named "--json"); any other value is taken as given.
+  for (let i = 0; i < argv.length - 1; i++) {
+    const name = /^--([^=]+)$/.exec(argv[i]!)?.[1];
+    const next = /^--([^=]+)/.exec(argv[i + 1]!)?.[1];
+    if (name && next && (all as Record<string, { type: string }>)[name]?.type === 'string' && names.includes(next)) {
+      throw new UsageError(`--${name} needs a value, got the option --${next}`);
+    }
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') break;
+    const name = /^--([^=]+)/.exec(arg)?.[1];
+    if (!name) continue;
+    if (!names.includes(name)) {
+      const guess = closestName(name, names);
+      throw new UsageError(`unknown option --${name}${guess ? `; did you mean --${guess}?` : ''}`);
+    }
+    if ((all as Record<string, { type: string }>)[name]!.type === 'string' && !arg.includes('=')) i++; // its value
+  }
   try {
     return parseArgs({ args: joinOptionValues(argv, all), options: all, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    // node:util's wording ("Unknown option '--x'. To specify a positional argument…") is not ours to show.
+    const message = (err as Error).message.split('. To specify')[0]!.replace(/'/g, '');
+    throw new UsageError(message.charAt(0).toLowerCase() + message.slice(1));
   }
+}
+
+/** The known option nearest to a mistyped one (edit distance ≤ 2, or a prefix of it), if any. */
+export function closestName(typed: string, names: readonly string[]): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const name of names) {
+    const d = name.startsWith(typed) && typed.length >= 3 ? 1 : editDistance(typed, name);
+    if (d <= 2 && (!best || d < best.d)) best = { name, d };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
 }
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };

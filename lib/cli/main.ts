@@ -40,7 +40,13 @@ Commands:
   query          run one read-only SQL statement over the alert facts
   report         the period report of the analysts' statistics (sources, ICMP, scans, cohorts, ports)
 
-Every command takes --help, --data-dir DIR (default .alertgraph) and --json.`,
+Every command takes --help, --data-dir DIR (default .alertgraph) and --json. The admin commands (sensor,
+stats, render, rebuild, partner, query, report) act on the local stack that \`alertgraph dev\` runs for the data
+dir, or with --stack NAME on a deployed stack (read from its CloudFormation outputs; AWS credentials needed).
+
+Exit codes: 0 done · 1 failed (some input refused, a batch failed, an error) · 2 usage (a bad option or value,
+a refused query) · 69 no stack to act on (no \`alertgraph dev\` running for the data dir, no such deployed stack)
+· 75 try again later (push: the endpoint was unreachable, the batches are spooled).`,
   dev: `Usage: alertgraph dev [--port 8787] [--data-dir .alertgraph] [--demo] [--daily-at 00:30] [--watched-ports tcp/135,udp/137,tcp/445]
 
 Starts DynamoDB Local, the S3 emulator, the local API gateway and the local CDN on 127.0.0.1, persisted under
@@ -56,6 +62,7 @@ to register with \`alertgraph sensor add\`.`,
   alertgraph sensor add <id> --public-key <base64url|file> --deployed YYYY-MM-DD [--name N] [--location L]
   alertgraph sensor list [--json]
   alertgraph sensor revoke <id>
+  (each also with --stack NAME: the deployed stack's registry)
 
 Acts on the local stack started by \`alertgraph dev\` with the same --data-dir.
 Adding an existing id replaces its key and details (key rotation); a revoked sensor is refused within a minute.`,
@@ -81,11 +88,11 @@ The endpoint defaults to the local stack of --data-dir. Progress goes to stderr 
 endpoint is down and keeps reading. Its position is checkpointed atomically (default
 <data-dir>/follow/<sensor>.json) so a restart neither re-sends nor misses lines. SIGINT or SIGTERM sends or
 spools what was read and exits 0. After a 401 it re-reads --key (key rotation) and spools until it works.`,
-  stats: `Usage: alertgraph stats --from YYYY-MM-DD --to YYYY-MM-DD [--json]
+  stats: `Usage: alertgraph stats --from YYYY-MM-DD --to YYYY-MM-DD [--json] [--stack NAME]
 
 Daily figures live from the counters: total, per sensor, per protocol, per destination port; distinct and new
 source addresses once the day has been closed by the render job (null before).`,
-  render: `Usage: alertgraph render [--date YYYY-MM-DD] [--json]
+  render: `Usage: alertgraph render [--date YYYY-MM-DD] [--json] [--stack NAME]
 
 Rolls up the days that changed, closes finished days on the alert lake (facts compacted, distinct and new
 sources counted by the embedded engine), renders the public and partner graphs and publishes them; closed days without an archive copy (after a
@@ -145,7 +152,12 @@ async function readPublicKey(value: string): Promise<string> {
   } catch {
     /* not a file */
   }
-  const key = publicKeyFromBase64url(text.trim());
+  let key: ReturnType<typeof publicKeyFromBase64url>;
+  try {
+    key = publicKeyFromBase64url(text.trim());
+  } catch (err) {
+    throw new UsageError(`--public-key is not an Ed25519 public key (base64url of 32 bytes, or a file holding one; \`alertgraph keygen\` prints it): ${(err as Error).message}`);
+  }
   const raw = key.export({ format: 'jwk' }).x;
   if (typeof raw !== 'string') throw new UsageError('--public-key is not an Ed25519 public key');
   return raw;
@@ -217,13 +229,18 @@ async function cmdSensor(argv: string[]): Promise<number> {
   const [action, id] = positionals;
   if (values.help || action === undefined) return help('sensor');
   const out = output(values.json);
+  // What the command line says is checked before the stack is looked for: a bad key is a usage error, whether or
+  // not a stack is running.
+  if (action === 'add') {
+    if (!id || !ID_PATTERN.test(id)) throw new UsageError('sensor id must be 1–63 chars of a-z, 0-9 and -, starting with a letter or digit');
+    if (!values['public-key']) throw new UsageError('--public-key is required');
+  }
+  const deployedAt = action === 'add' ? parseDate(values.deployed, '--deployed') : '';
+  const publicKey = action === 'add' ? await readPublicKey(values['public-key']!) : '';
   const ctx = await (await admin()).adminContext(values['data-dir'], values.stack);
   switch (action) {
     case 'add': {
-      if (!id || !ID_PATTERN.test(id)) throw new UsageError('sensor id must be 1–63 chars of a-z, 0-9 and -, starting with a letter or digit');
-      if (!values['public-key']) throw new UsageError('--public-key is required');
-      const deployedAt = parseDate(values.deployed, '--deployed');
-      const publicKey = await readPublicKey(values['public-key']);
+      if (!id) throw new UsageError('sensor add <id>');
       const existing = await ctx.registry.getSensor(id);
       const profile = {
         id,
@@ -636,7 +653,7 @@ export async function main(argv: string[]): Promise<number> {
     return await command(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`alertgraph ${name}: ${err.message}\n`);
+      process.stderr.write(`alertgraph ${name}: ${err.message}${err.message.endsWith('?') ? ' ' : '; '}see alertgraph ${name} --help\n`);
       return EXIT.usage;
     }
     if (err instanceof StackUnavailable) {

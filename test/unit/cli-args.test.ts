@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parse, parseDuration, UsageError } from '../../lib/cli/args.js';
+import { closestName, parse, parseDuration, UsageError } from '../../lib/cli/args.js';
 
 describe('CLI option parsing', () => {
   it('gives an option its value even when the value starts with "-" (base64url keys do)', () => {
@@ -23,5 +23,20 @@ describe('CLI option parsing', () => {
     expect(parseDuration('90s', '--x')).toBe(90_000);
     expect(parseDuration('30d', '--x')).toBe(30 * 86_400_000);
     expect(() => parseDuration('5', '--x')).toThrow(UsageError);
+  });
+
+  it('names the option a typo was probably meant to be', () => {
+    const options = { sensor: { type: 'string' }, key: { type: 'string' } } as const;
+    expect(() => parse(['log.json', '--sensr', 'x'], options)).toThrow('unknown option --sensr; did you mean --sensor?');
+    expect(() => parse(['--zzzzzz'], options)).toThrow(/^unknown option --zzzzzz$/);
+    expect(closestName('jsn', ['json', 'stack'])).toBe('json');
+    expect(closestName('dat', ['data-dir', 'json'])).toBe('data-dir');
+    expect(closestName('xyz', ['json', 'stack'])).toBeUndefined();
+  });
+
+  it('refuses an option name as the value of an option that takes one (keygen --out --json)', () => {
+    expect(() => parse(['--out', '--json'], { out: { type: 'string' } })).toThrow('--out needs a value, got the option --json');
+    // Any other value is taken as given, even one that starts with "--" (a base64url key may).
+    expect(parse(['--public-key', '--Ab_c', '--json'], { 'public-key': { type: 'string' } }).values['public-key']).toBe('--Ab_c');
   });
 });
