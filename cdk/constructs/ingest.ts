@@ -12,7 +12,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { FUNCTION_BUNDLES } from '../../lib/build/bundle.js';
 import type { DeployConfig } from '../config.js';
-import { AlarmFactory } from './alarms.js';
+import { ALARM_PERIOD, type AlarmFactory } from './alarms.js';
 import { AlertgraphFunction } from './function.js';
 import type { Store } from './store.js';
 
@@ -93,25 +93,19 @@ export class Ingest extends Construct {
       },
     });
 
-    const fiveMinutes = Duration.minutes(5);
     props.alarms.create(this, 'ServerErrors', {
-      metric: this.api.metricServerError({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+      metric: this.api.metricServerError({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
       threshold: 5,
       evaluationPeriods: 1,
       description: 'Ingest API answered 5xx (storage throttled or unavailable, or the function failed): sensors are retrying or spooling.',
     });
     props.alarms.create(this, 'LatencyP99', {
-      metric: this.api.metricLatency({ period: fiveMinutes, statistic: cloudwatch.Stats.p(99) }),
+      metric: this.api.metricLatency({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.p(99) }),
       threshold: 5000,
       evaluationPeriods: 3,
       description: 'Ingest API p99 latency above 5 s for 15 minutes.',
     });
-    props.alarms.create(this, 'Throttles', {
-      metric: fn.metricThrottles({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      description: 'The ingest function was throttled (account concurrency exhausted).',
-    });
+    props.alarms.onAny(this, 'Throttles', (o) => fn.metricThrottles(o), 'The ingest function was throttled (account concurrency exhausted).');
 
     NagSuppressions.addResourceSuppressions(
       this.api,
