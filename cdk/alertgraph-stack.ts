@@ -43,25 +43,28 @@ export class AlertgraphStack extends Stack {
     const { config } = props;
 
     const alarms = new AlarmFactory(this, 'Alarms', config.alarmEmail !== undefined ? { email: config.alarmEmail } : {});
-    this.store = new Store(this, 'Store', { rawRetentionDays: config.rawRetentionDays });
+    this.store = new Store(this, 'Store', {
+      rawRetentionDays: config.rawRetentionDays,
+      ...(config.rawArchiveAdminRoleArn !== undefined ? { rawArchiveAdminRoleArn: config.rawArchiveAdminRoleArn } : {}),
+    });
     this.ingest = new Ingest(this, 'Ingest', { store: this.store, config, alarms, metricsNamespace: METRICS_NAMESPACE });
     this.publishing = new Publishing(this, 'Publishing', { store: this.store, config, alarms, metricsNamespace: METRICS_NAMESPACE });
     this.lake = new Lake(this, 'Lake', { bucket: this.store.bucket, bytesScannedCutoffPerQuery: config.athenaBytesScannedCutoffGb * 1e9 });
 
     const outputs: Record<StackOutputKey, { value: string; description: string }> = {
       apiUrl: { value: this.ingest.api.apiEndpoint, description: 'Ingest API base URL (alertgraph push --endpoint)' },
-      cdnDomainName: { value: this.publishing.distribution.distributionDomainName, description: 'CloudFront domain of the graphs' },
+      cdnDomainName: { value: this.publishing.cdn.distribution.distributionDomainName, description: 'CloudFront domain of the graphs' },
       tableName: { value: this.store.table.tableName, description: 'DynamoDB table' },
       bucketName: { value: this.store.bucket.bucketName, description: 'S3 bucket (raw/, public/, partners/, and the lake: staging/, facts/, lake/, athena-results/)' },
-      revocationStoreArn: { value: this.publishing.revocations.keyValueStoreArn, description: 'KeyValueStore of revoked partners' },
+      revocationStoreArn: { value: this.publishing.cdn.revocations.keyValueStoreArn, description: 'KeyValueStore of revoked partners' },
       renderFunctionName: { value: this.publishing.renderer.function.functionName, description: 'Render function (alertgraph render --stack)' },
-      linkKeyPairId: { value: this.publishing.linkPublicKey.publicKeyId, description: 'CloudFront public key id that partner links name (Key-Pair-Id)' },
+      linkKeyPairId: { value: this.publishing.cdn.linkPublicKey.publicKeyId, description: 'CloudFront public key id that partner links name (Key-Pair-Id)' },
       linkPrivateKeyParameter: { value: config.linkPrivateKeyParameter, description: 'SSM SecureString holding the link private key' },
       pseudonymKeyParameter: { value: config.pseudonymKeyParameter, description: 'SSM SecureString holding the pseudonym key' },
       alarmTopicArn: { value: alarms.topic.topicArn, description: 'SNS topic of the alarms' },
       ingestLogGroup: { value: this.ingest.handler.logGroup.logGroupName, description: 'Log group of the ingest function' },
       renderLogGroup: { value: this.publishing.renderer.logGroup.logGroupName, description: 'Log group of the render function' },
-      renderDeadLetterQueueUrl: { value: this.publishing.deadLetterQueue.queueUrl, description: 'Dead-letter queue of the render schedules' },
+      renderDeadLetterQueueUrl: { value: this.publishing.schedules.deadLetterQueue.queueUrl, description: 'Dead-letter queue of the render schedules' },
       lakeDatabase: { value: this.lake.databaseName, description: 'Glue database of the alert lake (query --stack on Athena)' },
       lakeWorkGroup: { value: this.lake.workGroupName, description: 'Athena workgroup of query --stack (results prefix, bytes-scanned cutoff)' },
     };

@@ -36,6 +36,8 @@ export interface DeployConfig {
   renderMemoryMb: number;
   /** Athena refuses (and stops) a query of the lake's workgroup once it has scanned this many GB (10^9 bytes). */
   athenaBytesScannedCutoffGb: number;
+  /** The IAM role that alone may delete raw batches before their lifecycle does (cdk/constructs/store.ts). */
+  rawArchiveAdminRoleArn?: string;
   /** Optional address subscribed to the alarm topic. */
   alarmEmail?: string;
 }
@@ -112,6 +114,10 @@ export function loadDeployConfig(ctx: ContextReader): DeployConfig {
   const alarmEmail = text(ctx, 'alarmEmail');
   if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) throw new ConfigError(`context alarmEmail is not an address: "${alarmEmail}"`);
   const apiRateLimit = int(ctx, 'apiRateLimit', 50, 1, 10_000);
+  const rawArchiveAdminRoleArn = text(ctx, 'rawArchiveAdminRoleArn');
+  if (rawArchiveAdminRoleArn !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/.test(rawArchiveAdminRoleArn)) {
+    throw new ConfigError(`context rawArchiveAdminRoleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got "${rawArchiveAdminRoleArn}"`);
+  }
   return {
     linkPublicKeyPem: linkPublicKey(ctx),
     linkPrivateKeyParameter: parameterName(ctx, 'linkPrivateKeyParameter', '/alertgraph/link-private-key'),
@@ -130,6 +136,7 @@ export function loadDeployConfig(ctx: ContextReader): DeployConfig {
     renderMemoryMb: int(ctx, 'renderMemoryMb', 3008, 1024, 10_240),
     // Athena's own bounds are 10 MB and 7 EB; a scan of 100 TB ($500 at $5/TB) is beyond any use here.
     athenaBytesScannedCutoffGb: int(ctx, 'athenaBytesScannedCutoffGb', 10, 1, 100_000),
+    ...(rawArchiveAdminRoleArn !== undefined ? { rawArchiveAdminRoleArn } : {}),
     ...(alarmEmail !== undefined ? { alarmEmail } : {}),
   };
 }

@@ -11,6 +11,7 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { FUNCTION_BUNDLES } from '../../lib/build/bundle.js';
+import { INGEST_ITEM_ACCESS } from '../../lib/store/table.js';
 import type { DeployConfig } from '../config.js';
 import { ALARM_PERIOD, type AlarmFactory } from './alarms.js';
 import { AlertgraphFunction } from './function.js';
@@ -53,8 +54,10 @@ export class Ingest extends Construct {
       },
     });
     const fn = this.handler.function;
-    store.grantItemRead(fn);
-    store.grantItemWriteExceptRegistry(fn);
+    // Reads the sensor registry and its own contributions, puts new claims, contributions and dirty marks:
+    // nothing else in the table (no update, no delete, no summary, history, partner or link audit item).
+    store.grantItems(fn, INGEST_ITEM_ACCESS.read);
+    store.grantItems(fn, INGEST_ITEM_ACCESS.write);
     store.grantRawArchiveWrite(fn);
     store.grantFactsStaging(fn);
     this.handler.grantSecureParameterRead(config.pseudonymKeyParameter);

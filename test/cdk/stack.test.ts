@@ -350,10 +350,62 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets ingest write table items only outside the registry partitions', () => {
-    const writes = roleStatements(template, ingestId).filter((s) => isAllow(s) && actionsOf(s).some((a) => DYNAMO_WRITES.some((w) => iamMatches(a, w))));
-    expect(writes.length).toBeGreaterThan(0);
-    for (const s of writes) expect(s.Condition).toEqual({ 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['REGISTRY#*'] } });
+  it('lets ingest put table items, and neither update, delete, batch-write nor write through PartiQL or transactions', () => {
+    const writes = roleStatements(template, ingestId)
+      .filter(isAllow)
+      .flatMap(actionsOf)
+      .filter((a) => DYNAMO_WRITES.some((w) => iamMatches(a, w)));
+    expect(writes).toEqual(['dynamodb:PutItem']);
+  });
+
+  it('lets ingest put items only in the claim, sensor-day contribution and dirty-mark partitions', () => {
+    const puts = grants(roleStatements(template, ingestId), 'dynamodb:PutItem', `<${tableId}.Arn>`);
+    expect(puts.map((s) => s.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['BATCH#*#*', 'DAY#????-??-??#SENSOR#*', 'DIRTY'] } }]);
+  });
+
+  it.each([
+    ['the sensor registry', 'REGISTRY#SENSOR'],
+    ['the partner registry', 'REGISTRY#PARTNER'],
+    ['the link audit', 'LINKS#pa'],
+    ['a day summary', 'DAY#2026-01-01'],
+    ['the history', 'HISTORY'],
+    ['the render state and lease', 'RENDER'],
+  ])('does not let ingest write %s', (_name, pk) => {
+    const writers = roleStatements(template, ingestId).filter(
+      (s) =>
+        isAllow(s) &&
+        actionsOf(s).some((a) => DYNAMO_WRITES.some((w) => iamMatches(a, w))) &&
+        list(s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).some((p) => iamMatches(String(p), pk)),
+    );
+    expect(writers).toEqual([]);
+  });
+
+  it('lets ingest read only the sensor registry and its sensor-day partitions, by key (GetItem, BatchGetItem)', () => {
+    const reads = roleStatements(template, ingestId).filter((s) => isAllow(s) && actionsOf(s).some((a) => a.startsWith('dynamodb:')) && !actionsOf(s).includes('dynamodb:PutItem'));
+    expect(reads.map((s) => [actionsOf(s).sort(), s.Condition])).toEqual([
+      [['dynamodb:BatchGetItem', 'dynamodb:GetItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['REGISTRY#SENSOR', 'DAY#????-??-??#SENSOR#*'] } }],
+    ]);
+  });
+
+  it('refuses every principal a put under raw/ without If-None-Match (the bucket policy keeps raw batches write-once)', () => {
+    const denies = allStatements(template).filter((s) => s.Effect === 'Deny' && actionsOf(s).includes('s3:PutObject'));
+    expect(denies.map((s) => [flatten(s.Principal), resourcesOf(s), s.Condition])).toEqual([
+      ['{"AWS":"*"}', [`<${bucketId}.Arn>/raw/*`], { Null: { 's3:if-none-match': 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } }],
+    ]);
+  });
+
+  it('refuses every principal a delete under raw/ when no archive admin role is named', () => {
+    const denies = allStatements(template).filter((s) => s.Effect === 'Deny' && actionsOf(s).includes('s3:DeleteObject'));
+    expect(denies.map((s) => [flatten(s.Principal), actionsOf(s), resourcesOf(s), s.Condition])).toEqual([
+      ['{"AWS":"*"}', ['s3:DeleteObject', 's3:DeleteObjectVersion'], [`<${bucketId}.Arn>/raw/*`], undefined],
+    ]);
+  });
+
+  it('does not let ingest delete, read or list raw batches', () => {
+    const statements = roleStatements(template, ingestId);
+    const raw = `<${bucketId}.Arn>/raw/2026-01-01/s1/k.ndjson.gz`;
+    expect(['s3:DeleteObject', 's3:GetObject'].flatMap((a) => grants(statements, a, raw))).toEqual([]);
+    expect(grants(statements, 's3:ListBucket', `<${bucketId}.Arn>`)).toEqual([]);
   });
 
   it('lets render publish public/ and partners/, and neither read nor write raw/', () => {
@@ -377,6 +429,15 @@ describe('least privilege', () => {
   it('puts no private key material in the template', () => {
     expect(JSON.stringify(template.toJSON())).not.toMatch(/PRIVATE KEY/);
   });
+});
+
+describe('raw archive admin', () => {
+  it('lets the archive admin role named in context, and no one else, delete under raw/', () => {
+    const admin = 'arn:aws:iam::123456789012:role/alertgraph-archive-admin';
+    const t = synthesize({ bundle: false, context: { rawArchiveAdminRoleArn: admin } }).template;
+    const denies = allStatements(t).filter((s) => s.Effect === 'Deny' && actionsOf(s).includes('s3:DeleteObject'));
+    expect(denies.map((s) => s.Condition)).toEqual([{ ArnNotEquals: { 'aws:PrincipalArn': admin } }]);
+  }, 60_000);
 });
 
 describe('lake', () => {
