@@ -3,12 +3,12 @@
  * schedules, CloudFront, partner gate, revocation store), Lake (Glue table and Athena workgroup over the
  * Parquet facts), and the alarm topic they report to.
  *
- * Its outputs are what `alertgraph … --stack <name>` reads (lib/cli/stack.ts): the output keys are that
- * module's STACK_OUTPUTS, so renaming one here breaks nothing silently.
+ * Its outputs are what `alertgraph … --stack <name>` reads (lib/cli/stack.ts): the output keys are
+ * lib/stack-outputs.ts STACK_OUTPUTS, shared by both, so renaming one here breaks nothing silently.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { STACK_OUTPUTS, type StackOutputKey } from '../lib/cli/stack.js';
+import { LAKE_TABLE_OUTPUT, STACK_OUTPUTS, type StackOutputKey } from '../lib/stack-outputs.js';
 import type { DeployConfig } from './config.js';
 import { AlarmFactory } from './constructs/alarms.js';
 import { Ingest } from './constructs/ingest.js';
@@ -20,11 +20,7 @@ export interface AlertgraphStackProps extends StackProps {
   config: DeployConfig;
 }
 
-/**
- * Output key of the lake's Glue table name. Not in STACK_OUTPUTS: the CLI knows the table as FACTS_TABLE
- * (lib/lake/sql.ts); this one is for operators querying in the Athena console.
- */
-export const LAKE_TABLE_OUTPUT = 'LakeTable';
+export { LAKE_TABLE_OUTPUT };
 
 /** Where the functions' metrics go (Powertools Metrics namespace). */
 export const METRICS_NAMESPACE = 'alertgraph';
@@ -67,6 +63,9 @@ export class AlertgraphStack extends Stack {
       renderDeadLetterQueueUrl: { value: this.publishing.schedules.deadLetterQueue.queueUrl, description: 'Dead-letter queue of the render schedules' },
       lakeDatabase: { value: this.lake.databaseName, description: 'Glue database of the alert lake (query --stack on Athena)' },
       lakeWorkGroup: { value: this.lake.workGroupName, description: 'Athena workgroup of query --stack (results prefix, bytes-scanned cutoff)' },
+      horizonDays: { value: String(config.horizonDays), description: 'Alert horizon in days (the CLI expires rebuilt contributions by it)' },
+      dailyRenderAt: { value: config.dailyRenderAt, description: 'UTC time of the daily render that closes the previous day' },
+      watchedPorts: { value: config.watchedPorts, description: 'Ports drawn as series on the partner page' },
     };
     for (const [key, { value, description }] of Object.entries(outputs) as [StackOutputKey, { value: string; description: string }][]) {
       // Declared on the stack itself, so the output key is exactly the name (no construct path, no hash).

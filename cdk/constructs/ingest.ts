@@ -11,6 +11,7 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { FUNCTION_BUNDLES } from '../../lib/build/bundle.js';
+import { functionEnvironment } from '../../lib/settings.js';
 import { INGEST_ITEM_ACCESS } from '../../lib/store/table.js';
 import type { DeployConfig } from '../config.js';
 import { ALARM_PERIOD, type AlarmFactory } from './alarms.js';
@@ -42,16 +43,17 @@ export class Ingest extends Construct {
       // Verification and parsing are CPU-bound: more memory is more CPU, and a 5 MiB batch must not time out.
       memorySize: 1024,
       timeout: Duration.seconds(29),
-      environment: {
-        TABLE_NAME: store.table.tableName,
-        BUCKET_NAME: store.bucket.bucketName,
-        HORIZON_DAYS: String(config.horizonDays),
-        MAX_BODY_BYTES: String(config.maxBodyBytes),
-        MAX_ALERTS_PER_BATCH: String(config.maxAlertsPerBatch),
-        SENSOR_CACHE_TTL_SECONDS: String(config.sensorCacheTtlSeconds),
+      // Read by lib/config.ts loadIngestConfigAsync; variable names from lib/settings.ts.
+      environment: functionEnvironment({
+        tableName: store.table.tableName,
+        bucketName: store.bucket.bucketName,
+        horizonDays: config.horizonDays,
+        maxBodyBytes: config.maxBodyBytes,
+        maxAlertsPerBatch: config.maxAlertsPerBatch,
+        sensorCacheTtlSeconds: config.sensorCacheTtlSeconds,
         // The facts carry HMAC pseudonyms of the addresses (DESIGN §6, §13), with the render function's key.
-        PSEUDONYM_KEY_PARAMETER: config.pseudonymKeyParameter,
-      },
+        pseudonymKeyParameter: config.pseudonymKeyParameter,
+      }),
     });
     const fn = this.handler.function;
     // Reads the sensor registry and its own contributions, puts new claims, contributions and dirty marks:

@@ -12,6 +12,7 @@
 import { Duration, Size } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { FUNCTION_BUNDLES } from '../../lib/build/bundle.js';
+import { functionEnvironment } from '../../lib/settings.js';
 import type { DeployConfig } from '../config.js';
 import type { AlarmFactory } from './alarms.js';
 import { AlertgraphFunction } from './function.js';
@@ -59,17 +60,18 @@ export class RenderFunction {
       // The close brings a day's staging and Parquet objects and the first-seen table into /tmp, and DuckDB
       // spills there: Lambda's largest /tmp (billed per GB-second, a fraction of the memory's price).
       ephemeralStorageSize: Size.gibibytes(10),
-      environment: {
-        TABLE_NAME: store.table.tableName,
-        BUCKET_NAME: store.bucket.bucketName,
-        HORIZON_DAYS: String(config.horizonDays),
-        PSEUDONYM_KEY_PARAMETER: config.pseudonymKeyParameter,
-        DAILY_RENDER_AT: config.dailyRenderAt,
-        WATCHED_PORTS: config.watchedPorts,
-        PUBLIC_BASE_URL: props.publicBaseUrl,
-        SCRATCH_DIR: RENDER_SCRATCH_DIR,
-        ENGINE_MEMORY_LIMIT: engineMemoryLimit(config.renderMemoryMb),
-      },
+      // Read by lib/config.ts loadRenderConfigAsync; variable names from lib/settings.ts.
+      environment: functionEnvironment({
+        tableName: store.table.tableName,
+        bucketName: store.bucket.bucketName,
+        horizonDays: config.horizonDays,
+        pseudonymKeyParameter: config.pseudonymKeyParameter,
+        dailyRenderAt: config.dailyRenderAt,
+        watchedPorts: config.watchedPorts,
+        publicBaseUrl: props.publicBaseUrl,
+        scratchDir: RENDER_SCRATCH_DIR,
+        engineMemoryLimit: engineMemoryLimit(config.renderMemoryMb),
+      }),
     });
     const fn = this.handler.function;
     store.grantItemRead(fn);

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LAKE_TABLE_OUTPUT } from '../../cdk/alertgraph-stack.js';
-import { STACK_OUTPUTS } from '../../lib/cli/stack.js';
+import { LAKE_TABLE_OUTPUT, STACK_OUTPUTS } from '../../lib/stack-outputs.js';
+import { loadIngestConfigAsync, loadRenderConfigAsync } from '../../lib/config.js';
 import { PARQUET_COLUMNS } from '../../lib/lake/sql.js';
 import { PARTNER_GATE_PATH } from '../../lib/links/revocation.js';
 import { actionsOf, allStatements, flatten, functionId, iamMatches, list, resourcesOf, roleStatements, type Statement } from './policies.js';
@@ -276,6 +276,25 @@ describe('functions', () => {
 
   it('leaves the ingest function Lambda\'s default /tmp', () => {
     expect(template.findResources('AWS::Lambda::Function')[ingestId]!.Properties.EphemeralStorage).toBeUndefined();
+  });
+
+  /** A function's environment as the function sees it: intrinsic values (names, URLs) flattened to text. */
+  const environmentOf = (id: string): Record<string, string> =>
+    Object.fromEntries(
+      Object.entries((template.findResources('AWS::Lambda::Function')[id]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables).map(([k, v]) => [k, flatten(v)]),
+    );
+  const keyFromSsm = async (name: string) => (name === '/alertgraph/pseudonym-key' ? Buffer.alloc(32, 3).toString('base64') : Promise.reject(new Error(name)));
+
+  it('gives the ingest function the environment its loader reads, with the deployed settings', async () => {
+    const config = await loadIngestConfigAsync(environmentOf(ingestId), keyFromSsm);
+    expect(config).toMatchObject({ horizonDays: 400, maxBodyBytes: 5 * 1024 * 1024, maxAlertsPerBatch: 10_000, sensorCacheTtlMs: 60_000 });
+    expect(config.tableName).toBe(`<${tableId}>`);
+  });
+
+  it('gives the render function the environment its loader reads, with the deployed settings', async () => {
+    const config = await loadRenderConfigAsync(environmentOf(renderId), keyFromSsm);
+    expect(config).toMatchObject({ horizonDays: 400, closeAfterMinutes: 30, watchedPorts: ['tcp/135', 'udp/137', 'tcp/445'], scratchDir: '/tmp/alertgraph' });
+    expect(config.bucketName).toBe(`<${bucketId}>`);
   });
 
   it('gives the render function the pseudonym key parameter name, never a key', () => {
@@ -615,6 +634,11 @@ describe('outputs', () => {
       'facts',
       `<${Object.keys(template.findResources('AWS::Athena::WorkGroup'))[0]}>`,
     ]);
+  });
+
+  it('outputs the settings the functions run with, so that --stack uses the same ones', () => {
+    const value = (key: string) => (template.findOutputs(key)[key] as { Value: unknown }).Value;
+    expect([value(STACK_OUTPUTS.horizonDays), value(STACK_OUTPUTS.dailyRenderAt), value(STACK_OUTPUTS.watchedPorts)]).toEqual(['400', '00:30', 'tcp/135,udp/137,tcp/445']);
   });
 
   it('outputs the API base URL (the $default stage has no path)', () => {
