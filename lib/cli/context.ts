@@ -1,7 +1,7 @@
 /** Where admin commands act: the local stack that `dev` started for a data dir, or a deployed stack (`--stack`). */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { localDynamoClient, localS3Client } from '../local/aws-clients.js';
+import { localDynamoClient, localS3Client } from '../store/aws-clients.js';
 import { isAlive, readLocalState } from '../local/state.js';
 import { DynamoBatchLedger } from '../store/ledger.js';
 import { DynamoSensorRegistry } from '../store/registry.js';

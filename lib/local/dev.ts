@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ensureBucket, ensureTable } from './provision.js';
-import { localDynamoClient, localS3Client } from './aws-clients.js';
+import { localDynamoClient, localS3Client } from '../store/aws-clients.js';
 import { startDynamoDbLocal } from './emulators/dynamodb-local.js';
 import { startS3Local } from './emulators/s3.js';
 import { startGateway, type LambdaHandler } from './gateway.js';
