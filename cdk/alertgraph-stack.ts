@@ -3,12 +3,12 @@
  * schedules, CloudFront, partner gate, revocation store), Lake (Glue table and Athena workgroup over the
  * Parquet facts), and the alarm topic they report to.
  *
- * Its outputs are what `alertgraph … --stack <name>` reads (lib/cli/stack.ts): the output keys are that
- * module's STACK_OUTPUTS, so renaming one here breaks nothing silently.
+ * Its outputs are what `alertgraph … --stack <name>` reads (lib/cli/stack.ts): the output keys are
+ * lib/stack-outputs.ts STACK_OUTPUTS, shared by both, so renaming one here breaks nothing silently.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { STACK_OUTPUTS, type StackOutputKey } from '../lib/cli/stack.js';
+import { LAKE_TABLE_OUTPUT, STACK_OUTPUTS, type StackOutputKey } from '../lib/stack-outputs.js';
 import type { DeployConfig } from './config.js';
 import { AlarmFactory } from './constructs/alarms.js';
 import { Ingest } from './constructs/ingest.js';
@@ -20,11 +20,7 @@ export interface AlertgraphStackProps extends StackProps {
   config: DeployConfig;
 }
 
-/**
- * Output key of the lake's Glue table name. Not in STACK_OUTPUTS: the CLI knows the table as FACTS_TABLE
- * (lib/lake/sql.ts); this one is for operators querying in the Athena console.
- */
-export const LAKE_TABLE_OUTPUT = 'LakeTable';
+export { LAKE_TABLE_OUTPUT };
 
 /** Where the functions' metrics go (Powertools Metrics namespace). */
 export const METRICS_NAMESPACE = 'alertgraph';
@@ -43,27 +39,33 @@ export class AlertgraphStack extends Stack {
     const { config } = props;
 
     const alarms = new AlarmFactory(this, 'Alarms', config.alarmEmail !== undefined ? { email: config.alarmEmail } : {});
-    this.store = new Store(this, 'Store', { rawRetentionDays: config.rawRetentionDays });
+    this.store = new Store(this, 'Store', {
+      rawRetentionDays: config.rawRetentionDays,
+      ...(config.rawArchiveAdminRoleArn !== undefined ? { rawArchiveAdminRoleArn: config.rawArchiveAdminRoleArn } : {}),
+    });
     this.ingest = new Ingest(this, 'Ingest', { store: this.store, config, alarms, metricsNamespace: METRICS_NAMESPACE });
     this.publishing = new Publishing(this, 'Publishing', { store: this.store, config, alarms, metricsNamespace: METRICS_NAMESPACE });
     this.lake = new Lake(this, 'Lake', { bucket: this.store.bucket, bytesScannedCutoffPerQuery: config.athenaBytesScannedCutoffGb * 1e9 });
 
     const outputs: Record<StackOutputKey, { value: string; description: string }> = {
       apiUrl: { value: this.ingest.api.apiEndpoint, description: 'Ingest API base URL (alertgraph push --endpoint)' },
-      cdnDomainName: { value: this.publishing.distribution.distributionDomainName, description: 'CloudFront domain of the graphs' },
+      cdnDomainName: { value: this.publishing.cdn.distribution.distributionDomainName, description: 'CloudFront domain of the graphs' },
       tableName: { value: this.store.table.tableName, description: 'DynamoDB table' },
       bucketName: { value: this.store.bucket.bucketName, description: 'S3 bucket (raw/, public/, partners/, and the lake: staging/, facts/, lake/, athena-results/)' },
-      revocationStoreArn: { value: this.publishing.revocations.keyValueStoreArn, description: 'KeyValueStore of revoked partners' },
+      revocationStoreArn: { value: this.publishing.cdn.revocations.keyValueStoreArn, description: 'KeyValueStore of revoked partners' },
       renderFunctionName: { value: this.publishing.renderer.function.functionName, description: 'Render function (alertgraph render --stack)' },
-      linkKeyPairId: { value: this.publishing.linkPublicKey.publicKeyId, description: 'CloudFront public key id that partner links name (Key-Pair-Id)' },
+      linkKeyPairId: { value: this.publishing.cdn.linkPublicKey.publicKeyId, description: 'CloudFront public key id that partner links name (Key-Pair-Id)' },
       linkPrivateKeyParameter: { value: config.linkPrivateKeyParameter, description: 'SSM SecureString holding the link private key' },
       pseudonymKeyParameter: { value: config.pseudonymKeyParameter, description: 'SSM SecureString holding the pseudonym key' },
       alarmTopicArn: { value: alarms.topic.topicArn, description: 'SNS topic of the alarms' },
       ingestLogGroup: { value: this.ingest.handler.logGroup.logGroupName, description: 'Log group of the ingest function' },
       renderLogGroup: { value: this.publishing.renderer.logGroup.logGroupName, description: 'Log group of the render function' },
-      renderDeadLetterQueueUrl: { value: this.publishing.deadLetterQueue.queueUrl, description: 'Dead-letter queue of the render schedules' },
+      renderDeadLetterQueueUrl: { value: this.publishing.schedules.deadLetterQueue.queueUrl, description: 'Dead-letter queue of the render schedules' },
       lakeDatabase: { value: this.lake.databaseName, description: 'Glue database of the alert lake (query --stack on Athena)' },
       lakeWorkGroup: { value: this.lake.workGroupName, description: 'Athena workgroup of query --stack (results prefix, bytes-scanned cutoff)' },
+      horizonDays: { value: String(config.horizonDays), description: 'Alert horizon in days (the CLI expires rebuilt contributions by it)' },
+      dailyRenderAt: { value: config.dailyRenderAt, description: 'UTC time of the daily render that closes the previous day' },
+      watchedPorts: { value: config.watchedPorts, description: 'Ports drawn as series on the partner page' },
     };
     for (const [key, { value, description }] of Object.entries(outputs) as [StackOutputKey, { value: string; description: string }][]) {
       // Declared on the stack itself, so the output key is exactly the name (no construct path, no hash).

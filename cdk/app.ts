@@ -7,7 +7,7 @@
  */
 import { App, Aspects } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConfigError } from '../lib/config.js';
+import { ConfigError, SETTINGS } from '../lib/settings.js';
 import { AlertgraphStack } from './alertgraph-stack.js';
 import { loadDeployConfig } from './config.js';
 
@@ -22,7 +22,7 @@ try {
   process.exit(1);
 }
 
-const stackName = (app.node.tryGetContext('stackName') as string | undefined) ?? 'Alertgraph';
+const stackName = (app.node.tryGetContext(SETTINGS.stackName.context) as string | undefined) ?? SETTINGS.stackName.default;
 new AlertgraphStack(app, stackName, {
   config,
   // The account and region of the CLI's credentials when deploying; environment-agnostic for an offline synth.

@@ -1,12 +1,12 @@
 /**
  * The deployment's settings, read once from CDK context (`cdk.json`, or `-c name=value` on the command line).
  * Like lib/config.ts for the functions: each setting is checked here and a bad one is named with what it
- * should hold, before any construct is built.
+ * should hold, before any construct is built. Context keys, defaults and ranges: lib/settings.ts.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { ConfigError, parseWatchedPorts } from '../lib/config.js';
+import { CLOCK_PATTERN, ConfigError, intSetting, parseWatchedPorts, SETTINGS, type IntSetting, type TextSetting } from '../lib/settings.js';
 import { TTL_MARGIN_DAYS } from '../lib/store/table.js';
 
 export interface DeployConfig {
@@ -36,6 +36,8 @@ export interface DeployConfig {
   renderMemoryMb: number;
   /** Athena refuses (and stops) a query of the lake's workgroup once it has scanned this many GB (10^9 bytes). */
   athenaBytesScannedCutoffGb: number;
+  /** The IAM role that alone may delete raw batches before their lifecycle does (cdk/constructs/store.ts). */
+  rawArchiveAdminRoleArn?: string;
   /** Optional address subscribed to the alarm topic. */
   alarmEmail?: string;
 }
@@ -45,32 +47,27 @@ export type ContextReader = (key: string) => unknown;
 
 const PARAMETER_NAME = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
 
-function text(ctx: ContextReader, key: string): string | undefined {
+function text(ctx: ContextReader, setting: TextSetting): string | undefined {
+  const key = setting.context!;
   const v = ctx(key);
-  if (v === undefined || v === null || v === '') return undefined;
+  if (v === undefined || v === null || v === '') return setting.default;
   if (typeof v !== 'string') throw new ConfigError(`context ${key} must be a string, got ${JSON.stringify(v)}`);
   return v;
 }
 
-function int(ctx: ContextReader, key: string, fallback: number, min: number, max: number): number {
-  const v = ctx(key);
-  if (v === undefined || v === null || v === '') return fallback;
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`context ${key} must be an integer between ${min} and ${max}, got ${JSON.stringify(v)}`);
-  }
-  return n;
+function int(ctx: ContextReader, setting: IntSetting, bounds: { min?: number; fallback?: number } = {}): number {
+  return intSetting(setting, ctx(setting.context!), `context ${setting.context!}`, bounds);
 }
 
-function parameterName(ctx: ContextReader, key: string, fallback: string): string {
-  const name = text(ctx, key) ?? fallback;
-  if (!PARAMETER_NAME.test(name)) throw new ConfigError(`context ${key} must be an SSM parameter path like /alertgraph/name, got "${name}"`);
+function parameterName(ctx: ContextReader, setting: TextSetting): string {
+  const name = text(ctx, setting)!;
+  if (!PARAMETER_NAME.test(name)) throw new ConfigError(`context ${setting.context!} must be an SSM parameter path like /alertgraph/name, got "${name}"`);
   return name;
 }
 
 function linkPublicKey(ctx: ContextReader): string {
-  const pem = text(ctx, 'linkPublicKeyPem');
-  const file = text(ctx, 'linkPublicKeyFile');
+  const pem = text(ctx, SETTINGS.linkPublicKeyPem);
+  const file = text(ctx, SETTINGS.linkPublicKeyFile);
   if (pem !== undefined && file !== undefined) throw new ConfigError('give either linkPublicKeyPem or linkPublicKeyFile, not both');
   let value = pem;
   if (file !== undefined) {
@@ -96,40 +93,45 @@ function linkPublicKey(ctx: ContextReader): string {
 }
 
 export function loadDeployConfig(ctx: ContextReader): DeployConfig {
-  const horizonDays = int(ctx, 'horizonDays', 400, 1, 3650);
+  const horizonDays = int(ctx, SETTINGS.horizonDays);
   // A late batch for a day up to the horizon old makes the render job recompute that day's distinct sources
   // from its raw batches, so they must outlive the horizon (plus the TTL margin the ledger uses).
   const minRaw = horizonDays + TTL_MARGIN_DAYS + 1;
-  const rawRetentionDays = int(ctx, 'rawRetentionDays', Math.max(430, minRaw), minRaw, 36500);
-  const dailyRenderAt = text(ctx, 'dailyRenderAt') ?? '00:30';
-  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(dailyRenderAt)) throw new ConfigError(`context dailyRenderAt must be a UTC time HH:MM, got "${dailyRenderAt}"`);
-  const logRetentionDays = int(ctx, 'logRetentionDays', RetentionDays.ONE_MONTH, 1, 3653);
+  const rawRetentionDays = int(ctx, SETTINGS.rawRetentionDays, { min: minRaw, fallback: Math.max(SETTINGS.rawRetentionDays.default, minRaw) });
+  const dailyRenderAt = text(ctx, SETTINGS.dailyRenderAt)!;
+  if (!CLOCK_PATTERN.test(dailyRenderAt)) throw new ConfigError(`context ${SETTINGS.dailyRenderAt.context} must be a UTC time HH:MM, got "${dailyRenderAt}"`);
+  const logRetentionDays = int(ctx, SETTINGS.logRetentionDays);
   if (!Object.values(RetentionDays).includes(logRetentionDays)) {
-    throw new ConfigError(`context logRetentionDays must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, …), got ${logRetentionDays}`);
+    throw new ConfigError(`context ${SETTINGS.logRetentionDays.context} must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, …), got ${logRetentionDays}`);
   }
-  const watchedPorts = text(ctx, 'watchedPorts') ?? 'tcp/135,udp/137,tcp/445';
-  parseWatchedPorts(watchedPorts, 'context watchedPorts');
-  const alarmEmail = text(ctx, 'alarmEmail');
-  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) throw new ConfigError(`context alarmEmail is not an address: "${alarmEmail}"`);
-  const apiRateLimit = int(ctx, 'apiRateLimit', 50, 1, 10_000);
+  const watchedPorts = text(ctx, SETTINGS.watchedPorts)!;
+  parseWatchedPorts(watchedPorts, `context ${SETTINGS.watchedPorts.context}`);
+  const alarmEmail = text(ctx, SETTINGS.alarmEmail);
+  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) throw new ConfigError(`context ${SETTINGS.alarmEmail.context} is not an address: "${alarmEmail}"`);
+  const apiRateLimit = int(ctx, SETTINGS.apiRateLimit);
+  const rawArchiveAdminRoleArn = text(ctx, SETTINGS.rawArchiveAdminRoleArn);
+  if (rawArchiveAdminRoleArn !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/.test(rawArchiveAdminRoleArn)) {
+    throw new ConfigError(`context ${SETTINGS.rawArchiveAdminRoleArn.context} must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got "${rawArchiveAdminRoleArn}"`);
+  }
   return {
     linkPublicKeyPem: linkPublicKey(ctx),
-    linkPrivateKeyParameter: parameterName(ctx, 'linkPrivateKeyParameter', '/alertgraph/link-private-key'),
-    pseudonymKeyParameter: parameterName(ctx, 'pseudonymKeyParameter', '/alertgraph/pseudonym-key'),
+    linkPrivateKeyParameter: parameterName(ctx, SETTINGS.linkPrivateKeyParameter),
+    pseudonymKeyParameter: parameterName(ctx, SETTINGS.pseudonymKeyParameter),
     dailyRenderAt,
     horizonDays,
     rawRetentionDays,
     logRetention: logRetentionDays as RetentionDays,
     watchedPorts,
-    maxBodyBytes: int(ctx, 'maxBodyBytes', 5 * 1024 * 1024, 1024, 64 * 1024 * 1024),
-    maxAlertsPerBatch: int(ctx, 'maxAlertsPerBatch', 10_000, 1, 100_000),
-    sensorCacheTtlSeconds: int(ctx, 'sensorCacheTtlSeconds', 60, 0, 60),
+    maxBodyBytes: int(ctx, SETTINGS.maxBodyBytes),
+    maxAlertsPerBatch: int(ctx, SETTINGS.maxAlertsPerBatch),
+    sensorCacheTtlSeconds: int(ctx, SETTINGS.sensorCacheTtlSeconds),
     apiRateLimit,
-    apiBurstLimit: int(ctx, 'apiBurstLimit', apiRateLimit * 2, 1, 20_000),
+    apiBurstLimit: int(ctx, SETTINGS.apiBurstLimit, { fallback: apiRateLimit * 2 }),
     // At least 1 GB: DuckDB, Node, Vega and sharp share it. 10240 MB is Lambda's maximum.
-    renderMemoryMb: int(ctx, 'renderMemoryMb', 3008, 1024, 10_240),
+    renderMemoryMb: int(ctx, SETTINGS.renderMemoryMb),
     // Athena's own bounds are 10 MB and 7 EB; a scan of 100 TB ($500 at $5/TB) is beyond any use here.
-    athenaBytesScannedCutoffGb: int(ctx, 'athenaBytesScannedCutoffGb', 10, 1, 100_000),
+    athenaBytesScannedCutoffGb: int(ctx, SETTINGS.athenaBytesScannedCutoffGb),
+    ...(rawArchiveAdminRoleArn !== undefined ? { rawArchiveAdminRoleArn } : {}),
     ...(alarmEmail !== undefined ? { alarmEmail } : {}),
   };
 }

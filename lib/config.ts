@@ -1,9 +1,13 @@
 /**
  * Typed configuration, read once. Nothing else in the code base reads `process.env`:
  * functions and the local stack call `loadConfig()` at start and pass values down.
+ * Names, defaults and ranges come from lib/settings.ts.
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { clockMinutes, ConfigError, intSetting, parseWatchedPorts, SETTINGS, type IntSetting, type TextSetting } from './settings.js';
+
+export { ConfigError, parseWatchedPorts };
 
 export interface IngestConfig {
   tableName: string;
@@ -23,8 +27,6 @@ export interface IngestConfig {
   s3Endpoint?: string;
 }
 
-export class ConfigError extends Error {}
-
 /** The lake's scratch directory unless SCRATCH_DIR says otherwise: Lambda's /tmp, or the machine's temp dir. */
 export const DEFAULT_SCRATCH_DIR = join(tmpdir(), 'alertgraph');
 
@@ -42,42 +44,41 @@ function memoryLimit(env: Env, name: string): string | undefined {
 
 type Env = Record<string, string | undefined>;
 
-function required(env: Env, name: string, what: string): string {
+function required(env: Env, setting: TextSetting): string {
+  const name = setting.env!;
   const value = env[name];
   if (value === undefined || value === '') {
-    throw new ConfigError(`${name} is not set: it should hold ${what}`);
+    throw new ConfigError(`${name} is not set: it should hold ${setting.doc}`);
   }
   return value;
 }
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
-  }
-  return value;
+function integer(env: Env, setting: IntSetting): number {
+  return intSetting(setting, env[setting.env!], setting.env!);
+}
+
+function optional(env: Env, setting: TextSetting): string | undefined {
+  return env[setting.env!] || undefined;
 }
 
 export function loadIngestConfig(env: Env = process.env): IngestConfig {
   return ingestConfigWithKey(
     env,
-    pseudonymKeyFromValue(required(env, 'PSEUDONYM_KEY', 'the base64 key (32+ bytes) used to pseudonymize addresses'), 'PSEUDONYM_KEY'),
+    pseudonymKeyFromValue(required(env, SETTINGS.pseudonymKey), SETTINGS.pseudonymKey.env),
   );
 }
 
 function ingestConfigWithKey(env: Env, pseudonymKey: Uint8Array): IngestConfig {
   return {
-    tableName: required(env, 'TABLE_NAME', 'the DynamoDB table name'),
-    bucketName: required(env, 'BUCKET_NAME', 'the S3 bucket name'),
-    horizonDays: integer(env, 'HORIZON_DAYS', 400, 1, 3650),
-    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 5 * 1024 * 1024, 1024, 64 * 1024 * 1024),
-    maxAlertsPerBatch: integer(env, 'MAX_ALERTS_PER_BATCH', 10_000, 1, 100_000),
-    sensorCacheTtlMs: integer(env, 'SENSOR_CACHE_TTL_SECONDS', 60, 0, 60) * 1000,
+    tableName: required(env, SETTINGS.tableName),
+    bucketName: required(env, SETTINGS.bucketName),
+    horizonDays: integer(env, SETTINGS.horizonDays),
+    maxBodyBytes: integer(env, SETTINGS.maxBodyBytes),
+    maxAlertsPerBatch: integer(env, SETTINGS.maxAlertsPerBatch),
+    sensorCacheTtlMs: integer(env, SETTINGS.sensorCacheTtlSeconds) * 1000,
     pseudonymKey,
-    dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
-    s3Endpoint: env.S3_ENDPOINT || undefined,
+    dynamoEndpoint: optional(env, SETTINGS.dynamoEndpoint),
+    s3Endpoint: optional(env, SETTINGS.s3Endpoint),
   };
 }
 
@@ -100,25 +101,6 @@ export interface RenderConfig {
   s3Endpoint?: string;
 }
 
-function clock(env: Env, name: string, fallback: string): number {
-  const raw = env[name] || fallback;
-  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(raw);
-  if (!m) throw new ConfigError(`${name} must be a UTC time HH:MM, got "${raw}"`);
-  return Number(m[1]) * 60 + Number(m[2]);
-}
-
-const PORT_PATTERN = /^(tcp|udp|other)\/\d{1,5}$/;
-
-export function parseWatchedPorts(raw: string, name = 'WATCHED_PORTS'): string[] {
-  const ports = raw.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
-  for (const p of ports) {
-    if (!PORT_PATTERN.test(p) || Number(p.split('/')[1]) > 65535) {
-      throw new ConfigError(`${name} must list ports as proto/number (e.g. tcp/445,udp/137), got "${p}"`);
-    }
-  }
-  return ports;
-}
-
 export function pseudonymKeyFromValue(value: string, source: string): Uint8Array {
   const key = Buffer.from(value.trim(), 'base64');
   if (key.length < 32) throw new ConfigError(`${source} must decode to at least 32 bytes`);
@@ -126,26 +108,23 @@ export function pseudonymKeyFromValue(value: string, source: string): Uint8Array
 }
 
 export function loadRenderConfig(env: Env = process.env): RenderConfig {
-  const key = pseudonymKeyFromValue(
-    required(env, 'PSEUDONYM_KEY', 'the base64 key (32+ bytes) used to pseudonymize source addresses'),
-    'PSEUDONYM_KEY',
-  );
+  const key = pseudonymKeyFromValue(required(env, SETTINGS.pseudonymKey), SETTINGS.pseudonymKey.env);
   return renderConfigWithKey(env, key);
 }
 
 function renderConfigWithKey(env: Env, key: Uint8Array): RenderConfig {
   return {
-    tableName: required(env, 'TABLE_NAME', 'the DynamoDB table name'),
-    bucketName: required(env, 'BUCKET_NAME', 'the S3 bucket name'),
-    horizonDays: integer(env, 'HORIZON_DAYS', 400, 1, 3650),
+    tableName: required(env, SETTINGS.tableName),
+    bucketName: required(env, SETTINGS.bucketName),
+    horizonDays: integer(env, SETTINGS.horizonDays),
     pseudonymKey: key,
-    closeAfterMinutes: clock(env, 'DAILY_RENDER_AT', '00:30'),
-    watchedPorts: parseWatchedPorts(env.WATCHED_PORTS || 'tcp/135,udp/137,tcp/445'),
-    publicBaseUrl: required(env, 'PUBLIC_BASE_URL', 'the https URL of the CDN (e.g. https://d111.cloudfront.net)'),
-    scratchDir: env.SCRATCH_DIR || DEFAULT_SCRATCH_DIR,
-    engineMemoryLimit: memoryLimit(env, 'ENGINE_MEMORY_LIMIT'),
-    dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
-    s3Endpoint: env.S3_ENDPOINT || undefined,
+    closeAfterMinutes: clockMinutes(optional(env, SETTINGS.dailyRenderAt) ?? SETTINGS.dailyRenderAt.default, SETTINGS.dailyRenderAt.env),
+    watchedPorts: parseWatchedPorts(optional(env, SETTINGS.watchedPorts) ?? SETTINGS.watchedPorts.default),
+    publicBaseUrl: required(env, SETTINGS.publicBaseUrl),
+    scratchDir: optional(env, SETTINGS.scratchDir) ?? DEFAULT_SCRATCH_DIR,
+    engineMemoryLimit: memoryLimit(env, SETTINGS.engineMemoryLimit.env),
+    dynamoEndpoint: optional(env, SETTINGS.dynamoEndpoint),
+    s3Endpoint: optional(env, SETTINGS.s3Endpoint),
   };
 }
 
@@ -174,7 +153,7 @@ export async function loadRenderConfigAsync(
   env: Env = process.env,
   readParameter: SecureParameterReader = readSecureParameter,
 ): Promise<RenderConfig> {
-  if (env.PSEUDONYM_KEY) return loadRenderConfig(env);
+  if (env[SETTINGS.pseudonymKey.env]) return loadRenderConfig(env);
   // Everything else is checked before the network is touched, so a misconfigured function fails at once.
   const base = renderConfigWithKey(env, new Uint8Array(0));
   return { ...base, pseudonymKey: await pseudonymKeyFromParameter(env, readParameter) };
@@ -185,17 +164,17 @@ export async function loadIngestConfigAsync(
   env: Env = process.env,
   readParameter: SecureParameterReader = readSecureParameter,
 ): Promise<IngestConfig> {
-  if (env.PSEUDONYM_KEY) return loadIngestConfig(env);
+  if (env[SETTINGS.pseudonymKey.env]) return loadIngestConfig(env);
   const base = ingestConfigWithKey(env, new Uint8Array(0));
   return { ...base, pseudonymKey: await pseudonymKeyFromParameter(env, readParameter) };
 }
 
 async function pseudonymKeyFromParameter(env: Env, readParameter: SecureParameterReader): Promise<Uint8Array> {
-  const parameter = required(
-    env,
-    'PSEUDONYM_KEY_PARAMETER',
-    'the name of the SSM SecureString holding the base64 pseudonym key (or set PSEUDONYM_KEY itself)',
-  );
+  const name = SETTINGS.pseudonymKeyParameter.env;
+  const parameter = env[name];
+  if (!parameter) {
+    throw new ConfigError(`${name} is not set: it should hold the name of the ${SETTINGS.pseudonymKeyParameter.doc} (or set ${SETTINGS.pseudonymKey.env} itself)`);
+  }
   let value: string;
   try {
     value = await readParameter(parameter);

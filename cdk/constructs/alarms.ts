@@ -2,6 +2,7 @@
  * Alarms that notify one SNS topic. Each construct creates the alarms of its own concern through this factory,
  * so every alarm gets the same action and the same handling of missing data.
  */
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -15,6 +16,9 @@ export interface AlarmSpec {
   evaluationPeriods: number;
   description: string;
 }
+
+/** The period every alarm of the stack looks at. */
+export const ALARM_PERIOD = Duration.minutes(5);
 
 export class AlarmFactory extends Construct {
   readonly topic: sns.Topic;
@@ -47,5 +51,19 @@ export class AlarmFactory extends Construct {
     alarm.addAlarmAction(this.action);
     alarm.addOkAction(this.action);
     return alarm;
+  }
+
+  /**
+   * An alarm as soon as a count reaches one in a period: a failed run, a throttled invocation, a dead letter.
+   * `metricOf` is the metric method of the resource (`fn.metricErrors`), given the period and statistic.
+   */
+  onAny(
+    scope: Construct,
+    id: string,
+    metricOf: (options: cloudwatch.MetricOptions) => cloudwatch.IMetric,
+    description: string,
+    statistic: string = cloudwatch.Stats.SUM,
+  ): cloudwatch.Alarm {
+    return this.create(scope, id, { metric: metricOf({ period: ALARM_PERIOD, statistic }), threshold: 1, evaluationPeriods: 1, description });
   }
 }

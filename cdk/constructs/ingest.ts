@@ -11,8 +11,10 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { FUNCTION_BUNDLES } from '../../lib/build/bundle.js';
+import { functionEnvironment } from '../../lib/settings.js';
+import { INGEST_ITEM_ACCESS } from '../../lib/store/table.js';
 import type { DeployConfig } from '../config.js';
-import { AlarmFactory } from './alarms.js';
+import { ALARM_PERIOD, type AlarmFactory } from './alarms.js';
 import { AlertgraphFunction } from './function.js';
 import type { Store } from './store.js';
 
@@ -41,20 +43,23 @@ export class Ingest extends Construct {
       // Verification and parsing are CPU-bound: more memory is more CPU, and a 5 MiB batch must not time out.
       memorySize: 1024,
       timeout: Duration.seconds(29),
-      environment: {
-        TABLE_NAME: store.table.tableName,
-        BUCKET_NAME: store.bucket.bucketName,
-        HORIZON_DAYS: String(config.horizonDays),
-        MAX_BODY_BYTES: String(config.maxBodyBytes),
-        MAX_ALERTS_PER_BATCH: String(config.maxAlertsPerBatch),
-        SENSOR_CACHE_TTL_SECONDS: String(config.sensorCacheTtlSeconds),
+      // Read by lib/config.ts loadIngestConfigAsync; variable names from lib/settings.ts.
+      environment: functionEnvironment({
+        tableName: store.table.tableName,
+        bucketName: store.bucket.bucketName,
+        horizonDays: config.horizonDays,
+        maxBodyBytes: config.maxBodyBytes,
+        maxAlertsPerBatch: config.maxAlertsPerBatch,
+        sensorCacheTtlSeconds: config.sensorCacheTtlSeconds,
         // The facts carry HMAC pseudonyms of the addresses (DESIGN §6, §13), with the render function's key.
-        PSEUDONYM_KEY_PARAMETER: config.pseudonymKeyParameter,
-      },
+        pseudonymKeyParameter: config.pseudonymKeyParameter,
+      }),
     });
     const fn = this.handler.function;
-    store.grantItemRead(fn);
-    store.grantItemWriteExceptRegistry(fn);
+    // Reads the sensor registry and its own contributions, puts new claims, contributions and dirty marks:
+    // nothing else in the table (no update, no delete, no summary, history, partner or link audit item).
+    store.grantItems(fn, INGEST_ITEM_ACCESS.read);
+    store.grantItems(fn, INGEST_ITEM_ACCESS.write);
     store.grantRawArchiveWrite(fn);
     store.grantFactsStaging(fn);
     this.handler.grantSecureParameterRead(config.pseudonymKeyParameter);
@@ -93,25 +98,19 @@ export class Ingest extends Construct {
       },
     });
 
-    const fiveMinutes = Duration.minutes(5);
     props.alarms.create(this, 'ServerErrors', {
-      metric: this.api.metricServerError({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+      metric: this.api.metricServerError({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
       threshold: 5,
       evaluationPeriods: 1,
       description: 'Ingest API answered 5xx (storage throttled or unavailable, or the function failed): sensors are retrying or spooling.',
     });
     props.alarms.create(this, 'LatencyP99', {
-      metric: this.api.metricLatency({ period: fiveMinutes, statistic: cloudwatch.Stats.p(99) }),
+      metric: this.api.metricLatency({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.p(99) }),
       threshold: 5000,
       evaluationPeriods: 3,
       description: 'Ingest API p99 latency above 5 s for 15 minutes.',
     });
-    props.alarms.create(this, 'Throttles', {
-      metric: fn.metricThrottles({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      description: 'The ingest function was throttled (account concurrency exhausted).',
-    });
+    props.alarms.onAny(this, 'Throttles', (o) => fn.metricThrottles(o), 'The ingest function was throttled (account concurrency exhausted).');
 
     NagSuppressions.addResourceSuppressions(
       this.api,

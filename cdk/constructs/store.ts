@@ -12,11 +12,16 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { ATHENA_RESULTS_PREFIX, FACTS_PREFIX, LAKE_PREFIX, PARTNERS_PREFIX, PUBLIC_PREFIX, RAW_PREFIX, STAGING_PREFIX } from '../../lib/publish/layout.js';
-import { KEY_ATTRIBUTES, REGISTRY_PARTNER_PK, REGISTRY_SENSOR_PK } from '../../lib/store/table.js';
+import { KEY_ATTRIBUTES, REGISTRY_PARTNER_PK, REGISTRY_SENSOR_PK, type ItemAccess } from '../../lib/store/table.js';
 
 export interface StoreProps {
   /** Days after which a raw batch under raw/ is deleted. */
   rawRetentionDays: number;
+  /**
+   * The one IAM role (ARN) that may delete raw batches before their lifecycle does, e.g. to honour an erasure
+   * request. Without it no principal may: the way left is to change the bucket policy, deliberately.
+   */
+  rawArchiveAdminRoleArn?: string;
 }
 
 /**
@@ -60,8 +65,8 @@ export class Store extends Construct {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       minimumTLSVersion: 1.2,
-      // No versioning: raw batches are written once (If-None-Match) and everything else is rendered again
-      // every hour, so old versions would only pile up hourly copies of the public images.
+      // No versioning: raw batches are written once (If-None-Match, enforced by the bucket policy below) and
+      // everything else is rendered again every hour, so old versions would only pile up hourly public images.
       versioned: false,
       lifecycleRules: [
         { id: 'expire-raw-batches', prefix: RAW_PREFIX, expiration: Duration.days(props.rawRetentionDays) },
@@ -74,6 +79,8 @@ export class Store extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    this.protectRawArchive(props.rawArchiveAdminRoleArn);
+
     NagSuppressions.addResourceSuppressions(this.bucket, [
       {
         id: 'AwsSolutions-S1',
@@ -84,14 +91,64 @@ export class Store extends Construct {
     ]);
   }
 
+  /**
+   * The raw archive is the source of truth that `rebuild` recomputes everything from, and "the first archived
+   * copy of a batch is the one that counts" (lib/store/raw-archive.ts). The bucket policy makes that hold for
+   * every principal, whatever its IAM policy says, not only for the code as written:
+   * - a put under raw/ must carry `If-None-Match: *` (S3 then refuses to replace an existing object), so no one
+   *   can overwrite a batch; multipart parts carry no conditional header, so only the creating operations
+   *   (PutObject, CompleteMultipartUpload) are held to it, as the S3 guide on enforcing conditional writes says;
+   * - no one deletes under raw/ except the admin role, if one is named. The lifecycle rule still expires batches
+   *   after the retention: S3 runs it itself, not as a request by a principal that a policy could deny.
+   * Object Lock would also stop deletes, but it needs versioning on the whole bucket (the hourly public/ rewrites
+   * would pile up versions), it is set per object or bucket-wide rather than per prefix, and a compliance-mode
+   * retention would keep a batch even from an erasure request.
+   */
+  private protectRawArchive(adminRoleArn: string | undefined): void {
+    const raw = this.bucket.arnForObjects(`${RAW_PREFIX}*`);
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'RawArchiveCreateOnly',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [raw],
+        conditions: { Null: { 's3:if-none-match': 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } },
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'RawArchiveKept',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+        resources: [raw],
+        ...(adminRoleArn !== undefined ? { conditions: { ArnNotEquals: { 'aws:PrincipalArn': adminRoleArn } } } : {}),
+      }),
+    );
+  }
+
+  /**
+   * Exactly the item access described (lib/store/table.ts INGEST_ITEM_ACCESS): the actions, on items whose
+   * partition keys all match one of the patterns (`dynamodb:LeadingKeys`).
+   */
+  grantItems(grantee: iam.IGrantable, access: ItemAccess): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...access.actions],
+      resourceArns: [this.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...access.partitions] } },
+    });
+  }
+
   /** Reads items anywhere in the table. */
   grantItemRead(grantee: iam.IGrantable): void {
     iam.Grant.addToPrincipal({ grantee, actions: ITEM_READ_ACTIONS, resourceArns: [this.table.tableArn] });
   }
 
   /**
-   * Writes items in every partition except the registries: a function (the internet-facing ingest included)
-   * can never register, re-key or un-revoke a sensor or a partner. `dynamodb:LeadingKeys` is the set of
+   * Writes items in every partition except the registries (render): a function can never register, re-key or
+   * un-revoke a sensor or a partner. `dynamodb:LeadingKeys` is the set of
    * partition keys a request touches; all of them must fall outside REGISTRY#*.
    */
   grantItemWriteExceptRegistry(grantee: iam.IGrantable): void {

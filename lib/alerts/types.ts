@@ -43,7 +43,7 @@ export interface ParseOptions {
   sensor: string;
   /** Server time (ms since epoch) used for the horizon and future checks. */
   now: number;
-  /** Alerts older than this many days are rejected. Default 400. */
+  /** Alerts older than this many days are rejected. Default: lib/settings.ts horizonDays. */
   horizonDays?: number;
   /** Alerts more than this many ms in the future are rejected. Default 5 minutes. */
   maxFutureMs?: number;

@@ -1,10 +1,11 @@
 import { ValidationError } from '../errors.js';
+import { SETTINGS } from '../settings.js';
 import { makeIpNormalizer } from './ip.js';
 import type { Alert, ParseOptions, ParsedBatch, Proto } from './types.js';
 
-export const DEFAULT_HORIZON_DAYS = 400;
+export const DEFAULT_HORIZON_DAYS = SETTINGS.horizonDays.default;
 export const DEFAULT_MAX_FUTURE_MS = 5 * 60_000;
-export const DEFAULT_MAX_ALERTS = 10_000;
+export const DEFAULT_MAX_ALERTS = SETTINGS.maxAlertsPerBatch.default;
 export const DEFAULT_MAX_REJECTED_LISTED = 100;
 /** Signature and category texts are labels on a chart; longer ones are truncated, not rejected. */
 export const MAX_TEXT_LENGTH = 256;

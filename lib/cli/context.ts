@@ -1,7 +1,7 @@
 /** Where admin commands act: the local stack that `dev` started for a data dir, or a deployed stack (`--stack`). */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { localDynamoClient, localS3Client } from '../local/aws-clients.js';
+import { localDynamoClient, localS3Client } from '../store/aws-clients.js';
 import { isAlive, readLocalState } from '../local/state.js';
 import { DynamoBatchLedger } from '../store/ledger.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
@@ -9,6 +9,7 @@ import { DynamoPartnerRegistry } from '../links/partners.js';
 import { localSecrets } from '../local/secrets.js';
 import type { Log } from '../log.js';
 import { createRenderService } from '../render/service.js';
+import { checkStackSettings, clockMinutes, defaultStackSettings, type StackSettings } from '../settings.js';
 import { stackAdminContext, StackUnavailable, type DeployedStack } from './stack.js';
 
 // Defined beside the deployed-stack code, which throws it too; exported here as before.
@@ -29,17 +30,21 @@ export interface AdminContext {
   s3Endpoint?: string;
   /** Set with `--stack`: the deployed stack's outputs. */
   stack?: DeployedStack;
+  /** The settings the stack runs with: the dev stack's state file, or the deployed stack's outputs. */
+  settings: StackSettings;
   /** The deployment's pseudonym key: locally from the data dir; on a stack from its SSM SecureString. */
   pseudonymKey(): Promise<Uint8Array>;
 }
 
-export async function adminContext(dataDir: string, stack: string | undefined, horizonDays = 400): Promise<AdminContext> {
-  if (stack !== undefined) return stackAdminContext(dataDir, stack, horizonDays);
+export async function adminContext(dataDir: string, stack: string | undefined): Promise<AdminContext> {
+  if (stack !== undefined) return stackAdminContext(dataDir, stack);
   const state = await readLocalState(dataDir);
   if (!state || !isAlive(state.pid)) {
     throw new StackUnavailable(`no local stack is running for data dir "${dataDir}": start one with \`alertgraph dev --data-dir ${dataDir}\``);
   }
   const dynamo = localDynamoClient(state.dynamoEndpoint);
+  // A state file written before settings were recorded: that dev stack ran with the defaults.
+  const settings = state.settings ? checkStackSettings(state.settings, `${dataDir}/stack.json`) : defaultStackSettings();
   return {
     dataDir,
     url: state.url,
@@ -48,15 +53,19 @@ export async function adminContext(dataDir: string, stack: string | undefined, h
     tableName: state.tableName,
     bucketName: state.bucketName,
     registry: new DynamoSensorRegistry(dynamo, state.tableName),
-    ledger: new DynamoBatchLedger(dynamo, state.tableName, horizonDays),
+    ledger: new DynamoBatchLedger(dynamo, state.tableName, settings.horizonDays),
     partners: new DynamoPartnerRegistry(dynamo, state.tableName),
     dynamoEndpoint: state.dynamoEndpoint,
     s3Endpoint: state.s3Endpoint,
+    settings,
     pseudonymKey: async () => (await localSecrets(dataDir)).pseudonymKey,
   };
 }
 
-/** The render job against the local stack: the same code the scheduled function runs, in this process. */
+/**
+ * The render job against the local stack: the same code the scheduled function runs, in this process, with the
+ * dev stack's own settings (so a manual `render` publishes what the scheduled one does).
+ */
 export async function localRenderService(ctx: AdminContext, log: Log) {
   // The local pseudonym key must never be used on a deployed stack's data: it would split the statistics.
   if (ctx.stack) throw new StackUnavailable(`on a deployed stack the render job runs in its function: use invokeRenderFunction (lib/cli/stack.ts)`);
@@ -65,10 +74,10 @@ export async function localRenderService(ctx: AdminContext, log: Log) {
     {
       tableName: ctx.tableName,
       bucketName: ctx.bucketName,
-      horizonDays: 400,
+      horizonDays: ctx.settings.horizonDays,
       pseudonymKey: secrets.pseudonymKey,
-      closeAfterMinutes: 30,
-      watchedPorts: ['tcp/135', 'udp/137', 'tcp/445'],
+      closeAfterMinutes: clockMinutes(ctx.settings.dailyRenderAt, 'dailyRenderAt'),
+      watchedPorts: ctx.settings.watchedPorts,
       publicBaseUrl: ctx.url,
       dynamoEndpoint: ctx.dynamoEndpoint,
       s3Endpoint: ctx.s3Endpoint,

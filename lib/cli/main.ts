@@ -15,7 +15,7 @@ import { generateSensorKeyPair, privateKeyFromPem, publicKeyFromBase64url } from
 import { ID_PATTERN } from '../store/table.js';
 import { readLocalState } from '../local/state.js';
 import { jsonLinesLog } from '../log.js';
-import { parseWatchedPorts } from '../config.js';
+import { CLOCK_PATTERN, parseWatchedPorts, SETTINGS } from '../settings.js';
 
 /**
  * Admin modules (AWS SDK clients, the render job with Vega and sharp, CloudFormation) are imported inside the
@@ -47,7 +47,7 @@ dir, or with --stack NAME on a deployed stack (read from its CloudFormation outp
 Exit codes: 0 done · 1 failed (some input refused, a batch failed, an error) · 2 usage (a bad option or value,
 a refused query) · 69 no stack to act on (no \`alertgraph dev\` running for the data dir, no such deployed stack)
 · 75 try again later (push: the endpoint was unreachable, the batches are spooled).`,
-  dev: `Usage: alertgraph dev [--port 8787] [--data-dir .alertgraph] [--demo] [--daily-at 00:30] [--watched-ports tcp/135,udp/137,tcp/445]
+  dev: `Usage: alertgraph dev [--port 8787] [--data-dir .alertgraph] [--demo] [--daily-at ${SETTINGS.dailyRenderAt.default}] [--watched-ports ${SETTINGS.watchedPorts.default}]
 
 Starts DynamoDB Local, the S3 emulator, the local API gateway and the local CDN on 127.0.0.1, persisted under
 the data dir, and renders the graphs: at start when nothing is published yet, every hour ("today so far"), and
@@ -167,14 +167,13 @@ async function cmdDev(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     port: { type: 'string', default: '8787' },
     demo: { type: 'boolean', default: false },
-    'daily-at': { type: 'string', default: '00:30' },
+    'daily-at': { type: 'string', default: SETTINGS.dailyRenderAt.default },
     'watched-ports': { type: 'string' },
   });
   if (values.help) return help('dev');
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, got "${values.port}"`);
-  const dailyAt = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(values['daily-at']);
-  if (!dailyAt) throw new UsageError(`--daily-at must be a UTC time HH:MM, got "${values['daily-at']}"`);
+  if (!CLOCK_PATTERN.test(values['daily-at'])) throw new UsageError(`--daily-at must be a UTC time HH:MM, got "${values['daily-at']}"`);
   let watchedPorts: string[] | undefined;
   try {
     watchedPorts = values['watched-ports'] === undefined ? undefined : parseWatchedPorts(values['watched-ports'], '--watched-ports');
@@ -188,8 +187,7 @@ async function cmdDev(argv: string[]): Promise<number> {
     port,
     demo: values.demo,
     log,
-    closeAfterMinutes: Number(dailyAt[1]) * 60 + Number(dailyAt[2]),
-    watchedPorts,
+    settings: { dailyRenderAt: values['daily-at'], ...(watchedPorts !== undefined ? { watchedPorts } : {}) },
   });
   process.stdout.write(`alertgraph dev: ${stack.url}  (healthz: ${stack.url}/healthz, data: ${stack.dataDir}) — Ctrl-C to stop\n`);
   await new Promise<void>((done) => {

@@ -2,8 +2,8 @@
  * `--stack <name>`: admin commands against a deployed stack instead of the local one (DESIGN §10).
  *
  * Everything the CLI needs is found from the stack's CloudFormation outputs (written by cdk/alertgraph-stack.ts
- * under the keys of STACK_OUTPUTS): table and bucket for the registries and statistics, the CDN for links, the
- * KeyValueStore for revocations, the render function for `render`. Secrets are never outputs: the link private
+ * under the keys of lib/stack-outputs.ts): table and bucket for the registries and statistics, the CDN for links,
+ * the KeyValueStore for revocations, the render function for `render`, and the settings the functions run with. Secrets are never outputs: the link private
  * key is read from SSM by its parameter name, at the moment a link is signed.
  *
  * Credentials and region come from the usual AWS SDK chain (AWS_PROFILE, AWS_REGION, …). The SDK clients that
@@ -21,32 +21,16 @@ import { localSecrets } from '../local/secrets.js';
 import type { RenderReport } from '../render/job.js';
 import { DynamoBatchLedger } from '../store/ledger.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
+import { checkStackSettings, type StackSettings } from '../settings.js';
+import { STACK_OUTPUTS, type StackOutputKey } from '../stack-outputs.js';
 import type { AdminContext } from './context.js';
 import { StackUnavailable } from './args.js';
 
 /** The command cannot reach the stack it should act on (exit code EXIT.unavailable). Re-exported by context.ts. */
 export { StackUnavailable };
 
-/** The stack's output keys, shared with the CDK stack that writes them. */
-export const STACK_OUTPUTS = {
-  apiUrl: 'ApiUrl',
-  cdnDomainName: 'CdnDomainName',
-  tableName: 'TableName',
-  bucketName: 'BucketName',
-  revocationStoreArn: 'RevocationStoreArn',
-  renderFunctionName: 'RenderFunctionName',
-  linkKeyPairId: 'LinkKeyPairId',
-  linkPrivateKeyParameter: 'LinkPrivateKeyParameter',
-  pseudonymKeyParameter: 'PseudonymKeyParameter',
-  alarmTopicArn: 'AlarmTopicArn',
-  ingestLogGroup: 'IngestLogGroup',
-  renderLogGroup: 'RenderLogGroup',
-  renderDeadLetterQueueUrl: 'RenderDeadLetterQueueUrl',
-  lakeDatabase: 'LakeDatabase',
-  lakeWorkGroup: 'LakeWorkGroup',
-} as const;
-
-export type StackOutputKey = keyof typeof STACK_OUTPUTS;
+// The output keys live in a module of their own, shared with the CDK stack that writes them.
+export { STACK_OUTPUTS, type StackOutputKey };
 
 /** What the CLI knows about a deployed stack. */
 export interface DeployedStack {
@@ -61,6 +45,8 @@ export interface DeployedStack {
   renderFunctionName: string;
   linkKeyPairId: string;
   linkPrivateKeyParameter: string;
+  /** The settings the stack's functions run with. */
+  settings: StackSettings;
   /** Every output, by STACK_OUTPUTS key. */
   outputs: Record<StackOutputKey, string>;
 }
@@ -98,8 +84,18 @@ export function deployedStackFromOutputs(name: string, outputs: readonly { Outpu
     renderFunctionName: values.renderFunctionName,
     linkKeyPairId: values.linkKeyPairId,
     linkPrivateKeyParameter: values.linkPrivateKeyParameter,
+    settings: stackSettingsFromOutputs(name, values),
     outputs: values,
   };
+}
+
+/** The settings outputs, checked as the functions check them (a stack of a broken deploy is refused, not guessed). */
+function stackSettingsFromOutputs(name: string, values: Record<StackOutputKey, string>): StackSettings {
+  try {
+    return checkStackSettings({ horizonDays: values.horizonDays, dailyRenderAt: values.dailyRenderAt, watchedPorts: values.watchedPorts }, `stack ${name} output`);
+  } catch (err) {
+    throw new StackUnavailable((err as Error).message);
+  }
 }
 
 /** Stacks in these states have no usable resources (never created, or going away). */
@@ -127,7 +123,7 @@ export async function describeDeployedStack(name: string, clients: StackClients 
 }
 
 /** The admin context of a deployed stack: real DynamoDB and S3 clients on its table and bucket. */
-export async function stackAdminContext(dataDir: string, name: string, horizonDays = 400, clients: StackClients = {}): Promise<AdminContext> {
+export async function stackAdminContext(dataDir: string, name: string, clients: StackClients = {}): Promise<AdminContext> {
   const stack = await describeDeployedStack(name, clients);
   const dynamo = clients.dynamo ?? new DynamoDBClient({});
   return {
@@ -139,9 +135,11 @@ export async function stackAdminContext(dataDir: string, name: string, horizonDa
     tableName: stack.tableName,
     bucketName: stack.bucketName,
     registry: new DynamoSensorRegistry(dynamo, stack.tableName),
-    ledger: new DynamoBatchLedger(dynamo, stack.tableName, horizonDays),
+    // The deployed horizon: rebuilt contributions expire when the functions' own would.
+    ledger: new DynamoBatchLedger(dynamo, stack.tableName, stack.settings.horizonDays),
     partners: new DynamoPartnerRegistry(dynamo, stack.tableName),
     stack,
+    settings: stack.settings,
     // The operator's credentials read the same SecureString the functions read (for `rebuild`'s facts).
     pseudonymKey: async () => {
       const { pseudonymKeyFromValue, readSecureParameter } = await import('../config.js');

@@ -33,6 +33,7 @@ import { factsCsv } from '../lake/facts.js';
 import type { FactsWriter } from '../lake/store.js';
 import { IDEMPOTENCY_KEY_PATTERN } from '../store/table.js';
 import type { SensorKeyCache } from './sensor-keys.js';
+import { SETTINGS } from '../settings.js';
 
 export { REQUIRED_COMPONENTS };
 
@@ -47,9 +48,9 @@ export interface IngestLimits {
 }
 
 export const DEFAULT_LIMITS: IngestLimits = {
-  horizonDays: 400,
-  maxBodyBytes: 5 * 1024 * 1024,
-  maxAlertsPerBatch: 10_000,
+  horizonDays: SETTINGS.horizonDays.default,
+  maxBodyBytes: SETTINGS.maxBodyBytes.default,
+  maxAlertsPerBatch: SETTINGS.maxAlertsPerBatch.default,
   maxRejectedListed: 100,
   maxSkewSeconds: 300,
 };

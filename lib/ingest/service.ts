@@ -1,11 +1,9 @@
 /** Wires the ingest API from configuration: clients and caches built once per process. */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import type { IngestConfig } from '../config.js';
 import { handleApiRequest, type ApiDeps, type ApiRequest } from '../http/api.js';
 import type { HttpResponse } from '../http/problem.js';
 import type { Log } from '../log.js';
-import { localDynamoClient, localS3Client } from '../local/aws-clients.js';
+import { clientsFor, type AwsClients } from '../store/aws-clients.js';
 import { DynamoBatchLedger, type BatchLedger } from '../store/ledger.js';
 import { S3RawArchive, type RawArchive } from '../store/raw-archive.js';
 import { S3Lake, type FactsWriter } from '../lake/store.js';
@@ -19,18 +17,9 @@ export interface IngestApi {
   deps: IngestDeps;
 }
 
-export interface IngestClients {
-  dynamo: DynamoDBClient;
-  s3: S3Client;
-}
-
-/** Real AWS clients on Lambda; clients for the local emulators when their endpoints are configured. */
-export function clientsFor(config: Pick<IngestConfig, 'dynamoEndpoint' | 's3Endpoint'>): IngestClients {
-  return {
-    dynamo: config.dynamoEndpoint ? localDynamoClient(config.dynamoEndpoint) : new DynamoDBClient({}),
-    s3: config.s3Endpoint ? localS3Client(config.s3Endpoint) : new S3Client({}),
-  };
-}
+/** The clients are made in one place for every service (lib/store/aws-clients.ts). */
+export type IngestClients = AwsClients;
+export { clientsFor };
 
 export function createIngestApi(
   config: IngestConfig,

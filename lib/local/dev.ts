@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ensureBucket, ensureTable } from './provision.js';
-import { localDynamoClient, localS3Client } from './aws-clients.js';
+import { localDynamoClient, localS3Client } from '../store/aws-clients.js';
 import { startDynamoDbLocal } from './emulators/dynamodb-local.js';
 import { startS3Local } from './emulators/s3.js';
 import { startGateway, type LambdaHandler } from './gateway.js';
@@ -21,6 +21,7 @@ import { createLocalCdn } from './cdn.js';
 import { startRenderScheduler } from './scheduler.js';
 import { localSecrets } from './secrets.js';
 import { errorFields, type Log } from '../log.js';
+import { clockMinutes, defaultStackSettings, functionEnvironment, SETTINGS, type StackSettings } from '../settings.js';
 
 export interface LocalStack {
   url: string;
@@ -53,9 +54,8 @@ export interface LocalStackOptions {
   port: number;
   demo: boolean;
   log: Log;
-  /** UTC minutes after midnight when the previous day is closed (default 00:30). */
-  closeAfterMinutes?: number;
-  watchedPorts?: string[];
+  /** The stack's settings; each one left out is its default (lib/settings.ts). */
+  settings?: Partial<StackSettings>;
 }
 
 /** Partner revocations are looked up per request with a short cache, as the CloudFront KeyValueStore is. */
@@ -81,6 +81,8 @@ async function objectExists(s3: S3Client, bucket: string, key: string): Promise<
 
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const dataDir = resolve(opts.dataDir);
+  const settings: StackSettings = { ...defaultStackSettings(), ...opts.settings };
+  const closeAfterMinutes = clockMinutes(settings.dailyRenderAt, 'dailyRenderAt');
   const previous = await readLocalState(dataDir);
   if (previous && previous.pid !== process.pid && isAlive(previous.pid)) {
     throw new DevAlreadyRunning(`another alertgraph dev (pid ${previous.pid}) is using ${dataDir} at ${previous.url}`);
@@ -105,14 +107,17 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // The gateway runs the Lambda's own module, configured through the environment exactly as on AWS.
     const secrets = await localSecrets(dataDir);
     Object.assign(process.env, {
-      // The facts' pseudonyms use the same key as the render job (on AWS both read it from SSM).
-      PSEUDONYM_KEY: secrets.pseudonymKey.toString('base64'),
-      TABLE_NAME: LOCAL_TABLE,
-      BUCKET_NAME: LOCAL_BUCKET,
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
-      S3_ENDPOINT: s3.endpoint,
-      // Locally a revocation should bite within seconds, not a minute.
-      SENSOR_CACHE_TTL_SECONDS: process.env.SENSOR_CACHE_TTL_SECONDS ?? '5',
+      ...functionEnvironment({
+        // The facts' pseudonyms use the same key as the render job (on AWS both read it from SSM).
+        pseudonymKey: secrets.pseudonymKey.toString('base64'),
+        tableName: LOCAL_TABLE,
+        bucketName: LOCAL_BUCKET,
+        dynamoEndpoint: dynamo.endpoint,
+        s3Endpoint: s3.endpoint,
+        horizonDays: settings.horizonDays,
+        // Locally a revocation should bite within seconds, not a minute.
+        sensorCacheTtlSeconds: process.env[SETTINGS.sensorCacheTtlSeconds.env] ?? 5,
+      }),
       // No CloudWatch here: the handler's embedded metrics would only add noise to the console.
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
@@ -132,10 +137,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       {
         tableName: LOCAL_TABLE,
         bucketName: LOCAL_BUCKET,
-        horizonDays: 400,
+        horizonDays: settings.horizonDays,
         pseudonymKey: secrets.pseudonymKey,
-        closeAfterMinutes: opts.closeAfterMinutes ?? 30,
-        watchedPorts: opts.watchedPorts ?? ['tcp/135', 'udp/137', 'tcp/445'],
+        closeAfterMinutes,
+        watchedPorts: settings.watchedPorts,
         publicBaseUrl: gateway.url,
         dynamoEndpoint: dynamo.endpoint,
         s3Endpoint: s3.endpoint,
@@ -156,6 +161,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       tableName: LOCAL_TABLE,
       bucketName: LOCAL_BUCKET,
       startedAt: new Date().toISOString(),
+      settings,
     });
     opts.log.info('local stack up', { url: gateway.url, dataDir });
 
@@ -167,7 +173,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         await demo;
         return objectExists(s3Client, LOCAL_BUCKET, PUBLIC_KEYS.png);
       },
-      closeAfterMinutes: opts.closeAfterMinutes ?? 30,
+      closeAfterMinutes,
       log: opts.log,
     });
     started.push({ stop: () => scheduler.stop() });

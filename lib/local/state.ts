@@ -3,6 +3,7 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { StackSettings } from '../settings.js';
 
 export const LOCAL_TABLE = 'alertgraph';
 export const LOCAL_BUCKET = 'alertgraph';
@@ -17,6 +18,11 @@ export interface LocalStackState {
   tableName: string;
   bucketName: string;
   startedAt: string;
+  /**
+   * The settings the dev stack's ingest and scheduled renders run with, so that `render` and `rebuild` from
+   * another shell use the same ones. Absent in a state file of an older version: read with localStackSettings.
+   */
+  settings?: StackSettings;
 }
 
 export function stateFile(dataDir: string): string {

@@ -5,11 +5,13 @@
 import type { CountRow, NewUnknownDay, PartnerChartData, PublicChartData, ScanDay, SensorMark, SeriesPoint } from '../charts/model.js';
 import { SERIES } from '../charts/specs.js';
 import { addAggregate, emptyAggregate } from '../counting/aggregate.js';
+import { DEFAULT_WATCHED_PORTS } from '../settings.js';
 import { daysBetween } from '../stats/daily.js';
 import type { DaySummary, HistoryDay } from '../store/summaries.js';
 import type { SensorProfile } from '../store/registry.js';
 
-export const DEFAULT_WATCHED_PORTS = ['tcp/135', 'udp/137', 'tcp/445'];
+// The default watched ports are a setting (lib/settings.ts); exported here too, where the render job looks.
+export { DEFAULT_WATCHED_PORTS };
 export const TOP_PORTS = 14;
 export const WINDOW_DAYS = 30;
 

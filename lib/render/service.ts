@@ -1,7 +1,7 @@
 /** Wires the render job from configuration, for the Lambda, the local scheduler and the CLI. */
 import { DEFAULT_SCRATCH_DIR, lakeCacheDir, type RenderConfig } from '../config.js';
 import type { Log } from '../log.js';
-import { clientsFor, type IngestClients } from '../ingest/service.js';
+import { clientsFor, type AwsClients } from '../store/aws-clients.js';
 import { S3Publisher } from '../publish/publish.js';
 import { DynamoBatchLedger } from '../store/ledger.js';
 import { S3Lake } from '../lake/store.js';
@@ -17,7 +17,7 @@ export interface RenderService {
 export function createRenderService(
   config: RenderConfig,
   log: Log,
-  options: { clients?: IngestClients; clock?: () => number; leaseWaitMs?: number } = {},
+  options: { clients?: AwsClients; clock?: () => number; leaseWaitMs?: number } = {},
 ): RenderService {
   const clients = options.clients ?? clientsFor(config);
   const deps: RenderDeps = {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDeployConfig } from '../../cdk/config.js';
 import { lakeNames } from '../../cdk/constructs/lake.js';
-import { engineMemoryLimit, renderSchedules } from '../../cdk/constructs/publishing.js';
+import { renderSchedules } from '../../cdk/constructs/render-schedules.js';
+import { engineMemoryLimit } from '../../cdk/constructs/render-function.js';
 import { ConfigError, loadRenderConfigAsync } from '../../lib/config.js';
 import { generateLinkKeyPair } from '../../lib/links/signed-url.js';
 

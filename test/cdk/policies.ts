@@ -84,3 +84,77 @@ export function iamMatches(pattern: string, value: string): boolean {
   const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
   return re.test(value);
 }
+
+/** One request as IAM sees it: the action, the resource (flattened like the template's) and its context keys. */
+export interface AccessRequest {
+  action: string;
+  resource: string;
+  /** Condition keys of the request: `dynamodb:LeadingKeys` (all partition keys touched), `s3:if-none-match`, … */
+  context: Record<string, string | string[] | undefined>;
+}
+
+function values(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/**
+ * Whether a statement's conditions hold for the request. Only the operators the stack uses are known; any
+ * other one throws, so a new kind of condition can never be read as "holds" by mistake.
+ */
+function conditionsHold(condition: Statement['Condition'], req: AccessRequest): boolean {
+  for (const [operator, keys] of Object.entries(condition ?? {})) {
+    for (const [key, expected] of Object.entries(keys)) {
+      const patterns = list(expected).map(String);
+      const actual = values(req.context[key]);
+      let holds: boolean;
+      switch (operator) {
+        case 'ForAllValues:StringLike':
+          holds = actual.every((v) => patterns.some((p) => iamMatches(p, v)));
+          break;
+        case 'ForAllValues:StringNotLike':
+          holds = actual.every((v) => !patterns.some((p) => iamMatches(p, v)));
+          break;
+        case 'StringEquals':
+          holds = actual.length > 0 && actual.every((v) => patterns.includes(v));
+          break;
+        case 'ArnNotEquals':
+          holds = actual.length === 0 || actual.every((v) => !patterns.includes(v));
+          break;
+        case 'Null':
+          holds = (actual.length === 0) === (patterns[0] === 'true');
+          break;
+        case 'NumericLessThan':
+          holds = actual.length > 0 && actual.every((v) => Number(v) < Number(patterns[0]));
+          break;
+        case 'Bool':
+          holds = actual.length > 0 && actual.every((v) => v === patterns[0]);
+          break;
+        default:
+          throw new Error(`condition operator ${operator} is not modelled by this evaluator`);
+      }
+      if (!holds) return false;
+    }
+  }
+  return true;
+}
+
+function applies(s: Statement, req: AccessRequest): boolean {
+  return actionsOf(s).some((a) => iamMatches(a, req.action)) && resourcesOf(s).some((r) => iamMatches(r, req.resource)) && conditionsHold(s.Condition, req);
+}
+
+/**
+ * IAM's verdict within one account: allowed when some statement of the principal's own policies allows the
+ * request and no statement (its own, or a resource policy's that names every principal) denies it.
+ */
+export function allows(identity: Statement[], resourcePolicies: Statement[], req: AccessRequest): boolean {
+  const everyone = resourcePolicies.filter((s) => flatten(s.Principal) === '{"AWS":"*"}' || flatten(s.Principal) === '*');
+  if ([...identity, ...everyone].some((s) => s.Effect === 'Deny' && applies(s, req))) return false;
+  return identity.some((s) => s.Effect === 'Allow' && applies(s, req));
+}
+
+/** The statements of the template's S3 bucket policies. */
+export function bucketPolicyStatements(template: Template): Statement[] {
+  return Object.values(template.findResources('AWS::S3::BucketPolicy')).flatMap(
+    (r) => list((r.Properties.PolicyDocument as { Statement: unknown }).Statement) as Statement[],
+  );
+}

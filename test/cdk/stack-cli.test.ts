@@ -34,6 +34,9 @@ const OUTPUTS: Record<keyof typeof STACK_OUTPUTS, string> = {
   renderDeadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
   lakeDatabase: 'alertgraph_lake',
   lakeWorkGroup: 'Alertgraph-lake',
+  horizonDays: '730',
+  dailyRenderAt: '02:15',
+  watchedPorts: 'tcp/22,tcp/445',
 };
 const cfnOutputs = Object.entries(OUTPUTS).map(([k, v]) => ({ OutputKey: STACK_OUTPUTS[k as keyof typeof STACK_OUTPUTS], OutputValue: v }));
 
@@ -65,7 +68,7 @@ async function stackContext(extra: StackClients = {}) {
   const cloudFormation = fakeClient<NonNullable<StackClients['cloudFormation']>>(() => ({
     Stacks: [{ StackName: 'Alertgraph', StackStatus: 'UPDATE_COMPLETE', Outputs: cfnOutputs }],
   }));
-  return stackAdminContext('.alertgraph', 'Alertgraph', 400, { cloudFormation, ...offline, ...extra });
+  return stackAdminContext('.alertgraph', 'Alertgraph', { cloudFormation, ...offline, ...extra });
 }
 
 describe('reading the stack', () => {
@@ -78,6 +81,21 @@ describe('reading the stack', () => {
       revocationStoreArn: OUTPUTS.revocationStoreArn,
       renderFunctionName: OUTPUTS.renderFunctionName,
     });
+  });
+
+  it("reads the settings the stack's functions run with from its outputs", () => {
+    expect(deployedStackFromOutputs('Alertgraph', cfnOutputs).settings).toEqual({ horizonDays: 730, dailyRenderAt: '02:15', watchedPorts: ['tcp/22', 'tcp/445'] });
+  });
+
+  it('refuses a stack whose horizon output is not a horizon, rather than guess one', () => {
+    const broken = cfnOutputs.map((o) => (o.OutputKey === STACK_OUTPUTS.horizonDays ? { ...o, OutputValue: 'forever' } : o));
+    expect(() => deployedStackFromOutputs('Odd', broken)).toThrow(StackUnavailable);
+  });
+
+  it('expires contributions that rebuild --stack writes by the deployed horizon, not a default', async () => {
+    const ctx = await stackContext();
+    expect(ctx.settings.horizonDays).toBe(730);
+    expect((ctx.ledger as unknown as { horizonDays: number }).horizonDays).toBe(730);
   });
 
   it('names the outputs a stack lacks', () => {
@@ -96,7 +114,7 @@ describe('reading the stack', () => {
   it('says so when the stack does not exist (exit code "unavailable")', async () => {
     const cloudFormation = fakeClient<NonNullable<StackClients['cloudFormation']>>(() => named('ValidationError', 'Stack with id Nope does not exist'));
     const { stackAdminContext } = await import('../../lib/cli/stack.js');
-    const error = await stackAdminContext('.alertgraph', 'Nope', 400, { cloudFormation, ...offline }).catch((e: Error) => e);
+    const error = await stackAdminContext('.alertgraph', 'Nope', { cloudFormation, ...offline }).catch((e: Error) => e);
     expect(error).toBeInstanceOf(StackUnavailable);
     // main.ts catches the class it imports from context.ts: it must be the same one.
     expect(error).toBeInstanceOf(ContextStackUnavailable);

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LAKE_TABLE_OUTPUT } from '../../cdk/alertgraph-stack.js';
-import { STACK_OUTPUTS } from '../../lib/cli/stack.js';
+import { LAKE_TABLE_OUTPUT, STACK_OUTPUTS } from '../../lib/stack-outputs.js';
+import { loadIngestConfigAsync, loadRenderConfigAsync } from '../../lib/config.js';
 import { PARQUET_COLUMNS } from '../../lib/lake/sql.js';
 import { PARTNER_GATE_PATH } from '../../lib/links/revocation.js';
 import { actionsOf, allStatements, flatten, functionId, iamMatches, list, resourcesOf, roleStatements, type Statement } from './policies.js';
@@ -278,6 +278,25 @@ describe('functions', () => {
     expect(template.findResources('AWS::Lambda::Function')[ingestId]!.Properties.EphemeralStorage).toBeUndefined();
   });
 
+  /** A function's environment as the function sees it: intrinsic values (names, URLs) flattened to text. */
+  const environmentOf = (id: string): Record<string, string> =>
+    Object.fromEntries(
+      Object.entries((template.findResources('AWS::Lambda::Function')[id]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables).map(([k, v]) => [k, flatten(v)]),
+    );
+  const keyFromSsm = async (name: string) => (name === '/alertgraph/pseudonym-key' ? Buffer.alloc(32, 3).toString('base64') : Promise.reject(new Error(name)));
+
+  it('gives the ingest function the environment its loader reads, with the deployed settings', async () => {
+    const config = await loadIngestConfigAsync(environmentOf(ingestId), keyFromSsm);
+    expect(config).toMatchObject({ horizonDays: 400, maxBodyBytes: 5 * 1024 * 1024, maxAlertsPerBatch: 10_000, sensorCacheTtlMs: 60_000 });
+    expect(config.tableName).toBe(`<${tableId}>`);
+  });
+
+  it('gives the render function the environment its loader reads, with the deployed settings', async () => {
+    const config = await loadRenderConfigAsync(environmentOf(renderId), keyFromSsm);
+    expect(config).toMatchObject({ horizonDays: 400, closeAfterMinutes: 30, watchedPorts: ['tcp/135', 'udp/137', 'tcp/445'], scratchDir: '/tmp/alertgraph' });
+    expect(config.bucketName).toBe(`<${bucketId}>`);
+  });
+
   it('gives the render function the pseudonym key parameter name, never a key', () => {
     const env = template.findResources('AWS::Lambda::Function')[renderId]!.Properties.Environment as { Variables: Record<string, unknown> };
     expect(env.Variables.PSEUDONYM_KEY).toBeUndefined();
@@ -350,10 +369,62 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets ingest write table items only outside the registry partitions', () => {
-    const writes = roleStatements(template, ingestId).filter((s) => isAllow(s) && actionsOf(s).some((a) => DYNAMO_WRITES.some((w) => iamMatches(a, w))));
-    expect(writes.length).toBeGreaterThan(0);
-    for (const s of writes) expect(s.Condition).toEqual({ 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['REGISTRY#*'] } });
+  it('lets ingest put table items, and neither update, delete, batch-write nor write through PartiQL or transactions', () => {
+    const writes = roleStatements(template, ingestId)
+      .filter(isAllow)
+      .flatMap(actionsOf)
+      .filter((a) => DYNAMO_WRITES.some((w) => iamMatches(a, w)));
+    expect(writes).toEqual(['dynamodb:PutItem']);
+  });
+
+  it('lets ingest put items only in the claim, sensor-day contribution and dirty-mark partitions', () => {
+    const puts = grants(roleStatements(template, ingestId), 'dynamodb:PutItem', `<${tableId}.Arn>`);
+    expect(puts.map((s) => s.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['BATCH#*#*', 'DAY#????-??-??#SENSOR#*', 'DIRTY'] } }]);
+  });
+
+  it.each([
+    ['the sensor registry', 'REGISTRY#SENSOR'],
+    ['the partner registry', 'REGISTRY#PARTNER'],
+    ['the link audit', 'LINKS#pa'],
+    ['a day summary', 'DAY#2026-01-01'],
+    ['the history', 'HISTORY'],
+    ['the render state and lease', 'RENDER'],
+  ])('does not let ingest write %s', (_name, pk) => {
+    const writers = roleStatements(template, ingestId).filter(
+      (s) =>
+        isAllow(s) &&
+        actionsOf(s).some((a) => DYNAMO_WRITES.some((w) => iamMatches(a, w))) &&
+        list(s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).some((p) => iamMatches(String(p), pk)),
+    );
+    expect(writers).toEqual([]);
+  });
+
+  it('lets ingest read only the sensor registry and its sensor-day partitions, by key (GetItem, BatchGetItem)', () => {
+    const reads = roleStatements(template, ingestId).filter((s) => isAllow(s) && actionsOf(s).some((a) => a.startsWith('dynamodb:')) && !actionsOf(s).includes('dynamodb:PutItem'));
+    expect(reads.map((s) => [actionsOf(s).sort(), s.Condition])).toEqual([
+      [['dynamodb:BatchGetItem', 'dynamodb:GetItem'], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['REGISTRY#SENSOR', 'DAY#????-??-??#SENSOR#*'] } }],
+    ]);
+  });
+
+  it('refuses every principal a put under raw/ without If-None-Match (the bucket policy keeps raw batches write-once)', () => {
+    const denies = allStatements(template).filter((s) => s.Effect === 'Deny' && actionsOf(s).includes('s3:PutObject'));
+    expect(denies.map((s) => [flatten(s.Principal), resourcesOf(s), s.Condition])).toEqual([
+      ['{"AWS":"*"}', [`<${bucketId}.Arn>/raw/*`], { Null: { 's3:if-none-match': 'true' }, Bool: { 's3:ObjectCreationOperation': 'true' } }],
+    ]);
+  });
+
+  it('refuses every principal a delete under raw/ when no archive admin role is named', () => {
+    const denies = allStatements(template).filter((s) => s.Effect === 'Deny' && actionsOf(s).includes('s3:DeleteObject'));
+    expect(denies.map((s) => [flatten(s.Principal), actionsOf(s), resourcesOf(s), s.Condition])).toEqual([
+      ['{"AWS":"*"}', ['s3:DeleteObject', 's3:DeleteObjectVersion'], [`<${bucketId}.Arn>/raw/*`], undefined],
+    ]);
+  });
+
+  it('does not let ingest delete, read or list raw batches', () => {
+    const statements = roleStatements(template, ingestId);
+    const raw = `<${bucketId}.Arn>/raw/2026-01-01/s1/k.ndjson.gz`;
+    expect(['s3:DeleteObject', 's3:GetObject'].flatMap((a) => grants(statements, a, raw))).toEqual([]);
+    expect(grants(statements, 's3:ListBucket', `<${bucketId}.Arn>`)).toEqual([]);
   });
 
   it('lets render publish public/ and partners/, and neither read nor write raw/', () => {
@@ -377,6 +448,15 @@ describe('least privilege', () => {
   it('puts no private key material in the template', () => {
     expect(JSON.stringify(template.toJSON())).not.toMatch(/PRIVATE KEY/);
   });
+});
+
+describe('raw archive admin', () => {
+  it('lets the archive admin role named in context, and no one else, delete under raw/', () => {
+    const admin = 'arn:aws:iam::123456789012:role/alertgraph-archive-admin';
+    const t = synthesize({ bundle: false, context: { rawArchiveAdminRoleArn: admin } }).template;
+    const denies = allStatements(t).filter((s) => s.Effect === 'Deny' && actionsOf(s).includes('s3:DeleteObject'));
+    expect(denies.map((s) => s.Condition)).toEqual([{ ArnNotEquals: { 'aws:PrincipalArn': admin } }]);
+  }, 60_000);
 });
 
 describe('lake', () => {
@@ -554,6 +634,11 @@ describe('outputs', () => {
       'facts',
       `<${Object.keys(template.findResources('AWS::Athena::WorkGroup'))[0]}>`,
     ]);
+  });
+
+  it('outputs the settings the functions run with, so that --stack uses the same ones', () => {
+    const value = (key: string) => (template.findOutputs(key)[key] as { Value: unknown }).Value;
+    expect([value(STACK_OUTPUTS.horizonDays), value(STACK_OUTPUTS.dailyRenderAt), value(STACK_OUTPUTS.watchedPorts)]).toEqual(['400', '00:30', 'tcp/135,udp/137,tcp/445']);
   });
 
   it('outputs the API base URL (the $default stage has no path)', () => {

@@ -101,8 +101,9 @@ export interface DevProcess {
  * process has written stack.json and answers /healthz. Fails at once, with its output, if it exits first;
  * kills it if it is not up within `timeoutMs` (default 60 s).
  */
-export async function startDev(dataDir: string, opts: { port?: number; timeoutMs?: number } = {}): Promise<DevProcess> {
-  const proc = spawn(process.execPath, [BIN, 'dev', '--port', String(opts.port ?? 0), '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startDev(dataDir: string, opts: { port?: number; timeoutMs?: number; args?: string[] } = {}): Promise<DevProcess> {
+  const args = [BIN, 'dev', '--port', String(opts.port ?? 0), '--data-dir', dataDir, ...(opts.args ?? [])];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout!.on('data', (d) => (output += d));
   proc.stderr!.on('data', (d) => (output += d));

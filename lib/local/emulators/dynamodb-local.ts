@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { localDynamoClient } from '../aws-clients.js';
+import { localDynamoClient } from '../../store/aws-clients.js';
 
 export interface DynamoDbLocal {
   endpoint: string;
