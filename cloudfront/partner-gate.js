@@ -1,14 +1,16 @@
 import cf from 'cloudfront';
 
 // alertgraph partner gate: CloudFront Function, viewer request, runtime cloudfront-js-2.0, with one
-// KeyValueStore associated (key = revoked partner id, value = revocation time, ISO 8601).
+// KeyValueStore associated: the revocation list. Keys: `<partner id>` (the whole partner) and `link:<link id>`
+// (one link); values: the revocation time, ISO 8601. Partner ids have no ':', so the two kinds never collide.
 //
 // CloudFront itself checks the signed URL (trusted key group). This function adds what a signature cannot:
 //   1. only /public/... and /partners/... are ever served (raw/ never), with plain path segments only;
 //   2. a /partners/... request carries exactly one `partner` value and nothing but the signing parameters,
 //      so the `*` in the policy's Resource (".../partners/*?partner=<id>") can never swallow a second,
 //      different partner value (the "&x=?partner=<revoked id>" smuggling attack);
-//   3. the partner is not in the revocation list.
+//   3. neither the partner nor the link (`link`, signed into the policy's Resource since per-link revocation;
+//      links issued before have none and are revoked only with their partner) is in the revocation list.
 //
 // This file is the only implementation of that rule: the local CDN and the tests load this very source in
 // Node (lib/links/revocation.ts), with `cf` injected. So it keeps to what cloudfront-js-2.0 offers: ES5.1
@@ -19,6 +21,8 @@ const kvsHandle = cf.kvs();
 
 // Same as ID_PATTERN in lib/store/table.ts (a unit test compares them).
 const PARTNER_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+// Link ids are UUIDs (lib/links/partners.ts); lower case only, so one link has one spelling.
+const LINK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // One path segment: no dot segments, no hidden names, no percent-encoding, so no decoding or normalising
 // done anywhere between here and S3 can turn an accepted path into another one.
 const SEGMENT = /^[A-Za-z0-9_~-][A-Za-z0-9_.~-]{0,254}$/;
@@ -28,6 +32,7 @@ const MAX_URI = 1024;
 // None admits '%', '&', '=' or '?', so however CloudFront decodes or splits, every reading is the same.
 const PARTNER_PARAMS = {
   partner: PARTNER_ID,
+  link: LINK_ID,
   Policy: /^[A-Za-z0-9_~-]{1,4096}$/,
   Signature: /^[A-Za-z0-9_~-]{1,2048}$/,
   'Key-Pair-Id': /^[A-Za-z0-9_-]{1,128}$/,
@@ -67,7 +72,7 @@ function gateDecision(request) {
     if (!entry || (entry.multiValue && entry.multiValue.length > 1)) return refuse(403, 'ambiguous_query');
     const value = entry.value;
     if (typeof value !== 'string' || !PARTNER_PARAMS[name].test(value)) {
-      return refuse(403, name === 'partner' && value === '' ? 'missing' : 'malformed');
+      return refuse(403, (name === 'partner' || name === 'link') && value === '' ? 'missing' : 'malformed');
     }
     values[name] = value;
   }
@@ -77,7 +82,16 @@ function gateDecision(request) {
   // A custom policy (Policy) or a canned one (Expires), never both: two readings of one link.
   if (values.Policy === undefined && values.Expires === undefined) return refuse(403, 'missing');
   if (values.Policy !== undefined && values.Expires !== undefined) return refuse(403, 'ambiguous_query');
-  return { allow: true, area: 'partners', uri: uri, partnerId: values.partner };
+  const decision = { allow: true, area: 'partners', uri: uri, partnerId: values.partner };
+  if (values.link !== undefined) decision.linkId = values.link;
+  return decision;
+}
+
+// The revocation-list keys that refuse a partner request: its partner, and its link when it names one.
+function revocationKeys(decision) {
+  const keys = [decision.partnerId];
+  if (decision.linkId !== undefined) keys.push('link:' + decision.linkId);
+  return keys;
 }
 
 function respond(status, reason) {
@@ -98,14 +112,17 @@ async function handler(event) {
   const decision = gateDecision(request);
   if (!decision.allow) return respond(decision.status, decision.reason);
   if (decision.area === 'partners') {
-    let revoked;
-    try {
-      revoked = await kvsHandle.exists(decision.partnerId);
-    } catch (err) {
-      // Fail closed: without the revocation list a revoked partner would get in.
-      return respond(503, 'revocation_list_unavailable');
+    const keys = revocationKeys(decision);
+    for (let i = 0; i < keys.length; i++) {
+      let revoked;
+      try {
+        revoked = await kvsHandle.exists(keys[i]);
+      } catch (err) {
+        // Fail closed: without the revocation list a revoked partner or link would get in.
+        return respond(503, 'revocation_list_unavailable');
+      }
+      if (revoked) return respond(403, 'revoked');
     }
-    if (revoked) return respond(403, 'revoked');
   }
   request.uri = decision.uri;
   return request;

@@ -36,7 +36,7 @@ Commands:
   stats          daily figures, live from the counters
   render         render and publish the graphs now
   rebuild        recompute every statistic from the raw archive, then render
-  partner        add | list | link | revoke partners and their signed links
+  partner        add | list | link | links | revoke | reinstate partners and their signed links
   query          run one read-only SQL statement over the alert facts
   report         the period report of the analysts' statistics (sources, ICMP, scans, cohorts, ports)
 
@@ -132,11 +132,19 @@ Locally on the embedded engine; with --stack on Athena (compacted, closed days).
   alertgraph partner add <id> [--name N]
   alertgraph partner list [--json]
   alertgraph partner link <id> [--expires 30d] [--path partners/index.html]   prints the signed URL
-  alertgraph partner revoke <id>
+  alertgraph partner links [<id>] [--json]        issued links: id, partner, issuer, issued, expires, revoked
+  alertgraph partner revoke <id>                  ends all the partner's links
+  alertgraph partner revoke <id> --link <link id> ends that one link; the partner's other links keep working
+  alertgraph partner reinstate <id>               a revoked partner's links work again (not those revoked one by one)
 
 Links are CloudFront signed URLs (locally: the same format, checked by the local CDN) that open the partner
-area and its images until they expire; revoking a partner ends all its links at once, no one else's.
-Every issued link is recorded (partner, issuer, time, expiry).`,
+area and its images until they expire; revoking a partner ends all its links at once, no one else's. A link's
+id (shown by \`partner link --json\` and \`partner links\`) is signed into its URL, so one link can be revoked;
+links issued before links carried their id end only with their partner or their expiry.
+Every issued link is recorded (partner, issuer, time, expiry, and a revocation of that link).
+With --stack <name>, revocations go to the deployed CDN's revocation list first, then to the registry; a
+reinstatement goes to the registry first. If a command fails halfway, run it again: it completes the rest.
+Errors (exit 2): unknown_partner, unknown_link, link_not_revocable, partner_revoked, partner_exists.`,
 };
 
 function help(name: string): number {
@@ -570,12 +578,15 @@ async function cmdPartner(argv: string[]): Promise<number> {
     name: { type: 'string' },
     expires: { type: 'string', default: '30d' },
     path: { type: 'string', default: PARTNER_INDEX },
+    link: { type: 'string' },
   });
   const [action, id] = positionals;
   if (values.help || action === undefined) return help('partner');
+  if (values.link !== undefined && action !== 'revoke') throw new UsageError(`--link belongs to partner revoke (see alertgraph partner --help)`);
   const out = output(values.json);
-  const [{ issuePartnerLink, LinkError }, { linkSigningKey, publishPartnerRevocation }] = await Promise.all([
+  const [{ issuePartnerLink, LinkError }, admin_, { linkSigningKey, edgeRevocationWriter }] = await Promise.all([
     import('../links/partners.js'),
+    import('../links/admin.js'),
     import('./stack.js'),
   ]);
   const ctx = await (await admin()).adminContext(values['data-dir'], values.stack);
@@ -608,17 +619,46 @@ async function cmdPartner(argv: string[]): Promise<number> {
         out.result(link, link.url);
         return EXIT.ok;
       }
+      case 'links': {
+        const links = await admin_.listIssuedLinks(ctx.partners, id, Date.now());
+        const rows = links.map((l) => ({
+          id: l.id,
+          partner: l.partner,
+          issuer: l.issuer,
+          issued: l.issued,
+          expires: l.expires,
+          revoked: l.revoked ? `yes (${l.revokedBy})` : l.expired ? 'no (expired)' : 'no',
+        }));
+        out.result({ links }, links.length ? formatTable(['id', 'partner', 'issuer', 'issued', 'expires', 'revoked'], rows) : 'no links issued');
+        return EXIT.ok;
+      }
       case 'revoke': {
-        if (!id) throw new UsageError('partner revoke <id>');
+        if (!id) throw new UsageError('partner revoke <id> [--link <link id>]');
+        const deps = { registry: ctx.partners, edge: await edgeRevocationWriter(ctx) };
         const at = new Date().toISOString();
-        if (!(await ctx.partners.revokePartner(id, at))) throw new UsageError(`no partner "${id}"`);
-        // On AWS the edge checks revocations in the CloudFront KeyValueStore; locally this does nothing.
-        await publishPartnerRevocation(ctx, id, at);
-        out.result({ id, status: 'revoked', revokedAt: at }, `revoked partner ${id}: all its links stop working`);
+        if (values.link !== undefined) {
+          const revoked = await admin_.revokeLink(deps, id, values.link, at, userInfo().username);
+          out.result(revoked, `revoked link ${revoked.id} of partner ${id}: that link stops working, the partner's other links do not`);
+          return EXIT.ok;
+        }
+        const revoked = await admin_.revokePartner(deps, id, at);
+        out.result(revoked, `revoked partner ${id}: all its links stop working`);
+        return EXIT.ok;
+      }
+      case 'reinstate': {
+        if (!id) throw new UsageError('partner reinstate <id>');
+        const deps = { registry: ctx.partners, edge: await edgeRevocationWriter(ctx) };
+        const reinstated = await admin_.reinstatePartner(deps, id, new Date().toISOString());
+        out.result(
+          reinstated,
+          reinstated.wasRevoked
+            ? `reinstated partner ${id}: its links work again until they expire, except those revoked one by one`
+            : `partner ${id} was active; nothing to reinstate`,
+        );
         return EXIT.ok;
       }
       default:
-        throw new UsageError(`unknown partner action "${action}" (add, list, link, revoke)`);
+        throw new UsageError(`unknown partner action "${action}" (add, list, link, links, revoke, reinstate; see alertgraph partner --help)`);
     }
   } catch (err) {
     if (err instanceof LinkError) throw new UsageError(`${err.code}: ${err.message}`);

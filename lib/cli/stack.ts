@@ -16,7 +16,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoPartnerRegistry } from '../links/partners.js';
-import { revocationEntry } from '../links/revocation.js';
+import type { RevocationWriter } from '../links/admin.js';
 import { localSecrets } from '../local/secrets.js';
 import type { RenderReport } from '../render/job.js';
 import { DynamoBatchLedger } from '../store/ledger.js';
@@ -193,38 +193,50 @@ async function loadSigV4a(importer: (name: string) => Promise<unknown>): Promise
   }
 }
 
-/** How many times a put is retried when another writer changed the store between Describe and PutKey. */
+/** How many times a write is retried when another writer changed the store between Describe and the write. */
 const KVS_ATTEMPTS = 3;
 
 /**
- * Publishes a partner's revocation where requests are refused: on a deployed stack, the KeyValueStore that the
- * CloudFront partner gate reads (entry format: lib/links/revocation.ts `revocationEntry`). Locally nothing to
- * do, the local CDN reads the partner registry itself. Call it after `ctx.partners.revokePartner` succeeded;
- * running `partner revoke` again repeats it, so a failure here is fixed by retrying the command.
- * Returns whether an edge store was written.
+ * The edge revocation list of a deployed stack: the CloudFront KeyValueStore the partner gate reads (keys and
+ * values: lib/links/revocation.ts). Undefined on the local stack, whose CDN reads the partner registry itself.
+ * lib/links/admin.ts decides the order of this write and the registry's. Every write names the store's current
+ * ETag, so two operators never overwrite each other unknowingly; both calls are idempotent, so a failed
+ * command is completed by running it again.
  */
-export async function publishPartnerRevocation(
+export async function edgeRevocationWriter(
   ctx: AdminContext,
-  partnerId: string,
-  revokedAt: string,
   clients: StackClients & { importer?: (name: string) => Promise<unknown> } = {},
-): Promise<boolean> {
-  if (!ctx.stack) return false;
+): Promise<RevocationWriter | undefined> {
+  if (!ctx.stack) return undefined;
   await loadSigV4a(clients.importer ?? ((name) => import(name)));
-  const { CloudFrontKeyValueStoreClient, DescribeKeyValueStoreCommand, PutKeyCommand } = await import('@aws-sdk/client-cloudfront-keyvaluestore');
+  const { CloudFrontKeyValueStoreClient, DescribeKeyValueStoreCommand, PutKeyCommand, DeleteKeyCommand } = await import(
+    '@aws-sdk/client-cloudfront-keyvaluestore'
+  );
   const kvs = clients.keyValueStore ?? new CloudFrontKeyValueStoreClient({});
-  const entry = revocationEntry(partnerId, revokedAt);
   const kvsArn = ctx.stack.revocationStoreArn;
-  for (let attempt = 1; ; attempt++) {
-    // Every write names the store's current ETag, so two operators never overwrite each other unknowingly.
-    const { ETag } = await kvs.send(new DescribeKeyValueStoreCommand({ KvsARN: kvsArn }));
-    try {
-      await kvs.send(new PutKeyCommand({ KvsARN: kvsArn, Key: entry.key, Value: entry.value, IfMatch: ETag }));
-      return true;
-    } catch (err) {
-      if ((err as Error).name !== 'ConflictException' || attempt >= KVS_ATTEMPTS) throw err;
+  const withETag = async (write: (etag: string | undefined) => Promise<unknown>): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      const { ETag } = await kvs.send(new DescribeKeyValueStoreCommand({ KvsARN: kvsArn }));
+      try {
+        await write(ETag);
+        return;
+      } catch (err) {
+        if ((err as Error).name !== 'ConflictException' || attempt >= KVS_ATTEMPTS) throw err;
+      }
     }
-  }
+  };
+  return {
+    put: (key, value) => withETag((etag) => kvs.send(new PutKeyCommand({ KvsARN: kvsArn, Key: key, Value: value, IfMatch: etag }))),
+    remove: (key) =>
+      withETag(async (etag) => {
+        try {
+          await kvs.send(new DeleteKeyCommand({ KvsARN: kvsArn, Key: key, IfMatch: etag }));
+        } catch (err) {
+          // Already gone (a retry, or never published): what a removal wants.
+          if ((err as Error).name !== 'ResourceNotFoundException') throw err;
+        }
+      }),
+  };
 }
 
 export interface RenderRequest {

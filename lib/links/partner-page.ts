@@ -1,8 +1,9 @@
 /**
  * Pieces for the one static partner page (`partners/index.html`), which every partner opens through their
  * own signed link. Objects under partners/ are served only with the signature, so the page's images and data
- * links must carry it too: the page copies its own query string (`?partner=…&Policy=…&Signature=…`) onto
- * each of them. The policy covers `partners/*?partner=<id>`, so the same query string opens every object.
+ * links must carry it too: the page copies its own query string (`?partner=…&link=…&Policy=…&Signature=…`)
+ * onto each of them. The policy covers `partners/*?partner=<id>&link=<link id>`, so the same query string opens
+ * every object (and a revoked link closes them all).
  *
  * Usage in the page renderer:
  *   <head> … ${partnerPageHeadTags()} … </head>
@@ -10,7 +11,7 @@
  *   <a ${signedAsset('href', 'partner-daily.csv')}>CSV</a>
  *   … ${signedAssetScript()} </body>
  * Asset paths are relative to partners/ and carry no query of their own (the signature covers exactly
- * `?partner=<id>` plus the signing parameters).
+ * `?partner=<id>&link=<link id>` plus the signing parameters).
  */
 import { createHash } from 'node:crypto';
 

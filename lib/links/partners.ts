@@ -5,19 +5,22 @@
  *
  * | pk                     | sk                         | what                                                  |
  * |------------------------|----------------------------|-------------------------------------------------------|
- * | `REGISTRY#PARTNER`     | `<partnerId>`              | partner profile: name, status, createdAt, revokedAt   |
- * | `LINKS#<partnerId>`    | `<issuedAt>#<linkId>`      | one issued link: issuer, issuedAt, expiresAt, path, keyPairId |
+ * | `REGISTRY#PARTNER`     | `<partnerId>`              | partner profile: name, status, createdAt, revokedAt, reinstatedAt |
+ * | `LINKS#<partnerId>`    | `<issuedAt>#<linkId>`      | one issued link: issuer, issuedAt, expiresAt, path, keyPairId, linkInUrl, revokedAt, revokedBy |
  *
  * `issuedAt` is ISO 8601 UTC with milliseconds, so a partner's links sort by issue time within their
  * partition and `listLinks` is one Query. Link items carry no `ttl`: the audit outlives the links.
  * The audit never holds the link's Signature or Policy, or any key material: a recorded link cannot be
- * replayed from the table.
+ * replayed from the table. `linkInUrl` marks links whose URL carries their id (signed), the ones that can be
+ * revoked one by one; links issued before that have no such attribute. `revokedAt`/`revokedBy` record a
+ * revocation of that one link (`partner revoke <id> --link <link id>`).
  */
 import { randomUUID } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
@@ -25,7 +28,8 @@ import { PARTNER_INDEX } from '../publish/layout.js';
 import { markRevoked, queryPartition } from '../store/dynamo.js';
 import { withStorage } from '../store/errors.js';
 import { ID_PATTERN, REGISTRY_PARTNER_PK } from '../store/table.js';
-import { issuePartnerUrl, type HashAlgorithm } from './signed-url.js';
+import { parseRevocationKey } from './revocation.js';
+import { issuePartnerUrl, LINK_ID_PATTERN, type HashAlgorithm } from './signed-url.js';
 
 export const LINKS_PK_PREFIX = 'LINKS#';
 
@@ -48,6 +52,8 @@ export interface PartnerProfile {
   status: PartnerStatus;
   createdAt: string;
   revokedAt?: string;
+  /** When the partner was last made active again after a revocation. */
+  reinstatedAt?: string;
 }
 
 export interface LinkRecord {
@@ -61,9 +67,22 @@ export interface LinkRecord {
   path: string;
   /** Which CloudFront public key signed it: tells which links a key rotation ends. */
   keyPairId?: string;
+  /** The URL carries the link id inside the signed part, so the link can be revoked on its own. */
+  linkInUrl?: boolean;
+  /** Set when this one link was revoked (the partner's status is separate). */
+  revokedAt?: string;
+  /** Who revoked this one link (free-text operator name). */
+  revokedBy?: string;
 }
 
-export type LinkErrorCode = 'unknown_partner' | 'partner_revoked' | 'partner_exists' | 'invalid_partner_id' | 'invalid_expiry';
+export type LinkErrorCode =
+  | 'unknown_partner'
+  | 'partner_revoked'
+  | 'partner_exists'
+  | 'invalid_partner_id'
+  | 'invalid_expiry'
+  | 'unknown_link'
+  | 'link_not_revocable';
 
 /** A refusal to register a partner or issue a link; `code` is stable for the CLI and its --json output. */
 export class LinkError extends Error {
@@ -82,9 +101,15 @@ export interface PartnerRegistry {
   listPartners(): Promise<PartnerProfile[]>;
   /** Returns false when there is no such partner. Revoking twice keeps the first revocation time. */
   revokePartner(id: string, at: string): Promise<boolean>;
+  /** Makes a revoked partner active again; false when there is no such partner. Its links' own revocations stay. */
+  reinstatePartner(id: string, at: string): Promise<boolean>;
   recordLink(link: LinkRecord): Promise<void>;
   /** A partner's links, oldest first. */
   listLinks(partnerId: string): Promise<LinkRecord[]>;
+  /** One of a partner's links by its id; undefined when that partner issued no such link. */
+  findLink(partnerId: string, linkId: string): Promise<LinkRecord | undefined>;
+  /** Marks one recorded link revoked; revoking twice keeps the first time and operator. */
+  revokeLink(link: Pick<LinkRecord, 'partnerId' | 'linkId' | 'issuedAt'>, at: string, by: string): Promise<void>;
 }
 
 function partnerFromItem(item: Record<string, AttributeValue>): PartnerProfile {
@@ -97,6 +122,8 @@ function partnerFromItem(item: Record<string, AttributeValue>): PartnerProfile {
   };
   const revokedAt = s('revokedAt');
   if (revokedAt) profile.revokedAt = revokedAt;
+  const reinstatedAt = s('reinstatedAt');
+  if (reinstatedAt) profile.reinstatedAt = reinstatedAt;
   return profile;
 }
 
@@ -112,6 +139,7 @@ function linkToItem(link: LinkRecord): Record<string, AttributeValue> {
     path: { S: link.path },
   };
   if (link.keyPairId) item.keyPairId = { S: link.keyPairId };
+  if (link.linkInUrl) item.linkInUrl = { BOOL: true };
   return item;
 }
 
@@ -126,6 +154,9 @@ function linkFromItem(item: Record<string, AttributeValue>): LinkRecord {
     path: s('path'),
   };
   if (item.keyPairId?.S) link.keyPairId = item.keyPairId.S;
+  if (item.linkInUrl?.BOOL === true) link.linkInUrl = true;
+  if (item.revokedAt?.S) link.revokedAt = item.revokedAt.S;
+  if (item.revokedBy?.S) link.revokedBy = item.revokedBy.S;
   return link;
 }
 
@@ -183,6 +214,48 @@ export class DynamoPartnerRegistry implements PartnerRegistry {
 
   async revokePartner(id: string, at: string): Promise<boolean> {
     return markRevoked(this.client, this.tableName, { pk: { S: REGISTRY_PARTNER_PK }, sk: { S: id } }, at);
+  }
+
+  async reinstatePartner(id: string, at: string): Promise<boolean> {
+    try {
+      await withStorage(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { pk: { S: REGISTRY_PARTNER_PK }, sk: { S: id } },
+            // Reinstating an active partner changes nothing: its reinstatedAt says when it last came back.
+            UpdateExpression: 'SET #s = :active, reinstatedAt = :at REMOVE revokedAt',
+            ConditionExpression: 'attribute_exists(pk) AND #s = :revoked',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: { ':active': { S: 'active' }, ':revoked': { S: 'revoked' }, ':at': { S: at } },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return (await this.getPartner(id)) !== undefined;
+      throw err;
+    }
+  }
+
+  async findLink(partnerId: string, linkId: string): Promise<LinkRecord | undefined> {
+    // A partner has tens of links, not thousands: one Query of its partition is cheaper than an index.
+    return (await this.listLinks(partnerId)).find((l) => l.linkId === linkId);
+  }
+
+  async revokeLink(link: Pick<LinkRecord, 'partnerId' | 'linkId' | 'issuedAt'>, at: string, by: string): Promise<void> {
+    await withStorage(() =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: { S: linksPk(link.partnerId) }, sk: { S: linkSk(link.issuedAt, link.linkId) } },
+          UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at), revokedBy = if_not_exists(revokedBy, :by)',
+          // Never creates an audit entry for a link that was not issued.
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': { S: at }, ':by': { S: by } },
+        }),
+      ),
+    );
   }
 
   async recordLink(link: LinkRecord): Promise<void> {
@@ -247,9 +320,11 @@ export async function issuePartnerLink(input: IssuePartnerLinkInput): Promise<Is
   const path = input.path ?? PARTNER_INDEX;
   // CloudFront's policy has whole seconds; the audit shows the expiry the link really has.
   const expiresAt = new Date(Math.floor(expiresMs / 1000) * 1000);
+  const linkId = randomUUID();
   const url = issuePartnerUrl({
     baseUrl: input.baseUrl,
     partnerId: input.partnerId,
+    linkId,
     path,
     expiresAt,
     keyPairId: input.keyPairId,
@@ -258,13 +333,29 @@ export async function issuePartnerLink(input: IssuePartnerLinkInput): Promise<Is
   });
   const link: LinkRecord = {
     partnerId: input.partnerId,
-    linkId: randomUUID(),
+    linkId,
     issuer: input.issuer,
     issuedAt: new Date(now).toISOString(),
     expiresAt: expiresAt.toISOString(),
     path,
     keyPairId: input.keyPairId,
+    linkInUrl: true,
   };
   await input.registry.recordLink(link);
   return { url, expiresAt: link.expiresAt, linkId: link.linkId };
+}
+
+/**
+ * The local stand-in for the edge's revocation list, read from the registry: a partner key is revoked when the
+ * partner's status is, a `link:<id>` key when the audit records that link revoked. The local CDN asks with the
+ * request's partner, since links are stored per partner. No cache: a revocation or reinstatement is seen by the
+ * next request.
+ */
+export function registryRevocations(registry: Pick<PartnerRegistry, 'getPartner' | 'findLink'>) {
+  return async (key: string, request: { partnerId: string }): Promise<boolean> => {
+    const parsed = parseRevocationKey(key);
+    if (parsed.kind === 'partner') return (await registry.getPartner(parsed.partnerId))?.status === 'revoked';
+    if (!LINK_ID_PATTERN.test(parsed.linkId)) return false;
+    return (await registry.findLink(request.partnerId, parsed.linkId))?.revokedAt !== undefined;
+  };
 }

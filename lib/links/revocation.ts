@@ -33,7 +33,7 @@ export type GateReason =
 
 export type GateResult =
   | { ok: true; area: 'public'; key: string }
-  | { ok: true; area: 'partners'; key: string; partnerId: string }
+  | { ok: true; area: 'partners'; key: string; partnerId: string; linkId?: string }
   | { ok: false; status: 403 | 404 | 503; reason: GateReason };
 
 /** The request fields of a CloudFront Functions viewer-request event that the gate reads. */
@@ -61,11 +61,13 @@ export interface KvsHandle {
 
 export interface PartnerGate {
   gateDecision(request: CfRequest): RawDecision;
+  /** The revocation-list keys the handler looks up for an allowed partner decision. */
+  revocationKeys(decision: RawDecision): string[];
   handler(event: { version: string; context: Record<string, string>; viewer: { ip: string }; request: CfRequest }): Promise<CfRequest | CfResponse>;
 }
 
 type RawDecision =
-  | { allow: true; area: 'public' | 'partners'; uri: string; partnerId?: string }
+  | { allow: true; area: 'public' | 'partners'; uri: string; partnerId?: string; linkId?: string }
   | { allow: false; status: 403 | 404 | 503; reason: GateReason };
 
 /** The function's source text, as CloudFront gets it. */
@@ -87,10 +89,10 @@ export function loadPartnerGate(kvs: KvsHandle, source = partnerGateSource()): P
   const context = vm.createContext({ cf: { kvs: () => kvs } });
   new vm.Script(lines.join('\n'), { filename: PARTNER_GATE_PATH }).runInContext(context);
   const gate = context as unknown as Partial<PartnerGate>;
-  if (typeof gate.gateDecision !== 'function' || typeof gate.handler !== 'function') {
-    throw new Error(`${PARTNER_GATE_PATH} must define gateDecision and handler`);
+  if (typeof gate.gateDecision !== 'function' || typeof gate.handler !== 'function' || typeof gate.revocationKeys !== 'function') {
+    throw new Error(`${PARTNER_GATE_PATH} must define gateDecision, revocationKeys and handler`);
   }
-  return { gateDecision: gate.gateDecision, handler: gate.handler };
+  return { gateDecision: gate.gateDecision, revocationKeys: gate.revocationKeys, handler: gate.handler };
 }
 
 let shared: PartnerGate | undefined;
@@ -133,24 +135,51 @@ export function decideGate(target: string | URL): GateResult {
   if (!d.allow) return { ok: false, status: d.status, reason: d.reason };
   const key = d.uri.slice(1);
   if (d.area === 'public') return { ok: true, area: 'public', key };
-  return { ok: true, area: 'partners', key, partnerId: String(d.partnerId) };
+  const result: GateResult = { ok: true, area: 'partners', key, partnerId: String(d.partnerId) };
+  if (d.linkId !== undefined) result.linkId = String(d.linkId);
+  return result;
+}
+
+/**
+ * The revocation-list keys the CloudFront Function looks up for an allowed partner request (its partner id,
+ * and `link:<id>` when the link names one), taken from the function itself so the local CDN asks the same.
+ */
+export function gateRevocationKeys(gate: { partnerId: string; linkId?: string }): string[] {
+  const decision: RawDecision = { allow: true, area: 'partners', uri: '/', partnerId: gate.partnerId };
+  if (gate.linkId !== undefined) decision.linkId = gate.linkId;
+  return [...sharedGate().revocationKeys(decision)];
 }
 
 /**
  * The CloudFront Function's whole rule: path, query-string shape, and revocation. `revoked` is the
- * revocation list (the KeyValueStore's keys) or a predicate over partner ids.
+ * revocation list (the KeyValueStore's keys: partner ids and `link:<id>`) or a predicate over those keys.
  */
 export function checkPartnerRequest(
   target: string | URL,
-  revoked: ReadonlySet<string> | ((partnerId: string) => boolean),
+  revoked: ReadonlySet<string> | ((key: string) => boolean),
 ): GateResult {
   const result = decideGate(target);
   if (!result.ok || result.area === 'public') return result;
-  const isRevoked = typeof revoked === 'function' ? revoked(result.partnerId) : revoked.has(result.partnerId);
-  return isRevoked ? { ok: false, status: 403, reason: 'revoked' } : result;
+  const has = typeof revoked === 'function' ? revoked : (key: string) => revoked.has(key);
+  return gateRevocationKeys(result).some(has) ? { ok: false, status: 403, reason: 'revoked' } : result;
+}
+
+/** Prefix of a revoked link's key in the revocation list; partner ids cannot contain ':', so no clash. */
+export const LINK_KEY_PREFIX = 'link:';
+
+/** What one revocation-list key stands for. */
+export type RevocationKey = { kind: 'partner'; partnerId: string } | { kind: 'link'; linkId: string };
+
+export function parseRevocationKey(key: string): RevocationKey {
+  return key.startsWith(LINK_KEY_PREFIX) ? { kind: 'link', linkId: key.slice(LINK_KEY_PREFIX.length) } : { kind: 'partner', partnerId: key };
 }
 
 /** The KeyValueStore entry that revokes a partner at the edge (key = partner id, value = revocation time). */
 export function revocationEntry(partnerId: string, revokedAt: string): { key: string; value: string } {
   return { key: partnerId, value: revokedAt };
+}
+
+/** The KeyValueStore entry that revokes one link at the edge (key = `link:<link id>`, value = revocation time). */
+export function linkRevocationEntry(linkId: string, revokedAt: string): { key: string; value: string } {
+  return { key: `${LINK_KEY_PREFIX}${linkId}`, value: revokedAt };
 }

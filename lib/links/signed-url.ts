@@ -3,9 +3,16 @@
  * request the way CloudFront does, for the local CDN.
  *
  * Link format:
- *   <base>/partners/index.html?partner=<id>&Policy=<cf-b64>&Key-Pair-Id=<key id>&Signature=<cf-b64>
+ *   <base>/partners/index.html?partner=<id>&link=<link id>&Policy=<cf-b64>&Key-Pair-Id=<key id>&Signature=<cf-b64>
  * Policy:
- *   {"Statement":[{"Resource":"<base>/partners/*?partner=<id>","Condition":{"DateLessThan":{"AWS:EpochTime":<s>}}}]}
+ *   {"Statement":[{"Resource":"<base>/partners/*?partner=<id>&link=<link id>","Condition":{"DateLessThan":{"AWS:EpochTime":<s>}}}]}
+ *
+ * The link id is part of the signed Resource, so it cannot be dropped or changed without the Resource no longer
+ * matching (the gate admits `partner` and `link` once each, with values free of `&`, `=`, `?` and `%`, so the
+ * query must end in exactly `partner=<id>&link=<link id>`); that is what lets one link be revoked on its own.
+ * Links issued before per-link revocation have Resource `.../partners/*?partner=<id>` and no `link`: they keep
+ * working until they expire and end only with their partner (adding a `link` to them cannot help a viewer:
+ * it can only make the gate look up one more revocation key).
  *
  * CloudFront matches the Resource against the whole request URL including its query string, minus its own
  * signing parameters (Developer Guide, "Create a signed URL using a custom policy": the Resource is "the base
@@ -24,6 +31,9 @@ import { ID_PATTERN } from '../store/table.js';
 /** Query parameters that belong to CloudFront's signature, removed before the Resource is matched. */
 export const SIGNING_PARAMS = ['Policy', 'Signature', 'Key-Pair-Id', 'Expires', 'Hash-Algorithm'] as const;
 export const PARTNER_PARAM = 'partner';
+export const LINK_PARAM = 'link';
+/** Link ids: lower-case UUIDs, the same pattern as the gate's LINK_ID. */
+export const LINK_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export type HashAlgorithm = 'SHA1' | 'SHA256';
 
@@ -51,9 +61,17 @@ export function cdnOrigin(baseUrl: string): string {
   return u.origin;
 }
 
-/** The Resource a partner's links are signed for: everything under partners/, for that partner only. */
-export function partnerResource(baseUrl: string, partnerId: string): string {
-  return `${cdnOrigin(baseUrl)}/${PARTNERS_PREFIX}*?${PARTNER_PARAM}=${partnerId}`;
+/** The query a link carries besides the signing parameters: the partner, then the link id when it has one. */
+export function partnerQuery(partnerId: string, linkId?: string): string {
+  return `${PARTNER_PARAM}=${partnerId}${linkId === undefined ? '' : `&${LINK_PARAM}=${linkId}`}`;
+}
+
+/**
+ * The Resource a partner's link is signed for: everything under partners/, for that partner (and that link)
+ * only. Without a link id, the format of links issued before per-link revocation.
+ */
+export function partnerResource(baseUrl: string, partnerId: string, linkId?: string): string {
+  return `${cdnOrigin(baseUrl)}/${PARTNERS_PREFIX}*?${partnerQuery(partnerId, linkId)}`;
 }
 
 /** The custom policy, serialised without whitespace as CloudFront requires. */
@@ -66,6 +84,8 @@ export interface IssuePartnerUrlInput {
   /** The CDN's origin: https://<distribution or alias>, or the local gateway's URL. */
   baseUrl: string;
   partnerId: string;
+  /** The audit's id of this link, signed into the URL so that the link can be revoked on its own. */
+  linkId: string;
   /** Object key under partners/ the link opens (its images open with the same signature). */
   path?: string;
   expiresAt: Date;
@@ -81,11 +101,12 @@ export function issuePartnerUrl(input: IssuePartnerUrlInput): string {
   const path = input.path ?? PARTNER_INDEX;
   if (!ID_PATTERN.test(input.partnerId)) throw new Error(`partner id ${JSON.stringify(input.partnerId)} is not a valid id`);
   if (!PARTNER_PATH.test(path)) throw new Error(`link path must be an object key under ${PARTNERS_PREFIX}, got ${JSON.stringify(path)}`);
+  if (!LINK_ID_PATTERN.test(input.linkId)) throw new Error(`link id ${JSON.stringify(input.linkId)} is not a lower-case UUID`);
   if (Number.isNaN(input.expiresAt.getTime())) throw new Error('link expiry is not a valid date');
   const origin = cdnOrigin(input.baseUrl);
-  const policy = partnerPolicy(partnerResource(origin, input.partnerId), input.expiresAt);
+  const policy = partnerPolicy(partnerResource(origin, input.partnerId, input.linkId), input.expiresAt);
   return getSignedUrl({
-    url: `${origin}/${path}?${PARTNER_PARAM}=${input.partnerId}`,
+    url: `${origin}/${path}?${partnerQuery(input.partnerId, input.linkId)}`,
     policy,
     keyPairId: input.keyPairId,
     privateKey: input.privateKeyPem,
@@ -112,7 +133,7 @@ export type VerifyFailure =
   | 'unknown_key'
   | 'ambiguous_query';
 
-export type VerifyResult = { ok: true; partnerId: string; expiresAt: number } | { ok: false; reason: VerifyFailure };
+export type VerifyResult = { ok: true; partnerId: string; linkId?: string; expiresAt: number } | { ok: false; reason: VerifyFailure };
 
 export interface VerifyInput {
   /** The full request URL as CloudFront sees it: scheme, host, raw path and query. */
@@ -134,18 +155,21 @@ interface Condition {
 const fail = (reason: VerifyFailure): VerifyResult => ({ ok: false, reason });
 
 /**
- * Checks a partner request: the link's single `partner` value, then the signed URL exactly as CloudFront
- * checks it (verifyCloudFrontUrl).
+ * Checks a partner request: the link's single `partner` value (and at most one `link`), then the signed URL
+ * exactly as CloudFront checks it (verifyCloudFrontUrl).
  */
 export function verifySignedRequest(input: VerifyInput): VerifyResult {
-  const partnerValues = queryParts(input.url)
-    .filter((p) => p.name === PARTNER_PARAM)
-    .map((p) => p.value);
-  if (partnerValues.length > 1) return fail('ambiguous_query');
+  const parts = queryParts(input.url);
+  const partnerValues = parts.filter((p) => p.name === PARTNER_PARAM).map((p) => p.value);
+  const linkValues = parts.filter((p) => p.name === LINK_PARAM).map((p) => p.value);
+  if (partnerValues.length > 1 || linkValues.length > 1) return fail('ambiguous_query');
   const partnerId = partnerValues[0];
   if (!partnerId) return fail('missing');
+  const linkId = linkValues[0];
+  if (linkId === '') return fail('missing');
   const checked = verifyCloudFrontUrl(input);
-  return checked.ok ? { ok: true, partnerId, expiresAt: checked.expiresAt } : checked;
+  if (!checked.ok) return checked;
+  return linkId === undefined ? { ok: true, partnerId, expiresAt: checked.expiresAt } : { ok: true, partnerId, linkId, expiresAt: checked.expiresAt };
 }
 
 function queryParts(url: URL): { name: string; value: string; raw: string }[] {

@@ -13,7 +13,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { KeyObject } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { decideGate } from '../links/revocation.js';
+import { decideGate, gateRevocationKeys } from '../links/revocation.js';
 import { verifySignedRequest } from '../links/signed-url.js';
 import { CACHE, isServable } from '../publish/layout.js';
 import type { CdnHandler } from './gateway.js';
@@ -23,8 +23,11 @@ export interface LocalCdnOptions {
   bucket: string;
   /** Key-Pair-Id → public key: the local stand-in for the distribution's trusted key group. */
   publicKeys: Map<string, KeyObject | string>;
-  /** The revocation list (the KeyValueStore on AWS); the caller adds caching. */
-  isRevoked: (partnerId: string) => Promise<boolean>;
+  /**
+   * The revocation list (the KeyValueStore on AWS): whether one of its keys (a partner id, or `link:<id>`) is
+   * there. Locally the list lives in the registry, which keeps links per partner, hence the request's partner.
+   */
+  isRevoked: (key: string, request: { partnerId: string; linkId?: string }) => Promise<boolean>;
   /** Epoch ms; for tests. */
   clock?: () => number;
 }
@@ -64,16 +67,19 @@ export function createLocalCdn(opts: LocalCdnOptions): CdnHandler {
         sourceIp: req.socket.remoteAddress,
       });
       if (!verdict.ok) return refuse(res, 403, verdict.reason, head);
-      // The gate and the signature read the same single `partner` value; check rather than assume.
-      if (verdict.partnerId !== gate.partnerId) return refuse(res, 403, 'ambiguous_query', head);
-      let revoked: boolean;
-      try {
-        revoked = await opts.isRevoked(gate.partnerId);
-      } catch {
-        // Fail closed, as the CloudFront Function does when its KeyValueStore cannot be read.
-        return refuse(res, 503, 'revocation_list_unavailable', head);
+      // The gate and the signature read the same single `partner` and `link` values; check rather than assume.
+      if (verdict.partnerId !== gate.partnerId || verdict.linkId !== gate.linkId) return refuse(res, 403, 'ambiguous_query', head);
+      // The keys the CloudFront Function looks up, asked in its order.
+      for (const key of gateRevocationKeys(gate)) {
+        let revoked: boolean;
+        try {
+          revoked = await opts.isRevoked(key, gate);
+        } catch {
+          // Fail closed, as the CloudFront Function does when its KeyValueStore cannot be read.
+          return refuse(res, 503, 'revocation_list_unavailable', head);
+        }
+        if (revoked) return refuse(res, 403, 'revoked', head);
       }
-      if (revoked) return refuse(res, 403, 'revoked', head);
     }
     await serveObject(opts, gate.key, gate.area, req, res, head);
     return true;

@@ -13,7 +13,7 @@ import { isAlive, LOCAL_BUCKET, LOCAL_TABLE, readLocalState, removeLocalState, w
 import { loadDemo } from './demo.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { DynamoPartnerRegistry } from '../links/partners.js';
+import { DynamoPartnerRegistry, registryRevocations } from '../links/partners.js';
 import { PUBLIC_KEYS } from '../publish/layout.js';
 import { createRenderService } from '../render/service.js';
 import type { RenderReport } from '../render/job.js';
@@ -59,17 +59,6 @@ export interface LocalStackOptions {
 }
 
 /** Partner revocations are looked up per request with a short cache, as the CloudFront KeyValueStore is. */
-function cachedRevocation(partners: DynamoPartnerRegistry, ttlMs = 5_000): (id: string) => Promise<boolean> {
-  const cache = new Map<string, { revoked: boolean; at: number }>();
-  return async (id) => {
-    const hit = cache.get(id);
-    if (hit && Date.now() - hit.at < ttlMs) return hit.revoked;
-    const revoked = (await partners.getPartner(id))?.status === 'revoked';
-    cache.set(id, { revoked, at: Date.now() });
-    return revoked;
-  };
-}
-
 async function objectExists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
   try {
     await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
@@ -128,7 +117,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       s3: s3Client,
       bucket: LOCAL_BUCKET,
       publicKeys: new Map([[secrets.keyPairId, secrets.linkPublicKeyPem]]),
-      isRevoked: cachedRevocation(partners),
+      // Read on every partner request: a revocation or reinstatement holds from the next request on.
+      isRevoked: registryRevocations(partners),
     });
     const gateway = await startGateway({ port: opts.port, api: handler, cdn, log: opts.log });
     started.push({ stop: () => gateway.close() });

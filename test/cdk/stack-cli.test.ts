@@ -10,7 +10,7 @@ import {
   deployedStackFromOutputs,
   invokeRenderFunction,
   linkSigningKey,
-  publishPartnerRevocation,
+  edgeRevocationWriter,
   SIGV4A_PACKAGE,
   STACK_OUTPUTS,
   StackUnavailable,
@@ -149,10 +149,11 @@ describe('partner links on the stack', () => {
 describe('revoking at the edge', () => {
   const present = async () => undefined;
 
-  it('puts the partner in the KeyValueStore, conditional on its current ETag', async () => {
+  it('puts a key in the KeyValueStore, conditional on its current ETag', async () => {
     const sent: Sent[] = [];
     const keyValueStore = fakeClient<NonNullable<StackClients['keyValueStore']>>((cmd) => (cmd === 'DescribeKeyValueStoreCommand' ? { ETag: 'E1' } : { ETag: 'E2' }), sent);
-    expect(await publishPartnerRevocation(await stackContext(), 'cert-x', '2026-01-02T03:04:05.000Z', { keyValueStore, importer: present })).toBe(true);
+    const edge = await edgeRevocationWriter(await stackContext(), { keyValueStore, importer: present });
+    await edge!.put('cert-x', '2026-01-02T03:04:05.000Z');
     expect(sent).toEqual([
       { command: 'DescribeKeyValueStoreCommand', input: { KvsARN: OUTPUTS.revocationStoreArn } },
       { command: 'PutKeyCommand', input: { KvsARN: OUTPUTS.revocationStoreArn, Key: 'cert-x', Value: '2026-01-02T03:04:05.000Z', IfMatch: 'E1' } },
@@ -166,22 +167,35 @@ describe('revoking at the edge', () => {
       if (cmd === 'DescribeKeyValueStoreCommand') return { ETag: `E${puts}` };
       return ++puts === 1 ? named('ConflictException') : { ETag: 'E9' };
     }, sent);
-    await publishPartnerRevocation(await stackContext(), 'cert-x', '2026-01-02T03:04:05.000Z', { keyValueStore, importer: present });
+    await (await edgeRevocationWriter(await stackContext(), { keyValueStore, importer: present }))!.put('cert-x', '2026-01-02T03:04:05.000Z');
     expect(sent.filter((s) => s.command === 'PutKeyCommand').map((s) => s.input.IfMatch)).toEqual(['E0', 'E1']);
+  });
+
+  it('removes a key with the current ETag; a key already gone is not an error, other failures are', async () => {
+    const sent: Sent[] = [];
+    let reply: unknown = { ETag: 'E2' };
+    const keyValueStore = fakeClient<NonNullable<StackClients['keyValueStore']>>((cmd) => (cmd === 'DescribeKeyValueStoreCommand' ? { ETag: 'E1' } : reply), sent);
+    const edge = (await edgeRevocationWriter(await stackContext(), { keyValueStore, importer: present }))!;
+    await edge.remove('cert-x');
+    expect(sent[1]).toEqual({ command: 'DeleteKeyCommand', input: { KvsARN: OUTPUTS.revocationStoreArn, Key: 'cert-x', IfMatch: 'E1' } });
+    reply = named('ResourceNotFoundException');
+    await expect(edge.remove('cert-x')).resolves.toBeUndefined();
+    reply = named('AccessDeniedException');
+    await expect(edge.remove('cert-x')).rejects.toThrow('AccessDeniedException');
   });
 
   it(`asks for ${SIGV4A_PACKAGE} when the SDK cannot sign with SigV4A`, async () => {
     const missing = async () => {
       throw Object.assign(new Error(`Cannot find package '${SIGV4A_PACKAGE}'`), { code: 'ERR_MODULE_NOT_FOUND' });
     };
-    const error = await publishPartnerRevocation(await stackContext(), 'cert-x', 'now', { importer: missing }).catch((e: Error) => e);
+    const error = await edgeRevocationWriter(await stackContext(), { importer: missing }).catch((e: Error) => e);
     expect(error).toBeInstanceOf(StackUnavailable);
     expect((error as Error).message).toContain(`npm install ${SIGV4A_PACKAGE}`);
   });
 
-  it('does nothing on the local stack, whose CDN reads the partner registry', async () => {
-    const local = { dataDir: '.alertgraph' } as Parameters<typeof publishPartnerRevocation>[0];
-    expect(await publishPartnerRevocation(local, 'cert-x', 'now', { importer: () => Promise.reject(new Error('not needed')) })).toBe(false);
+  it('is absent on the local stack, whose CDN reads the partner registry', async () => {
+    const local = { dataDir: '.alertgraph' } as Parameters<typeof edgeRevocationWriter>[0];
+    expect(await edgeRevocationWriter(local, { importer: () => Promise.reject(new Error('not needed')) })).toBeUndefined();
   });
 });
 

@@ -153,7 +153,7 @@ describe('partner links', () => {
 
     expect((await fetch(bob)).status).toBe(200);
     await json('partner', 'revoke', 'bob');
-    // The local CDN caches revocations for at most 5 s, as the edge's KeyValueStore propagates in seconds.
+    // The local CDN reads revocations on every request; the edge's KeyValueStore propagates in seconds.
     const deadline = Date.now() + 10_000;
     while ((await fetch(bob)).status !== 403 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     expect((await fetch(bob)).status).toBe(403);

@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { issuePartnerLink, DynamoPartnerRegistry } from '../../lib/links/partners.js';
+import { issuePartnerLink, DynamoPartnerRegistry, registryRevocations } from '../../lib/links/partners.js';
 import { generateLinkKeyPair } from '../../lib/links/signed-url.js';
 import { localDynamoClient, localS3Client } from '../../lib/local/aws-clients.js';
 import { createLocalCdn } from '../../lib/local/cdn.js';
@@ -88,7 +88,7 @@ beforeAll(async () => {
     s3,
     bucket,
     publicKeys: new Map([[KEY_ID, key.publicKeyPem]]),
-    isRevoked: async (id: string) => (await registry.getPartner(id))?.status !== 'active',
+    isRevoked: registryRevocations(registry),
     clock: () => now,
   };
   const api = async () => ({ statusCode: 200, body: 'api' });

@@ -17,10 +17,15 @@ function memoryRegistry(partners: PartnerProfile[]): PartnerRegistry & { links: 
     getPartner: async (id) => partners.find((p) => p.id === id),
     listPartners: async () => partners,
     revokePartner: async () => false,
+    reinstatePartner: async () => false,
     recordLink: async (l) => {
       links.push(l);
     },
     listLinks: async (id) => links.filter((l) => l.partnerId === id),
+    findLink: async (id, linkId) => links.find((l) => l.partnerId === id && l.linkId === linkId),
+    revokeLink: async () => {
+      throw new Error('not used');
+    },
   };
 }
 
@@ -46,7 +51,9 @@ describe('issuePartnerLink', () => {
     const out = await issue(registry, 'cert-eu');
     expect(out.expiresAt).toBe(new Date(NOW + 30 * DAY).toISOString());
     const verdict = verifySignedRequest({ url: new URL(out.url), publicKeys: new Map([['K2EXAMPLE', key.publicKeyPem]]), now: NOW });
-    expect(verdict).toEqual({ ok: true, partnerId: 'cert-eu', expiresAt: NOW + 30 * DAY });
+    // The link id the audit records is the one signed into the URL.
+    expect(verdict).toEqual({ ok: true, partnerId: 'cert-eu', linkId: out.linkId, expiresAt: NOW + 30 * DAY });
+    expect(new URL(out.url).searchParams.get('link')).toBe(out.linkId);
     expect(registry.links).toEqual([
       {
         partnerId: 'cert-eu',
@@ -56,6 +63,7 @@ describe('issuePartnerLink', () => {
         expiresAt: out.expiresAt,
         path: 'partners/index.html',
         keyPairId: 'K2EXAMPLE',
+        linkInUrl: true,
       },
     ]);
     const stored = JSON.stringify(registry.links);

@@ -13,6 +13,7 @@ import {
   generateLinkKeyPair,
   issuePartnerUrl,
   partnerPolicy,
+  partnerResource,
   toCloudFrontBase64,
   verifyCloudFrontUrl,
   verifySignedRequest,
@@ -41,10 +42,18 @@ const keys = new Map<string, KeyObject | string>([
   ['KB', createPublicKey(keyB.publicKeyPem)],
 ]);
 
-function link(partnerId: string, o: { path?: string; expiresAt?: Date; key?: 'KA' | 'KB'; signWith?: string } = {}): string {
+/** A fixed link id per partner, so that expectations can name it. */
+const LINK_IDS: Record<string, string> = {
+  'cert-eu': 'c0ffee00-1111-4111-8111-111111111111',
+  bob: '22222222-2222-4222-8222-222222222222',
+};
+const linkIdOf = (partnerId: string) => LINK_IDS[partnerId] ?? '99999999-9999-4999-8999-999999999999';
+
+function link(partnerId: string, o: { path?: string; expiresAt?: Date; key?: 'KA' | 'KB'; signWith?: string; linkId?: string } = {}): string {
   return issuePartnerUrl({
     baseUrl: HOST,
     partnerId,
+    linkId: o.linkId ?? linkIdOf(partnerId),
     path: o.path,
     expiresAt: o.expiresAt ?? new Date(NOW + HOUR),
     keyPairId: o.key ?? 'KA',
@@ -90,17 +99,24 @@ describe('CloudFront-safe base64', () => {
 });
 
 describe('issuePartnerUrl', () => {
-  it('gives the page URL with partner first, then the custom policy, key id and signature', () => {
+  it('gives the page URL with partner and link first, then the custom policy, key id and signature', () => {
     const url = new URL(link('cert-eu', { expiresAt: new Date(NOW + HOUR + 999) }));
     expect(url.origin + url.pathname).toBe(`${HOST}/partners/index.html`);
-    expect([...url.searchParams.keys()]).toEqual(['partner', 'Policy', 'Key-Pair-Id', 'Signature']);
+    expect([...url.searchParams.keys()]).toEqual(['partner', 'link', 'Policy', 'Key-Pair-Id', 'Signature']);
     expect(url.searchParams.get('partner')).toBe('cert-eu');
+    expect(url.searchParams.get('link')).toBe(LINK_IDS['cert-eu']);
     const policy = fromCloudFrontBase64(url.searchParams.get('Policy')!)!.toString();
-    // Whole seconds, no whitespace, one statement over the partner's area.
+    // Whole seconds, no whitespace, one statement over the partner's area, for this link only.
     expect(policy).toBe(
-      `{"Statement":[{"Resource":"${HOST}/partners/*?partner=cert-eu","Condition":{"DateLessThan":{"AWS:EpochTime":${(NOW + HOUR) / 1000}}}}]}`,
+      `{"Statement":[{"Resource":"${HOST}/partners/*?partner=cert-eu&link=${LINK_IDS['cert-eu']}","Condition":{"DateLessThan":{"AWS:EpochTime":${(NOW + HOUR) / 1000}}}}]}`,
     );
-    expect(policy).toBe(partnerPolicy(`${HOST}/partners/*?partner=cert-eu`, new Date(NOW + HOUR)));
+    expect(policy).toBe(partnerPolicy(partnerResource(HOST, 'cert-eu', LINK_IDS['cert-eu']), new Date(NOW + HOUR)));
+  });
+
+  it('refuses a link id that is not a lower-case UUID (it would not pass the gate)', () => {
+    for (const linkId of ['', 'x', LINK_IDS['cert-eu']!.toUpperCase(), `${LINK_IDS['cert-eu']}&partner=bob`]) {
+      expect(() => link('cert-eu', { linkId }), linkId).toThrow(/link id/);
+    }
   });
 
   it('refuses ids, paths and base URLs that would make an unusable or wider link', () => {
@@ -119,10 +135,28 @@ describe('verifySignedRequest', () => {
   it('accepts the link, and the same signature on every object of the partner area', () => {
     const url = link('cert-eu');
     const exp = NOW + HOUR;
-    expect(verifyAt(url)).toEqual({ ok: true, partnerId: 'cert-eu', expiresAt: exp });
+    const linkId = LINK_IDS['cert-eu'];
+    expect(verifyAt(url)).toEqual({ ok: true, partnerId: 'cert-eu', linkId, expiresAt: exp });
     for (const path of ['top-ports.png', 'data/partner-daily.csv']) {
-      expect(verifyAt(url.replace('index.html', path))).toEqual({ ok: true, partnerId: 'cert-eu', expiresAt: exp });
+      expect(verifyAt(url.replace('index.html', path))).toEqual({ ok: true, partnerId: 'cert-eu', linkId, expiresAt: exp });
     }
+  });
+
+  it('the link id is signed: dropping, changing or moving it breaks the link; links without one still verify', () => {
+    const url = link('cert-eu');
+    const id = LINK_IDS['cert-eu']!;
+    expect(verifyAt(url.replace(`&link=${id}`, ''))).toEqual({ ok: false, reason: 'not_covered' });
+    expect(verifyAt(url.replace(`link=${id}`, `link=${LINK_IDS.bob}`))).toEqual({ ok: false, reason: 'not_covered' });
+    expect(verifyAt(url.replace(`partner=cert-eu&link=${id}`, `link=${id}&partner=cert-eu`))).toEqual({ ok: false, reason: 'not_covered' });
+    expect(verifyAt(url.replace(`&link=${id}`, `&link=${id}&link=${LINK_IDS.bob}`))).toEqual({ ok: false, reason: 'ambiguous_query' });
+    // A link issued before links carried their id: Resource ".../partners/*?partner=<id>", no link parameter.
+    const legacy = getSignedUrl({
+      url: `${HOST}/partners/index.html?partner=cert-eu`,
+      policy: partnerPolicy(partnerResource(HOST, 'cert-eu'), new Date(NOW + HOUR)),
+      keyPairId: 'KA',
+      privateKey: keyA.privateKeyPem,
+    });
+    expect(verifyAt(legacy)).toEqual({ ok: true, partnerId: 'cert-eu', expiresAt: NOW + HOUR });
   });
 
   it('accepts a link signed with the second key of the group', () => {
@@ -193,7 +227,7 @@ describe('verifySignedRequest', () => {
   });
 
   it('SHA-256 signatures (Hash-Algorithm=SHA256) verify; dropping the parameter breaks them', () => {
-    const url = issuePartnerUrl({ baseUrl: HOST, partnerId: 'cert-eu', expiresAt: new Date(NOW + HOUR), keyPairId: 'KA', privateKeyPem: keyA.privateKeyPem, algorithm: 'SHA256' });
+    const url = issuePartnerUrl({ baseUrl: HOST, partnerId: 'cert-eu', linkId: LINK_IDS['cert-eu']!, expiresAt: new Date(NOW + HOUR), keyPairId: 'KA', privateKeyPem: keyA.privateKeyPem, algorithm: 'SHA256' });
     expect(url).toContain('&Hash-Algorithm=SHA256');
     expect(verifyAt(url)).toMatchObject({ ok: true, partnerId: 'cert-eu' });
     expect(verifyAt(url.replace('&Hash-Algorithm=SHA256', ''))).toEqual({ ok: false, reason: 'bad_signature' });
@@ -372,7 +406,27 @@ describe('checkPartnerRequest and the CloudFront Function agree', () => {
     ['/partners/index.html?partner=cert-eu' + sigOf(bob).replace('&Key-Pair-Id=KA', '&Key-Pair-Id=KA?partner=bob'), { ok: false, status: 403, reason: 'malformed' }],
     ['/partners/partner=bob/index.html?partner=cert-eu' + sigOf(bob), { ok: false, status: 404 }],
   ];
-  const revoked = new Set(['bob']);
+  // Per-link revocation: the link id is read once, must be a lower-case UUID, and `link:<id>` refuses it.
+  const revokedLink = link('cert-eu', { linkId: 'dead0000-0000-4000-8000-000000000000' }).slice(HOST.length);
+  const legacy = getSignedUrl({
+    url: `${HOST}/partners/index.html?partner=cert-eu`,
+    policy: partnerPolicy(partnerResource(HOST, 'cert-eu'), new Date(NOW + HOUR)),
+    keyPairId: 'KA',
+    privateKey: keyA.privateKeyPem,
+  }).slice(HOST.length);
+  const goodLink = LINK_IDS['cert-eu']!;
+  cases.push(
+    [revokedLink, { ok: false, status: 403, reason: 'revoked' }],
+    [good.replace(`link=${goodLink}`, 'link=dead0000-0000-4000-8000-000000000000'), { ok: false, status: 403, reason: 'revoked' }],
+    [good, { ok: true, area: 'partners', partnerId: 'cert-eu', linkId: goodLink }],
+    [legacy, { ok: true, area: 'partners', partnerId: 'cert-eu' }],
+    [good.replace(`link=${goodLink}`, 'link='), { ok: false, status: 403, reason: 'missing' }],
+    [good.replace(`link=${goodLink}`, `link=${goodLink.toUpperCase()}`), { ok: false, status: 403, reason: 'malformed' }],
+    [good.replace(`link=${goodLink}`, `link=${goodLink}%26`), { ok: false, status: 403, reason: 'malformed' }],
+    [good.replace(`link=${goodLink}`, `link=${goodLink}&link=${goodLink}`), { ok: false, status: 403, reason: 'ambiguous_query' }],
+    [good.replace(`link=${goodLink}`, 'link=cert-eu'), { ok: false, status: 403, reason: 'malformed' }],
+  );
+  const revoked = new Set(['bob', 'link:dead0000-0000-4000-8000-000000000000']);
 
   it.each(cases)('%s', async (target, expected) => {
     const local = checkPartnerRequest(target, revoked);
@@ -398,13 +452,16 @@ describe('the smuggling attack, generally', () => {
   // signature check and the gate is for the partner the signature names: never for anyone else.
   const bobUrl = link('bob');
   const bobSig = sigOf(bobUrl).slice(1).split('&');
-  // CloudFront accepts bob's signature only on a query (minus signing parameters) that ends in "partner=bob",
-  // so the attacker's queries end so; before that, parameters and joints of every kind.
-  const name = fc.constantFrom('partner', 'partner', 'x', 'Partner', '', '__proto__', 'Expires');
-  const value = fc.constantFrom('cert-eu', 'bob', '', 'x', 'cert-eu%26', 'cert-eu;x=', '?', '*');
+  // CloudFront accepts bob's signature only on a query (minus signing parameters) that ends in
+  // "partner=bob&link=<bob's link>", so the attacker's queries end so; before that, parameters and joints of
+  // every kind, including other link ids (the attacker wants another, unrevoked link id read by the gate).
+  const bobLink = LINK_IDS.bob!;
+  const otherLink = LINK_IDS['cert-eu']!;
+  const name = fc.constantFrom('partner', 'partner', 'link', 'link', 'x', 'Partner', '', '__proto__', 'Expires');
+  const value = fc.constantFrom('cert-eu', 'bob', '', 'x', 'cert-eu%26', 'cert-eu;x=', '?', '*', otherLink, bobLink);
   const param = fc.tuple(name, value).map(([n, v]) => `${n}=${v}`);
-  const joint = fc.constantFrom('&', '&x=?', '&x=', '?', '%26', ';', '', '&=', '&Partner=', '&partner=');
-  const query = fc.tuple(fc.array(param, { maxLength: 3 }), joint).map(([ps, j]) => `${ps.join('&')}${j}partner=bob`);
+  const joint = fc.constantFrom('&', '&x=?', '&x=', '?', '%26', ';', '', '&=', '&Partner=', '&partner=', '&link=');
+  const query = fc.tuple(fc.array(param, { maxLength: 3 }), joint).map(([ps, j]) => `${ps.join('&')}${j}partner=bob&link=${bobLink}`);
 
   it('passing both checks means the signed partner', () => {
     let smuggled = 0;
@@ -423,12 +480,15 @@ describe('the smuggling attack, generally', () => {
         // What CloudFront decides (it knows nothing of partners), then what the gate decides.
         const cloudfront = verifyCloudFrontUrl({ url, publicKeys: keys, now: NOW });
         const gate = decideGate(url);
-        const others = url.searchParams.getAll('partner').filter((p) => p !== 'bob');
+        const others = [
+          ...url.searchParams.getAll('partner').filter((p) => p !== 'bob'),
+          ...url.searchParams.getAll('link').filter((l) => l !== bobLink),
+        ];
         if (cloudfront.ok && others.length > 0) smuggled++;
         if (cloudfront.ok && gate.ok) {
-          expect(gate.area === 'partners' && gate.partnerId).toBe('bob');
-          // And the local CDN's verifier reads the same single partner.
-          expect(verifySignedRequest({ url, publicKeys: keys, now: NOW })).toMatchObject({ ok: true, partnerId: 'bob' });
+          expect(gate.area === 'partners' && [gate.partnerId, gate.linkId]).toEqual(['bob', bobLink]);
+          // And the local CDN's verifier reads the same single partner and link.
+          expect(verifySignedRequest({ url, publicKeys: keys, now: NOW })).toMatchObject({ ok: true, partnerId: 'bob', linkId: bobLink });
         }
       }),
       { numRuns: 3000 },
@@ -439,8 +499,12 @@ describe('the smuggling attack, generally', () => {
 
   it('the CloudFront check alone is not enough: it accepts the smuggled URL for another partner', () => {
     const smuggled = bobUrl.replace('?partner=bob', '?partner=cert-eu&x=?partner=bob');
-    expect(verifyAt(smuggled)).toEqual({ ok: true, partnerId: 'cert-eu', expiresAt: NOW + HOUR });
+    expect(verifyAt(smuggled)).toEqual({ ok: true, partnerId: 'cert-eu', linkId: LINK_IDS.bob, expiresAt: NOW + HOUR });
     expect(checkPartnerRequest(new URL(smuggled), new Set(['bob']))).toEqual({ ok: false, status: 403, reason: 'ambiguous_query' });
+    // The same for a revoked link: another link id before bob's own passes CloudFront, not the gate.
+    const otherLink = bobUrl.replace('?partner=bob&', `?link=${LINK_IDS['cert-eu']}&x=?partner=bob&`);
+    expect(verifyCloudFrontUrl({ url: new URL(otherLink), publicKeys: keys, now: NOW })).toMatchObject({ ok: true });
+    expect(checkPartnerRequest(new URL(otherLink), new Set([`link:${LINK_IDS.bob}`]))).toEqual({ ok: false, status: 403, reason: 'ambiguous_query' });
   });
 });
 
