@@ -25,6 +25,8 @@ export interface HistoryFigures {
   /** `alertgraph render` as a process, the first time (closes the whole history) and again with nothing new. */
   firstRenderMs: number;
   secondRenderMs: number;
+  /** `alertgraph report --from <first day> --to <yesterday> --json` over the whole history, as a process. */
+  reportMs: number;
   /** Where the first render's time went, ms (its `render --json` phases). */
   firstRenderPhases?: Record<string, number>;
 }
@@ -114,6 +116,8 @@ export async function benchHistory(work: string, opts: { days?: number; sensors?
     if (firstRender.code !== 0) throw new Error(`render failed: ${firstRender.stderr}`);
     const secondRender = await cli(dataDir, ['render', '--json']);
     if (secondRender.code !== 0) throw new Error(`render failed: ${secondRender.stderr}`);
+    const report = await cli(dataDir, ['report', '--from', first, '--to', addDays(utcDay(Date.now()), -1), '--json']);
+    if (report.code !== 0) throw new Error(`report failed: ${report.stderr}`);
     return {
       days,
       sensors,
@@ -122,6 +126,7 @@ export async function benchHistory(work: string, opts: { days?: number; sensors?
       pushSeconds: Math.round(pushMs / 100) / 10,
       firstRenderMs: Math.round(firstRender.ms),
       secondRenderMs: Math.round(secondRender.ms),
+      reportMs: Math.round(report.ms),
       firstRenderPhases: (JSON.parse(firstRender.stdout) as { phases?: Record<string, number> }).phases,
     };
   } finally {

@@ -252,6 +252,7 @@ function printTable(r: Record<string, any>): void {
     ['lake.floorMs', lake.floorMs, 'one warm DuckDB query: distinct, new, per port'],
     ['lake.history.firstRenderMs', lake.history?.firstRenderMs, `alertgraph render, ${lake.history?.days} days × ${lake.history?.sensors} sensors, ${lake.history?.alerts?.toLocaleString('en')} alerts pushed in ${lake.history?.batches} batches`, below(10_000)],
     ['lake.history.secondRenderMs', lake.history?.secondRenderMs, 'the same, nothing new', below(3_000)],
+    ['lake.history.reportMs', lake.history?.reportMs, 'alertgraph report --json over the whole history', below(5_000)],
     ['lake.closeOverEngineFloor', lake.closeOverEngineFloor, '', atMost(3)],
     [
       'lake.nationalDayCloseMs',
