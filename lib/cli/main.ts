@@ -10,7 +10,7 @@ import type { AdminContext } from './context.js';
 import type { RenderReport } from '../render/job.js';
 import { PARTNER_INDEX } from '../publish/layout.js';
 import { pushLog, SpooledExit, type InputFormat, type PushSummary } from '../client/push.js';
-import { Spool } from '../client/spool.js';
+import { quarantineWarning, Spool } from '../client/spool.js';
 import { generateSensorKeyPair, privateKeyFromPem, publicKeyFromBase64url } from '../signing/keys.js';
 import { ID_PATTERN } from '../store/table.js';
 import { readLocalState } from '../local/state.js';
@@ -331,7 +331,8 @@ async function cmdPush(argv: string[]): Promise<number> {
     for (const e of summary.errors) out.info(`refused batch ${e.batch}: ${e.status} ${e.code ?? ''} ${e.detail ?? ''}`.trimEnd());
     if (summary.errorsOmitted) out.info(`(${summary.errorsOmitted} more refused batches not listed)`);
   };
-  const common = { endpoint, sensor: values.sensor, privateKey, format, batchSize, retryForMs, spool, onProgress, onLineRejected };
+  const onQuarantined = (q: Parameters<typeof quarantineWarning>[0]) => out.info(`alertgraph push: warning: ${quarantineWarning(q)}`);
+  const common = { endpoint, sensor: values.sensor, privateKey, format, batchSize, retryForMs, spool, onProgress, onLineRejected, onQuarantined };
 
   if (values.follow) {
     const { followLog } = await import('../client/follow.js');
@@ -370,7 +371,7 @@ async function cmdPush(argv: string[]): Promise<number> {
   try {
     const summary = await pushLog(input, common);
     report(summary);
-    return summary.failedBatches > 0 ? EXIT.failure : EXIT.ok;
+    return summary.failedBatches > 0 || summary.quarantined.length > 0 ? EXIT.failure : EXIT.ok;
   } catch (err) {
     if (err instanceof SpooledExit) {
       report(err.summary, { spoolDir: spool.dir }, `\n${err.message}: ${spool.dir}`);

@@ -8,7 +8,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { InputFormat } from './batcher.js';
 import type { BatchSender, SendOutcome } from './sender.js';
 import { batchIdempotencyKey, type PreparedBatch } from './sign-batch.js';
-import type { Spool } from './spool.js';
+import { DamagedSpoolEntry, type QuarantinedEntry, type Spool } from './spool.js';
 
 export interface PushSummary {
   batches: number;
@@ -33,6 +33,8 @@ export interface PushSummary {
   /** Refused batches, the first MAX_ERRORS of them (errorsOmitted counts the rest). */
   errors: { batch: string; status: number; code?: string; detail?: string }[];
   errorsOmitted: number;
+  /** Damaged spool entries moved to the spool's quarantine dir in this run (not sent; see the warning). */
+  quarantined: QuarantinedEntry[];
 }
 
 const MAX_ERRORS = 100;
@@ -41,7 +43,7 @@ export function emptySummary(): PushSummary {
   return {
     batches: 0, accepted: 0, rejected: 0, skipped: 0, duplicateBatches: 0, writeUnits: 0, failedBatches: 0,
     spooledBatches: 0, drainedBatches: 0, heartbeats: 0, lines: 0, bytesRead: 0, retries: 0, retryStatuses: {},
-    errors: [], errorsOmitted: 0,
+    errors: [], errorsOmitted: 0, quarantined: [],
   };
 }
 
@@ -109,6 +111,8 @@ export interface DeliveryOptions {
   reloadKey?: () => Promise<KeyObject | undefined>;
   onBatch?: (summary: PushSummary) => void;
   onRefused?: (error: PushSummary['errors'][number]) => void;
+  /** A damaged spool entry was moved aside (the caller warns, naming it and what to do). */
+  onQuarantined?: (entry: QuarantinedEntry) => void;
 }
 
 export type DeliveryResult = 'sent' | 'spooled';
@@ -146,14 +150,19 @@ export class Delivery {
   async drain(budgetMs = this.opts.retryForMs): Promise<boolean> {
     await this.opts.spool.sweep();
     for (const name of await this.opts.spool.list()) {
-      let batch: PreparedBatch;
+      let batch: PreparedBatch | undefined;
       try {
         batch = await this.opts.spool.read(name);
       } catch (err) {
-        // Only a concurrent drain (another push for this sensor) removes entries under us; skip it.
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw err;
+        if (!(err instanceof DamagedSpoolEntry)) throw err;
+        // One bad entry must not hold back the others, nor every later push: it is moved aside and reported.
+        const moved = await this.opts.spool.quarantine(name, err.reason);
+        this.summary.quarantined.push(moved);
+        this.opts.onQuarantined?.(moved);
+        continue;
       }
+      // Gone: a concurrent drain (another push for this sensor) sent it.
+      if (batch === undefined) continue;
       const outcome = await this.attempt(batch, budgetMs);
       if (outcome === undefined) {
         this.down = true;

@@ -17,6 +17,7 @@ import { Delivery, emptySummary, type PushSummary } from './delivery.js';
 import { LineSplitter } from './lines.js';
 import { LineIntake, MAX_LINE_BYTES, senderFor, type PushOptions, type SealedBatch } from './push.js';
 import type { PreparedBatch } from './sign-batch.js';
+import { quarantineWarning } from './spool.js';
 
 export interface FollowOptions extends PushOptions {
   path: string;
@@ -99,6 +100,7 @@ export async function followLog(opts: FollowOptions): Promise<PushSummary> {
       log(`batch ${e.batch} refused: ${e.status} ${e.code ?? ''} ${e.detail ?? ''}`.trimEnd());
       opts.onRefused?.(e);
     },
+    onQuarantined: (q) => (opts.onQuarantined ? opts.onQuarantined(q) : log(quarantineWarning(q))),
   }, summary);
 
   let format: InputFormat | undefined = opts.format;

@@ -13,7 +13,7 @@ import { isBlank, LineSplitter, type LineSink } from './lines.js';
 import { expandNativeDocument } from './native-document.js';
 import { BatchSender, type SendOutcome } from './sender.js';
 import type { PreparedBatch } from './sign-batch.js';
-import type { Spool } from './spool.js';
+import type { QuarantinedEntry, Spool } from './spool.js';
 
 export { BatchSender, type SendOutcome } from './sender.js';
 export { emptySummary, prepareBatch, prepareBatchFromNdjson, type PushSummary } from './delivery.js';
@@ -38,6 +38,8 @@ export interface PushOptions {
   onProgress?: (p: PushSummary) => void;
   /** A refused batch (reported as it happens; the summary lists them too). */
   onRefused?: (error: PushSummary['errors'][number]) => void;
+  /** A damaged spool entry moved aside (the summary lists them too). */
+  onQuarantined?: (entry: QuarantinedEntry) => void;
   /** A line dropped by the client (too long, or not a JSON object in native input). */
   onLineRejected?: (where: string, reason: string) => void;
   backoff?: BackoffPolicy;
@@ -190,6 +192,7 @@ export async function pushLog(input: string | Readable | undefined, opts: PushOp
     retryForMs: opts.retryForMs,
     onBatch: opts.onProgress,
     onRefused: opts.onRefused,
+    onQuarantined: opts.onQuarantined,
   }, summary);
   // If the endpoint is still down, the input is spooled straight away rather than retried batch by batch.
   await delivery.drain();
