@@ -12,6 +12,11 @@ export interface PreparedBatch {
   gzip: boolean;
   /** Alert lines in the batch, for progress and splitting. */
   lines: number;
+  /**
+   * The input line number of each line of the batch, when known (push from a file or stdin), so that the
+   * service's rejections can name the input's lines. Not spooled.
+   */
+  inputLines?: readonly number[];
 }
 
 /**
