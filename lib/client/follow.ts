@@ -11,11 +11,11 @@ import type { KeyObject } from 'node:crypto';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { abortableSleep, retryDelay } from './backoff.js';
-import { Batcher, DEFAULT_MAX_BATCH_BYTES, type InputFormat } from './batcher.js';
+import { Batcher, type InputFormat } from './batcher.js';
 import { FINGERPRINT_BYTES, identify, isSameFile, readCheckpoint, writeCheckpoint, type Checkpoint, type FileIdentity } from './checkpoint.js';
 import { Delivery, emptySummary, type PushSummary } from './delivery.js';
 import { LineSplitter } from './lines.js';
-import { LineIntake, MAX_LINE_BYTES, senderFor, type PushOptions, type SealedBatch } from './push.js';
+import { batchLimits, LineIntake, MAX_LINE_BYTES, senderFor, type PushOptions, type SealedBatch } from './push.js';
 import type { PreparedBatch } from './sign-batch.js';
 import { quarantineWarning } from './spool.js';
 
@@ -79,7 +79,7 @@ export async function followLog(opts: FollowOptions): Promise<PushSummary> {
   const pollMs = opts.pollMs ?? 250;
   const rotateGraceMs = opts.rotateGraceMs ?? 1000;
   const gzip = opts.gzip ?? true;
-  const limits = { maxLines: opts.batchSize, maxBytes: opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES };
+  const limits = batchLimits(opts);
   const summary = emptySummary();
 
   // Requests in flight get a grace period after the stop, then are cut off (their batch is then spooled).

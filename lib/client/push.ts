@@ -8,7 +8,7 @@ import type { KeyObject } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { BackoffPolicy } from './backoff.js';
-import { Batcher, DEFAULT_MAX_BATCH_BYTES, detectFormat, lineForBatch, type CutBatch, type InputFormat } from './batcher.js';
+import { Batcher, DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_DAYS_PER_BATCH, detectFormat, lineDay, lineForBatch, type BatchLimits, type CutBatch, type InputFormat } from './batcher.js';
 import { Delivery, emptySummary, prepareBatchFromNdjson, type PushSummary } from './delivery.js';
 import { isBlank, LineSplitter, type LineSink } from './lines.js';
 import { expandNativeDocument } from './native-document.js';
@@ -31,6 +31,10 @@ export interface PushOptions {
   batchSize: number;
   /** Upper bound on a batch's uncompressed size; the service refuses more than 5 MiB. */
   maxBatchBytes?: number;
+  /** Distinct UTC days per batch (default DEFAULT_MAX_DAYS_PER_BATCH, the service's default cap). */
+  maxDaysPerBatch?: number;
+  /** Cut full batches at UTC day boundaries (default true; see BatchLimits.wholeDays). */
+  wholeDays?: boolean;
   /** How long one batch may be retried before it (and the rest) is spooled. */
   retryForMs: number;
   spool: Spool;
@@ -68,6 +72,16 @@ export function senderFor(opts: PushOptions, summary: PushSummary, extra: { sign
       summary.retryStatuses[String(o.status)] = (summary.retryStatuses[String(o.status)] ?? 0) + 1;
     },
   });
+}
+
+/** The batch limits of push and push --follow from their options. */
+export function batchLimits(opts: PushOptions): BatchLimits {
+  return {
+    maxLines: opts.batchSize,
+    maxBytes: opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
+    maxDays: opts.maxDaysPerBatch ?? DEFAULT_MAX_DAYS_PER_BATCH,
+    wholeDays: opts.wholeDays ?? true,
+  };
 }
 
 /** A batch built from a range of the input: its request, and the byte range [start, end) it accounts for. */
@@ -129,9 +143,9 @@ export class LineIntake {
         return;
       }
       const canonical = Buffer.from(r.text, 'utf8');
-      cut = this.batcher.addRange(canonical, 0, canonical.length, end, this.now());
+      cut = this.batcher.addRange(canonical, 0, canonical.length, end, this.now(), lineDay(canonical, 0, canonical.length, 'native'));
     } else {
-      cut = this.batcher.addRange(src, from, to, end, this.now());
+      cut = this.batcher.addRange(src, from, to, end, this.now(), lineDay(src, from, to, this.format));
     }
     if (cut) this.seal(cut);
   };
@@ -255,7 +269,7 @@ export async function pushLog(input: string | Readable | undefined, opts: PushOp
 
   const raw = gunzipIfCompressed(typeof input === 'string' ? fileChunks(input) : (input as AsyncIterable<Buffer | string>), typeof input === 'string' ? input : 'the input');
   const splitter = new LineSplitter(0, MAX_LINE_BYTES);
-  const batcher = new Batcher({ maxLines: opts.batchSize, maxBytes: opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES });
+  const batcher = new Batcher(batchLimits(opts));
   let format = opts.format;
   // A native input may be one {"alerts":[…]} document rather than one alert per line (EVE and Snort never are).
   const chunks = format === undefined || format === 'native' ? expandNativeDocument(raw, () => (format = 'native')) : raw;
