@@ -10,12 +10,13 @@ import { EXIT, StackUnavailable, UsageError, output, parse, parseDuration, parse
 import { createProgress } from '../client/progress.js';
 import { emptySummary, isGzipFile, pushLog, SpooledExit, type InputFormat, type PushSummary } from '../client/push.js';
 import { quarantineWarning, Spool } from '../client/spool.js';
+import { DEFAULT_FLUSH_AFTER_MS, followLog } from '../client/follow.js';
 import { privateKeyFromPem } from '../signing/keys.js';
 import { readLocalState } from '../local/state.js';
 
 export const PUSH_HELP = `Usage: alertgraph push <file|-> --sensor <id> --key <file> [--endpoint URL] [--format eve|snort|native]
                        [--batch-size 1000] [--retry-for 5m] [--spool-dir DIR] [--json]
-       alertgraph push <file> --follow --sensor <id> --key <file> [--heartbeat 5m] [--flush-after 5s]
+       alertgraph push <file> --follow --sensor <id> --key <file> [--heartbeat 5m] [--flush-after 10m]
                        [--checkpoint FILE] [same options as above]
 
 Input: Suricata EVE or Snort 3 alert_json (one object per line), or native alerts — one object per line, or one
@@ -33,8 +34,10 @@ The endpoint defaults to the local stack of --data-dir. Progress goes to stderr 
 the first reasons are printed with their line numbers, and --json lists them all in "rejections".
 A damaged spool entry is moved to <spool dir>/quarantine/ with a warning; the rest goes on.
 
---follow tails a growing file like tail -F (rotation by rename or truncation), sends a partial batch after
---flush-after, an empty heartbeat batch after --heartbeat without other traffic (0: never), spools while the
+--follow tails a growing file like tail -F (rotation by rename or truncation), sends a partial batch once its
+oldest line has waited --flush-after (default 10m: each batch costs the service about the same whatever its
+size, so fewer, fuller batches are cheaper; a shorter wait shows alerts sooner and costs more), an empty
+heartbeat batch after --heartbeat without other traffic (0: never), spools while the
 endpoint is down and keeps reading. Its position is checkpointed atomically (default
 <data-dir>/follow/<sensor>.json) so a restart neither re-sends nor misses lines. SIGINT or SIGTERM sends or
 spools what was read and exits 0. After a 401 it re-reads --key (key rotation) and spools until it works.
@@ -86,7 +89,7 @@ export async function cmdPush(argv: string[]): Promise<number> {
     'spool-dir': { type: 'string' },
     follow: { type: 'boolean', default: false },
     heartbeat: { type: 'string', default: '5m' },
-    'flush-after': { type: 'string', default: '5s' },
+    'flush-after': { type: 'string' },
     checkpoint: { type: 'string' },
   });
   if (values.help) return printHelp(PUSH_HELP);
@@ -97,7 +100,7 @@ export async function cmdPush(argv: string[]): Promise<number> {
   const batchSize = parsePositiveInt(values['batch-size'], '--batch-size', 1000, 10_000);
   const retryForMs = parseDuration(values['retry-for'], '--retry-for');
   const heartbeatMs = values.heartbeat.trim() === '0' ? 0 : parseDuration(values.heartbeat, '--heartbeat');
-  const flushAfterMs = parseDuration(values['flush-after'], '--flush-after');
+  const flushAfterMs = values['flush-after'] === undefined ? DEFAULT_FLUSH_AFTER_MS : parseDuration(values['flush-after'], '--flush-after');
   const file = positionals[0];
   if (positionals.length > 1) throw new UsageError(`push takes one input, got ${positionals.length}`);
   if (values.follow && (file === undefined || file === '-')) throw new UsageError('--follow needs a file to follow (not stdin)');
@@ -152,7 +155,6 @@ export async function cmdPush(argv: string[]): Promise<number> {
   const common = { endpoint, sensor: values.sensor, privateKey, format, batchSize, retryForMs, spool, onProgress, onLineRejected, onQuarantined };
 
   if (values.follow) {
-    const { followLog } = await import('../client/follow.js');
     const stop = new AbortController();
     const onSignal = (signal: string) => {
       out.info(`push --follow: ${signal}, sending or spooling what was read, then stopping (again to force)`);
