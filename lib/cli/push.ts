@@ -104,6 +104,9 @@ export async function cmdPush(argv: string[]): Promise<number> {
   const file = positionals[0];
   if (positionals.length > 1) throw new UsageError(`push takes one input, got ${positionals.length}`);
   if (values.follow && (file === undefined || file === '-')) throw new UsageError('--follow needs a file to follow (not stdin)');
+  if (values.follow && (await isGzipFile(file!).catch(() => false))) {
+    throw new UsageError(`${file} is gzip-compressed: a compressed file does not grow; push it without --follow`);
+  }
   if (file !== undefined && file !== '-' && !values.follow) {
     // Checked before the spool is drained: a typo should fail at once, not after minutes of retries.
     const st = await stat(file).catch(() => undefined);

@@ -95,22 +95,50 @@ export function lineDay(src: Buffer, from: number, to: number, format: InputForm
   const p = at + key.length;
   const q = src.indexOf(0x22, p);
   if (q < 0 || q > to || q - p < 16) return undefined;
-  const num = (i: number, n: number) => {
-    let v = 0;
-    for (let k = i; k < i + n; k++) {
-      const c = src[k]! - 0x30;
-      if (c < 0 || c > 9) return NaN;
-      v = v * 10 + c;
-    }
-    return v;
-  };
-  // YYYY-MM-DDTHH:MM…, then Z, ±HH:MM or ±HHMM at the end (none: taken as UTC).
-  const ms = Date.UTC(num(p, 4), num(p + 5, 2) - 1, num(p + 8, 2), num(p + 11, 2), num(p + 14, 2));
-  let offsetMin = 0;
-  if (src[q - 6] === 0x2b || src[q - 6] === 0x2d) offsetMin = (src[q - 6] === 0x2d ? -1 : 1) * (num(q - 5, 2) * 60 + num(q - 2, 2));
-  else if ((src[q - 5] === 0x2b || src[q - 5] === 0x2d) && src[q - 8] !== 0x2d) offsetMin = (src[q - 5] === 0x2d ? -1 : 1) * (num(q - 4, 2) * 60 + num(q - 2, 2));
+  // The zone at the end: ±HH:MM, ±HHMM, Z, or none (taken as UTC).
+  const sign6 = src[q - 6];
+  const sign5 = src[q - 5];
+  const zone = sign6 === 0x2b || sign6 === 0x2d ? 6 : sign5 === 0x2b || sign5 === 0x2d ? 5 : src[q - 1] === 0x5a ? 1 : 0;
+  // Consecutive lines mostly share date, hour, minute and zone: then the day is the previous line's.
+  if (sameStamp(src, p, q, zone)) return cache.day;
+  const ms = Date.UTC(digits(src, p, 4), digits(src, p + 5, 2) - 1, digits(src, p + 8, 2), digits(src, p + 11, 2), digits(src, p + 14, 2));
+  const sign = src[q - zone] === 0x2d ? -1 : 1;
+  const offsetMin = zone === 6 ? sign * (digits(src, q - 5, 2) * 60 + digits(src, q - 2, 2)) : zone === 5 ? sign * (digits(src, q - 4, 2) * 60 + digits(src, q - 2, 2)) : 0;
   const day = Math.floor((ms - offsetMin * 60_000) / DAY_MS);
-  return Number.isFinite(day) ? day : undefined;
+  if (!Number.isFinite(day)) return undefined;
+  remember(src, p, q, zone, day);
+  return day;
+}
+
+/** n ASCII digits at src[i…] as a number; NaN if one is not a digit. */
+function digits(src: Buffer, i: number, n: number): number {
+  let v = 0;
+  for (let k = i; k < i + n; k++) {
+    const c = src[k]! - 0x30;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * The last timestamp read: its first 16 bytes (date, hour, minute — an offset such as +05:30 moves the day
+ * boundary inside an hour) and its zone, and the day they make.
+ */
+const cache = { head: Buffer.alloc(16), zone: Buffer.alloc(6), zoneLength: -1, day: 0 };
+
+function sameStamp(src: Buffer, p: number, q: number, zone: number): boolean {
+  if (cache.zoneLength !== zone) return false;
+  for (let k = 0; k < 16; k++) if (src[p + k] !== cache.head[k]) return false;
+  for (let k = 0; k < zone; k++) if (src[q - zone + k] !== cache.zone[k]) return false;
+  return true;
+}
+
+function remember(src: Buffer, p: number, q: number, zone: number, day: number): void {
+  src.copy(cache.head, 0, p, p + 16);
+  src.copy(cache.zone, 0, q - zone, q);
+  cache.zoneLength = zone;
+  cache.day = day;
 }
 
 /**

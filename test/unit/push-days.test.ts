@@ -29,6 +29,15 @@ describe('lineDay', () => {
     expect(day('{"seconds":1764000000,"src_addr":"198.51.100.7"}', 'snort')).toBe(Math.floor(1_764_000_000 / 86_400));
   });
 
+  it('lines that share date and minute but not the zone get their own day (the last stamp is reused only when equal)', () => {
+    expect(day('{"timestamp":"2026-11-21T00:10:00.100000+0100"}', 'eve')).toBe(dayOf('2026-11-20T00:00:00Z'));
+    expect(day('{"timestamp":"2026-11-21T00:10:00.200000+0100"}', 'eve')).toBe(dayOf('2026-11-20T00:00:00Z'));
+    expect(day('{"timestamp":"2026-11-21T00:10:00.300000Z"}', 'eve')).toBe(dayOf('2026-11-21T00:00:00Z'));
+    expect(day('{"timestamp":"2026-11-21T00:10:00.300000-0100"}', 'eve')).toBe(dayOf('2026-11-21T00:00:00Z'));
+    expect(day('{"timestamp":"2026-11-21T23:40:00.300000-0100"}', 'eve')).toBe(dayOf('2026-11-22T00:00:00Z'));
+    expect(day('{"time":"2026-11-21T23:40:00-01:00"}', 'native')).toBe(dayOf('2026-11-22T00:00:00Z'));
+  });
+
   it('is undefined for a line without a readable time, and never reads the next line', () => {
     const two = Buffer.from('{"event_type":"alert"}\n{"timestamp":"2021-06-06T10:00:00Z"}\n');
     expect(lineDay(two, 0, 22, 'eve')).toBeUndefined();
