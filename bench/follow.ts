@@ -10,6 +10,9 @@
  * (86,400 a day: a busy internet-facing sensor with an open ruleset; a sparser sensor sends smaller
  * batches, and pays per batch rather than per alert — see docs/SENSORS.md).
  *
+ * Also the other half of a sensor's cost: `push` of a sparse backfill, with batches cut at UTC days (the
+ * default) and by count alone, through the same handler.
+ *
  * `node --import tsx bench/follow.ts` runs it alone (its own emulators) and prints the figures as JSON.
  */
 import { randomUUID } from 'node:crypto';
@@ -18,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_FLUSH_AFTER_MS, followLog } from '../lib/client/follow.js';
+import { pushLog } from '../lib/client/push.js';
 import { Spool } from '../lib/client/spool.js';
 import type { IngestConfig } from '../lib/config.js';
 import { createIngestApi } from '../lib/ingest/service.js';
@@ -45,16 +49,60 @@ export interface FollowFigures {
   /** `push --follow` with its defaults at one alert a second (goal ≤ 5). */
   writeUnitsPer1000AlertsFollow: number;
   follow: { defaults: FollowRun; previousDefault5s: FollowRun; sparse: FollowRun };
+  /** `push` of a sparse backfill (300 alerts a day over 60 past days), batches cut at UTC days (the default). */
+  writeUnitsPer1000AlertsSparseBackfill: number;
+  sparseBackfill: { wholeDays: BackfillRun; cutByCountOnly: BackfillRun };
+}
+
+export interface BackfillRun {
+  days: number;
+  alerts: number;
+  batches: number;
+  writeUnits: number;
+  writeUnitsPer1000Alerts: number;
+}
+
+/**
+ * `push` (not --follow) of a backfill: `perDay` alerts on each of the `days` UTC days ending yesterday, in
+ * batches of 1,000 lines, with whole-day cuts (the default) or cut by count alone (as before).
+ */
+export async function backfillRun(opts: { dynamoEndpoint: string; s3Endpoint: string; work: string; days: number; perDay: number; wholeDays: boolean }): Promise<BackfillRun> {
+  const service = await inProcessService(opts, Date.now);
+  const dir = await mkdtemp(join(opts.work, 'backfill-'));
+  const log = join(dir, 'eve.json');
+  const r = seededRandom(11);
+  const first = (Math.floor(Date.now() / 86_400_000) - opts.days) * 86_400_000;
+  const lines: string[] = [];
+  for (let d = 0; d < opts.days; d++) {
+    const times = Array.from({ length: opts.perDay }, () => first + d * 86_400_000 + Math.floor(r() * 86_400_000)).sort((a, b) => a - b);
+    for (const time of times) lines.push(eveAlert({ time, src: `198.51.100.${Math.floor(r() * 256)}`, dstPort: PORTS[Math.floor(r() * PORTS.length)]!, proto: 'TCP' }));
+  }
+  await writeFile(log, `${lines.join('\n')}\n`);
+  const summary = await pushLog(log, {
+    endpoint: 'http://ingest.bench',
+    sensor: 'live',
+    privateKey: service.privateKey,
+    batchSize: 1000,
+    retryForMs: 10_000,
+    spool: new Spool(join(dir, 'spool')),
+    fetchImpl: service.fetchImpl,
+    wholeDays: opts.wholeDays,
+  });
+  await rm(dir, { recursive: true, force: true });
+  service.destroy();
+  if (summary.accepted !== lines.length) throw new Error(`backfill bench: ${summary.accepted} of ${lines.length} alerts accepted`);
+  return { days: opts.days, alerts: lines.length, batches: summary.batches, writeUnits: summary.writeUnits, writeUnitsPer1000Alerts: round((summary.writeUnits / lines.length) * 1000) };
 }
 
 const STEP_MS = 5_000;
 const PORTS = [445, 22, 23, 1433, 3389, 80, 443, 8080, 5900, 135, 139, 3306];
 
-/** One simulated run: `hours` of alerts at `rate` a second, followed with --flush-after `flushAfterMs`. */
-export async function followRun(opts: { dynamoEndpoint: string; s3Endpoint: string; work: string; rate: number; hours: number; flushAfterMs: number; seed?: number }): Promise<FollowRun> {
+/**
+ * The ingest handler in this process against DynamoDB Local and s3rver, with one registered sensor ("live"),
+ * on the given clock; `fetchImpl` hands a client's requests straight to it (no socket, the same bytes).
+ */
+async function inProcessService(opts: { dynamoEndpoint: string; s3Endpoint: string }, clock: () => number) {
   const suffix = randomUUID().slice(0, 8);
-  const start = Date.now();
-  let clock = start;
   const config: IngestConfig = {
     tableName: `follow-${suffix}`,
     bucketName: `follow-${suffix}`,
@@ -71,14 +119,27 @@ export async function followRun(opts: { dynamoEndpoint: string; s3Endpoint: stri
   await ensureTable(dynamo, config.tableName);
   await ensureBucket(s3, config.bucketName);
   const pair = generateSensorKeyPair();
-  await new DynamoSensorRegistry(dynamo, config.tableName).putSensor({ id: 'live', publicKey: pair.publicKey, name: 'live', deployedAt: '2020-01-01', status: 'active', createdAt: new Date(start).toISOString() });
-  const api = createIngestApi(config, silentLog, { clients: { dynamo, s3 }, clock: () => clock });
-  // The follower's requests go straight to the handler: no socket, the same bytes and headers.
+  await new DynamoSensorRegistry(dynamo, config.tableName).putSensor({ id: 'live', publicKey: pair.publicKey, name: 'live', deployedAt: '2020-01-01', status: 'active', createdAt: new Date(clock()).toISOString() });
+  const api = createIngestApi(config, silentLog, { clients: { dynamo, s3 }, clock });
   const fetchImpl = (async (url: URL, init: RequestInit) => {
     const res = await api.handle({ method: 'POST', path: new URL(url).pathname, query: '', headers: init.headers as Record<string, string>, body: Buffer.from(init.body as Uint8Array) });
     return new Response(res.body, { status: res.statusCode, headers: res.headers });
   }) as unknown as typeof fetch;
+  return {
+    fetchImpl,
+    privateKey: privateKeyFromPem(pair.privateKeyPem),
+    destroy: () => {
+      dynamo.destroy();
+      s3.destroy();
+    },
+  };
+}
 
+/** One simulated run: `hours` of alerts at `rate` a second, followed with --flush-after `flushAfterMs`. */
+export async function followRun(opts: { dynamoEndpoint: string; s3Endpoint: string; work: string; rate: number; hours: number; flushAfterMs: number; seed?: number }): Promise<FollowRun> {
+  const start = Date.now();
+  let clock = start;
+  const service = await inProcessService(opts, () => clock);
   const dir = await mkdtemp(join(opts.work, 'follow-'));
   const log = join(dir, 'eve.json');
   await writeFile(log, '');
@@ -87,11 +148,11 @@ export async function followRun(opts: { dynamoEndpoint: string; s3Endpoint: stri
   const follower = followLog({
     endpoint: 'http://ingest.bench',
     sensor: 'live',
-    privateKey: privateKeyFromPem(pair.privateKeyPem),
+    privateKey: service.privateKey,
     batchSize: 1000,
     retryForMs: 10_000,
     spool: new Spool(join(dir, 'spool')),
-    fetchImpl,
+    fetchImpl: service.fetchImpl,
     now: () => clock,
     path: log,
     checkpointFile: join(dir, 'checkpoint.json'),
@@ -126,8 +187,7 @@ export async function followRun(opts: { dynamoEndpoint: string; s3Endpoint: stri
   stop.abort();
   const summary = await follower;
   await rm(dir, { recursive: true, force: true });
-  dynamo.destroy();
-  s3.destroy();
+  service.destroy();
   if (summary.accepted !== alerts) throw new Error(`follow bench: ${summary.accepted} of ${alerts} alerts accepted (${(await stat(log).catch(() => undefined))?.size ?? 0} bytes)`);
   return {
     alertsPerSecond: opts.rate,
@@ -148,7 +208,15 @@ export async function benchFollow(opts: { dynamoEndpoint: string; s3Endpoint: st
   const defaults = await followRun({ ...base, rate: 1, flushAfterMs: DEFAULT_FLUSH_AFTER_MS });
   const previousDefault5s = await followRun({ ...base, rate: 1, hours: Math.min(hours, 0.5), flushAfterMs: 5_000 });
   const sparse = await followRun({ ...base, rate: 0.1, flushAfterMs: DEFAULT_FLUSH_AFTER_MS });
-  return { writeUnitsPer1000AlertsFollow: defaults.writeUnitsPer1000Alerts, follow: { defaults, previousDefault5s, sparse } };
+  const backfill = { ...base, days: 60, perDay: 300 };
+  const wholeDays = await backfillRun({ ...backfill, wholeDays: true });
+  const cutByCountOnly = await backfillRun({ ...backfill, wholeDays: false });
+  return {
+    writeUnitsPer1000AlertsFollow: defaults.writeUnitsPer1000Alerts,
+    follow: { defaults, previousDefault5s, sparse },
+    writeUnitsPer1000AlertsSparseBackfill: wholeDays.writeUnitsPer1000Alerts,
+    sparseBackfill: { wholeDays, cutByCountOnly },
+  };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

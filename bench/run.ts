@@ -247,6 +247,7 @@ function printTable(r: Record<string, any>): void {
     ['ingest.writeUnitsPer1000AlertsBackfill', r.ingest?.writeUnitsPer1000AlertsBackfill, 'the same, every day already past'],
     ['ingest.writeUnitsPer1000AlertsMixed', r.ingest?.writeUnitsPer1000AlertsMixed, 'batches of 1,000 lines of the whole log'],
     ['ingest.writeUnitsPer1000AlertsFollow', r.ingest?.writeUnitsPer1000AlertsFollow, 'push --follow defaults, 1 alert/s', atMost(5)],
+    ['ingest.writeUnitsPer1000AlertsSparseBackfill', r.ingest?.writeUnitsPer1000AlertsSparseBackfill, `push, 300 alerts/day over 60 past days (cut by count: ${r.ingest?.sparseBackfill?.cutByCountOnly?.writeUnitsPer1000Alerts})`],
     ['ingest.readUnitsPerDayRender', r.ingest?.readUnitsPerDayRender, 'a render that re-rolls and closes one day'],
     ['ingest.cpuPerBatchOverParse', r.ingest?.cpuPerBatchOverParse, 'facts included', atMost(2)],
     ['ingest.factsCpuOverParse', r.ingest?.factsCpuOverParse, 'factsCsv alone, 1,000 alerts', atMost(0.5)],
