@@ -3,17 +3,21 @@
  * spooled is moved to the quarantine dir and reported, and every other entry — and new input — still flows.
  * Real files; the service is a fake fetch that counts lines once per Idempotency-Key.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { sensorMain } from '../../lib/cli/sensor.js';
 import { prepareBatch } from '../../lib/client/delivery.js';
 import { pushLog } from '../../lib/client/push.js';
 import { QUARANTINE_DIR, quarantineWarning, Spool, type QuarantinedEntry } from '../../lib/client/spool.js';
 import { generateSensorKeyPair, privateKeyFromPem } from '../../lib/signing/keys.js';
 
-const key = privateKeyFromPem(generateSensorKeyPair().privateKeyPem);
+const pair = generateSensorKeyPair();
+const key = privateKeyFromPem(pair.privateKeyPem);
 
 function fakeService() {
   const counted = new Map<string, string[]>();
@@ -123,5 +127,40 @@ describe('a damaged spool entry', () => {
     const service = fakeService();
     const summary = await pushLog(undefined, options(service.impl));
     expect(summary).toMatchObject({ drainedBatches: 5, accepted: 10, quarantined: [] });
+  });
+});
+
+describe('push (the command) with a damaged spool entry', () => {
+  it('warns naming the entry and what to do, sends the rest, and exits 1; the next run exits 0', async () => {
+    const names = await spoolFive();
+    await writeFile(join(spool.dir, `${names[2]}.json`), '{"idempotencyKey":');
+    const received: string[] = [];
+    const server = createServer((req, res) => {
+      received.push(String(req.headers['idempotency-key']));
+      req.resume();
+      req.on('end', () => res.writeHead(202, { 'content-type': 'application/json' }).end('{"accepted":2,"rejected":0,"skipped":0,"duplicate":false,"writeUnits":2}'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const keyFile = join(dir, 'k.pem');
+    await writeFile(keyFile, pair.privateKeyPem);
+    const stderr: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((t) => (stderr.push(String(t)), true));
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const args = ['push', '--sensor', 's', '--key', keyFile, '--endpoint', endpoint, '--spool-dir', spool.dir, '--data-dir', dir, '--json'];
+      expect(await sensorMain(args)).toBe(1);
+      expect(received).toHaveLength(4);
+      const text = stderr.join('');
+      expect(text).toContain(`warning: damaged spool entry ${join(spool.dir, `${names[2]}.json`)} (its metadata is not valid JSON) moved to ${join(spool.dir, QUARANTINE_DIR)}`);
+      const summary = JSON.parse(String(stdout.mock.calls.at(-1)![0])) as { quarantined: QuarantinedEntry[]; drainedBatches: number };
+      expect(summary.drainedBatches).toBe(4);
+      expect(summary.quarantined).toHaveLength(1);
+      expect(await sensorMain(args)).toBe(0);
+    } finally {
+      vi.restoreAllMocks();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
