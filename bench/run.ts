@@ -24,6 +24,7 @@ import { benchBundles } from './bundle.js';
 import { usdPerMillionAlerts } from './cost.js';
 import { generateEveLog } from './eve-gen.js';
 import { benchIngest } from './ingest.js';
+import { benchFollow } from './follow.js';
 import { benchLakeClose, benchNationalDay, previousNational } from './lake.js';
 import { benchHistory } from './history.js';
 import { startDev } from './dev.js';
@@ -131,7 +132,9 @@ async function main(): Promise<void> {
     await writeFile(alertFile, `${(await readFile(live, 'utf8')).split('\n').filter((l) => l.includes('"event_type":"alert"')).join('\n')}\n`);
     log('ingest: end to end against dev');
     const e2e = await alertsPerSecond(alertFile, work);
-    results.ingest = { ...ingest, alertsPerSecond: e2e.alertsPerSecond, endToEnd: e2e };
+    log('ingest: push --follow with its defaults, a live sensor at one alert a second (simulated clock)');
+    const follow = await benchFollow({ dynamoEndpoint: dynamo.endpoint, s3Endpoint: s3.endpoint, work, hours: quick ? 1 : 4 });
+    results.ingest = { ...ingest, alertsPerSecond: e2e.alertsPerSecond, endToEnd: e2e, ...follow };
 
     log('lake: the daily close against one warm engine query (1 M alerts)');
     const lakeDay = await benchLakeClose({ s3Endpoint: s3.endpoint, work, runs: 3, floorRuns: 5 });
@@ -243,6 +246,8 @@ function printTable(r: Record<string, any>): void {
     ['ingest.writeUnitsPer1000Alerts', r.ingest?.writeUnitsPer1000Alerts, '(batches of 1,000 alerts, log ending now)', atMost(5)],
     ['ingest.writeUnitsPer1000AlertsBackfill', r.ingest?.writeUnitsPer1000AlertsBackfill, 'the same, every day already past'],
     ['ingest.writeUnitsPer1000AlertsMixed', r.ingest?.writeUnitsPer1000AlertsMixed, 'batches of 1,000 lines of the whole log'],
+    ['ingest.writeUnitsPer1000AlertsFollow', r.ingest?.writeUnitsPer1000AlertsFollow, 'push --follow defaults, 1 alert/s', atMost(5)],
+    ['ingest.writeUnitsPer1000AlertsSparseBackfill', r.ingest?.writeUnitsPer1000AlertsSparseBackfill, `push, 300 alerts/day over 60 past days (cut by count: ${r.ingest?.sparseBackfill?.cutByCountOnly?.writeUnitsPer1000Alerts})`],
     ['ingest.readUnitsPerDayRender', r.ingest?.readUnitsPerDayRender, 'a render that re-rolls and closes one day'],
     ['ingest.cpuPerBatchOverParse', r.ingest?.cpuPerBatchOverParse, 'facts included', atMost(2)],
     ['ingest.factsCpuOverParse', r.ingest?.factsCpuOverParse, 'factsCsv alone, 1,000 alerts', atMost(0.5)],

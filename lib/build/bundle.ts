@@ -98,6 +98,53 @@ export function esbuildOptions(entry: string, outfile: string, external: readonl
   };
 }
 
+/** The light sensor client: `push` and `keygen` in one file that needs nothing but Node (DESIGN §10, issue 11). */
+export const SENSOR_CLIENT = {
+  /** lib/cli/sensor.ts exports the commands; the bundle's entry runs them on the process's arguments. */
+  module: 'lib/cli/sensor.ts',
+  file: 'alertgraph-sensor.mjs',
+  /** Node 20 is the oldest release a sensor may run (package.json engines). */
+  target: 'node20',
+  maxBytes: 5 * 1024 * 1024,
+} as const;
+
+/**
+ * Bundles the sensor client into `outfile`: one ES module, no source map, no external package, runnable as
+ * `node alertgraph-sensor.mjs` (or directly, by its shebang) from any directory. Returns the input files
+ * esbuild read, so a caller can check that nothing of the admin side came along.
+ */
+export async function buildSensorClient(outfile: string): Promise<{ bytes: number; inputs: string[] }> {
+  const { build } = await import('esbuild');
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+  const result = await build({
+    stdin: {
+      contents: `import { sensorMain } from './${SENSOR_CLIENT.module}';\nprocess.exitCode = await sensorMain(process.argv.slice(2));\n`,
+      resolveDir: REPO_ROOT,
+      sourcefile: 'alertgraph-sensor-entry.ts',
+      loader: 'ts',
+    },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: SENSOR_CLIENT.target,
+    minify: true,
+    legalComments: 'none',
+    // Everything the client needs is in lib/ or Node itself: a package import would mean a missing node_modules.
+    packages: 'bundle',
+    banner: { js: '#!/usr/bin/env node' },
+    define: { __ALERTGRAPH_VERSION__: JSON.stringify(pkg.version) },
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+  if (bytes > SENSOR_CLIENT.maxBytes) throw new Error(`${outfile} is ${bytes} bytes, over the ${SENSOR_CLIENT.maxBytes} allowed`);
+  const { chmod } = await import('node:fs/promises');
+  await chmod(outfile, 0o755);
+  return { bytes, inputs: Object.keys(result.metafile.inputs) };
+}
+
 /** `npm run build`: bundles each function into dist/<name>/ (no npm install; the CDK bundling does that). */
 async function buildAll(outDir: string): Promise<void> {
   const { build } = await import('esbuild');
@@ -112,6 +159,9 @@ async function buildAll(outDir: string): Promise<void> {
     const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
     process.stdout.write(`${name}: ${dir}/index.mjs (${(bytes / 1024).toFixed(0)} KiB with source map)\n`);
   }
+  const sensor = join(outDir, SENSOR_CLIENT.file);
+  const { bytes } = await buildSensorClient(sensor);
+  process.stdout.write(`sensor client: ${sensor} (${(bytes / 1024).toFixed(0)} KiB, Node ≥ 20, no dependencies)\n`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -120,6 +120,12 @@ export function parsePositiveInt(value: string | undefined, option: string, fall
   return n;
 }
 
+/** Prints a command's help on stdout; --help is a successful run. */
+export function printHelp(text: string): number {
+  process.stdout.write(`${text}\n`);
+  return EXIT.ok;
+}
+
 export interface Output {
   json: boolean;
   /** Machine output (--json) or a human line. */

@@ -2,18 +2,16 @@
  * The operator CLI (DESIGN §10): `alertgraph <command> [options]`. Every command takes --help,
  * --data-dir and --json. Returns the process exit code.
  */
-import { readFile, writeFile, stat } from 'node:fs/promises';
-import { resolve, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { EXIT, StackUnavailable, UsageError, output, parse, parseDate, parseDuration, parsePositiveInt } from './args.js';
+import { EXIT, StackUnavailable, UsageError, output, parse, parseDate, parseDuration } from './args.js';
 import type { AdminContext } from './context.js';
 import type { RenderReport } from '../render/job.js';
 import { PARTNER_INDEX } from '../publish/layout.js';
-import { pushLog, SpooledExit, type InputFormat, type PushSummary } from '../client/push.js';
-import { Spool } from '../client/spool.js';
-import { generateSensorKeyPair, privateKeyFromPem, publicKeyFromBase64url } from '../signing/keys.js';
+import { cmdKeygen, KEYGEN_HELP } from './keygen.js';
+import { cmdPush, PUSH_HELP } from './push.js';
+import { publicKeyFromBase64url } from '../signing/keys.js';
 import { ID_PATTERN } from '../store/table.js';
-import { readLocalState } from '../local/state.js';
 import { jsonLinesLog } from '../log.js';
 import { CLOCK_PATTERN, parseWatchedPorts, SETTINGS } from '../settings.js';
 
@@ -54,10 +52,7 @@ the data dir, and renders the graphs: at start when nothing is published yet, ev
 after --daily-at (UTC), when the previous day is closed.
 --demo registers three demo sensors and pushes generated alerts when the registry is empty.
 Ctrl-C stops everything.`,
-  keygen: `Usage: alertgraph keygen --out <file> [--json]
-
-Writes a new Ed25519 private key (PEM, mode 600) to <file> and prints the public key (base64url, raw 32 bytes)
-to register with \`alertgraph sensor add\`.`,
+  keygen: KEYGEN_HELP,
   sensor: `Usage:
   alertgraph sensor add <id> --public-key <base64url|file> --deployed YYYY-MM-DD [--name N] [--location L]
   alertgraph sensor list [--json]
@@ -66,28 +61,7 @@ to register with \`alertgraph sensor add\`.`,
 
 Acts on the local stack started by \`alertgraph dev\` with the same --data-dir.
 Adding an existing id replaces its key and details (key rotation); a revoked sensor is refused within a minute.`,
-  push: `Usage: alertgraph push <file|-> --sensor <id> --key <file> [--endpoint URL] [--format eve|snort|native]
-                       [--batch-size 1000] [--retry-for 5m] [--spool-dir DIR] [--json]
-       alertgraph push <file> --follow --sensor <id> --key <file> [--heartbeat 5m] [--flush-after 5s]
-                       [--checkpoint FILE] [same options as above]
-
-Input: Suricata EVE or Snort 3 alert_json (one object per line), or native alerts — one object per line, or one
-{"alerts":[…]} document; --format is detected from the first line when not given.
-Reads the log as a stream and sends it in signed batches of at most --batch-size lines and 4 MiB. Each
-batch's Idempotency-Key is derived from its content, so pushing the same log twice counts it once.
-Failed sends are retried with exponential backoff and jitter, honouring Retry-After; 400, 401, 409 and 415
-are reported and not retried; a batch refused as too large (413) is split in two.
-If the endpoint stays unreachable for --retry-for (units s, m, h, d), the unsent batches are written to the
-spool (default <data-dir>/spool/<sensor>) and push exits with code 75 (EX_TEMPFAIL): run it again later.
-Every push sends the spool first, with the original keys; run it with no file to only drain the spool.
-The endpoint defaults to the local stack of --data-dir. Progress goes to stderr (a bar on a terminal);
---json prints only the final summary on stdout.
-
---follow tails a growing file like tail -F (rotation by rename or truncation), sends a partial batch after
---flush-after, an empty heartbeat batch after --heartbeat without other traffic (0: never), spools while the
-endpoint is down and keeps reading. Its position is checkpointed atomically (default
-<data-dir>/follow/<sensor>.json) so a restart neither re-sends nor misses lines. SIGINT or SIGTERM sends or
-spools what was read and exits 0. After a 401 it re-reads --key (key rotation) and spools until it works.`,
+  push: PUSH_HELP,
   stats: `Usage: alertgraph stats --from YYYY-MM-DD --to YYYY-MM-DD [--json] [--stack NAME]
 
 Daily figures live from the counters: total, per sensor, per protocol, per destination port; distinct and new
@@ -212,19 +186,6 @@ async function cmdDev(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-async function cmdKeygen(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { out: { type: 'string' } });
-  if (values.help) return help('keygen');
-  if (!values.out) throw new UsageError('--out <file> is required');
-  const pair = generateSensorKeyPair();
-  await writeFile(values.out, pair.privateKeyPem, { mode: 0o600, flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'EEXIST') throw new UsageError(`${values.out} exists; refusing to overwrite a key`);
-    throw err;
-  });
-  output(values.json).result({ publicKey: pair.publicKey, privateKeyFile: resolve(values.out) }, pair.publicKey);
-  return EXIT.ok;
-}
-
 async function cmdSensor(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     'public-key': { type: 'string' },
@@ -280,128 +241,6 @@ async function cmdSensor(argv: string[]): Promise<number> {
     }
     default:
       throw new UsageError(`unknown sensor action "${action}" (add, list, revoke)`);
-  }
-}
-
-async function cmdPush(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    sensor: { type: 'string' },
-    key: { type: 'string' },
-    endpoint: { type: 'string' },
-    format: { type: 'string' },
-    'batch-size': { type: 'string' },
-    'retry-for': { type: 'string', default: '5m' },
-    'spool-dir': { type: 'string' },
-    follow: { type: 'boolean', default: false },
-    heartbeat: { type: 'string', default: '5m' },
-    'flush-after': { type: 'string', default: '5s' },
-    checkpoint: { type: 'string' },
-  });
-  if (values.help) return help('push');
-  if (!values.sensor) throw new UsageError('--sensor <id> is required');
-  if (!values.key) throw new UsageError('--key <file> is required (the private key from `alertgraph keygen`)');
-  const format = values.format as InputFormat | undefined;
-  if (format !== undefined && !['eve', 'snort', 'native'].includes(format)) throw new UsageError('--format must be eve, snort or native');
-  const batchSize = parsePositiveInt(values['batch-size'], '--batch-size', 1000, 10_000);
-  const retryForMs = parseDuration(values['retry-for'], '--retry-for');
-  const heartbeatMs = values.heartbeat.trim() === '0' ? 0 : parseDuration(values.heartbeat, '--heartbeat');
-  const flushAfterMs = parseDuration(values['flush-after'], '--flush-after');
-  const file = positionals[0];
-  if (positionals.length > 1) throw new UsageError(`push takes one input, got ${positionals.length}`);
-  if (values.follow && (file === undefined || file === '-')) throw new UsageError('--follow needs a file to follow (not stdin)');
-  if (file !== undefined && file !== '-' && !values.follow) {
-    // Checked before the spool is drained: a typo should fail at once, not after minutes of retries.
-    const st = await stat(file).catch(() => undefined);
-    if (!st?.isFile()) throw new UsageError(`cannot read ${file}: no such file`);
-  }
-  let endpoint = values.endpoint;
-  if (!endpoint) {
-    const state = await readLocalState(values['data-dir']);
-    if (!state) throw new StackUnavailable(`no --endpoint given and no local stack recorded in "${values['data-dir']}"`);
-    endpoint = state.url;
-  }
-  const keyFile = values.key;
-  const privateKey = privateKeyFromPem(await readFile(keyFile, 'utf8'));
-  const spool = new Spool(values['spool-dir'] ?? join(values['data-dir'], 'spool', values.sensor));
-  const out = output(values.json);
-  const { createProgress } = await import('../client/progress.js');
-  const { emptySummary } = await import('../client/push.js');
-  const totalBytes = file !== undefined && file !== '-' ? (await stat(file).catch(() => undefined))?.size : undefined;
-  // Progress goes to stderr: a bar on a terminal, a line now and then in a log, nothing for scripts (--json).
-  const progressState = { summary: emptySummary(), totalBytes: values.follow ? undefined : totalBytes, startedAt: Date.now() };
-  const progress = createProgress({
-    mode: values.json ? 'off' : process.stderr.isTTY ? 'bar' : 'lines',
-    state: progressState,
-    write: (text) => process.stderr.write(text),
-    ...(values.follow ? { everyBatches: 1000, everyMs: 10 * 60_000 } : {}),
-  });
-  const onProgress = (s: PushSummary) => {
-    progressState.summary = s;
-    progress.update();
-  };
-  let linesReported = 0;
-  const onLineRejected = (where: string, reason: string) => {
-    // A log full of bad lines should not bury everything else: the first few, then the count in the summary.
-    if (++linesReported <= 20) out.info(`${file ?? 'input'} ${where}: not sent, ${reason}`);
-    else if (linesReported === 21) out.info('(further dropped lines are only counted in "rejected")');
-  };
-  const report = (summary: PushSummary, extra: Record<string, unknown> = {}, note = '') => {
-    progress.done();
-    const human =
-      `${summary.batches} batches: ${summary.accepted} accepted, ${summary.rejected} rejected, ${summary.skipped} skipped, ` +
-      `${summary.duplicateBatches} duplicate batches, ${summary.failedBatches} refused, ${summary.spooledBatches} spooled` +
-      `${summary.drainedBatches ? ` (${summary.drainedBatches} sent from the spool)` : ''}` +
-      `${summary.heartbeats ? `, ${summary.heartbeats} heartbeats` : ''}, ${summary.writeUnits} write units${note}`;
-    out.result({ ...summary, ...extra }, human);
-    for (const e of summary.errors) out.info(`refused batch ${e.batch}: ${e.status} ${e.code ?? ''} ${e.detail ?? ''}`.trimEnd());
-    if (summary.errorsOmitted) out.info(`(${summary.errorsOmitted} more refused batches not listed)`);
-  };
-  const common = { endpoint, sensor: values.sensor, privateKey, format, batchSize, retryForMs, spool, onProgress, onLineRejected };
-
-  if (values.follow) {
-    const { followLog } = await import('../client/follow.js');
-    const stop = new AbortController();
-    const onSignal = (signal: string) => {
-      out.info(`push --follow: ${signal}, sending or spooling what was read, then stopping (again to force)`);
-      stop.abort();
-    };
-    // `once`: a second Ctrl-C finds no handler and ends the process the default way.
-    const onInt = () => onSignal('SIGINT');
-    const onTerm = () => onSignal('SIGTERM');
-    process.once('SIGINT', onInt);
-    process.once('SIGTERM', onTerm);
-    try {
-      const summary = await followLog({
-        ...common,
-        path: file!,
-        checkpointFile: values.checkpoint ?? join(values['data-dir'], 'follow', `${values.sensor}.json`),
-        flushAfterMs,
-        heartbeatMs,
-        signal: stop.signal,
-        reloadKey: async () => privateKeyFromPem(await readFile(keyFile, 'utf8')),
-        log: (line) => out.info(`push --follow: ${line}`),
-      });
-      const pending = (await spool.list()).length;
-      report(summary, { spoolDir: spool.dir, spoolPending: pending }, pending ? `; ${pending} batches wait in ${spool.dir}` : '');
-      // A stop on request is a clean exit even with batches spooled: the next run sends them first.
-      return EXIT.ok;
-    } finally {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-    }
-  }
-
-  const input = file === undefined ? undefined : file === '-' ? process.stdin : file;
-  try {
-    const summary = await pushLog(input, common);
-    report(summary);
-    return summary.failedBatches > 0 ? EXIT.failure : EXIT.ok;
-  } catch (err) {
-    if (err instanceof SpooledExit) {
-      report(err.summary, { spoolDir: spool.dir }, `\n${err.message}: ${spool.dir}`);
-      return EXIT.tempfail;
-    }
-    throw err;
   }
 }
 

@@ -8,7 +8,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { InputFormat } from './batcher.js';
 import type { BatchSender, SendOutcome } from './sender.js';
 import { batchIdempotencyKey, type PreparedBatch } from './sign-batch.js';
-import type { Spool } from './spool.js';
+import { DamagedSpoolEntry, type QuarantinedEntry, type Spool } from './spool.js';
 
 export interface PushSummary {
   batches: number;
@@ -33,15 +33,32 @@ export interface PushSummary {
   /** Refused batches, the first MAX_ERRORS of them (errorsOmitted counts the rest). */
   errors: { batch: string; status: number; code?: string; detail?: string }[];
   errorsOmitted: number;
+  /**
+   * Alert lines the service rejected, with its reasons, the first MAX_REJECTIONS of them (rejectionsOmitted
+   * counts the rest, including lines the service counted in `rejected` without listing them). `inputLine` is
+   * the line of the input when known; `line` the line within the batch.
+   */
+  rejections: Rejection[];
+  rejectionsOmitted: number;
+  /** Damaged spool entries moved to the spool's quarantine dir in this run (not sent; see the warning). */
+  quarantined: QuarantinedEntry[];
+}
+
+export interface Rejection {
+  batch: string;
+  line: number;
+  inputLine?: number;
+  reason: string;
 }
 
 const MAX_ERRORS = 100;
+const MAX_REJECTIONS = 10_000;
 
 export function emptySummary(): PushSummary {
   return {
     batches: 0, accepted: 0, rejected: 0, skipped: 0, duplicateBatches: 0, writeUnits: 0, failedBatches: 0,
     spooledBatches: 0, drainedBatches: 0, heartbeats: 0, lines: 0, bytesRead: 0, retries: 0, retryStatuses: {},
-    errors: [], errorsOmitted: 0,
+    errors: [], errorsOmitted: 0, rejections: [], rejectionsOmitted: 0, quarantined: [],
   };
 }
 
@@ -109,6 +126,8 @@ export interface DeliveryOptions {
   reloadKey?: () => Promise<KeyObject | undefined>;
   onBatch?: (summary: PushSummary) => void;
   onRefused?: (error: PushSummary['errors'][number]) => void;
+  /** A damaged spool entry was moved aside (the caller warns, naming it and what to do). */
+  onQuarantined?: (entry: QuarantinedEntry) => void;
 }
 
 export type DeliveryResult = 'sent' | 'spooled';
@@ -146,14 +165,19 @@ export class Delivery {
   async drain(budgetMs = this.opts.retryForMs): Promise<boolean> {
     await this.opts.spool.sweep();
     for (const name of await this.opts.spool.list()) {
-      let batch: PreparedBatch;
+      let batch: PreparedBatch | undefined;
       try {
         batch = await this.opts.spool.read(name);
       } catch (err) {
-        // Only a concurrent drain (another push for this sensor) removes entries under us; skip it.
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw err;
+        if (!(err instanceof DamagedSpoolEntry)) throw err;
+        // One bad entry must not hold back the others, nor every later push: it is moved aside and reported.
+        const moved = await this.opts.spool.quarantine(name, err.reason);
+        this.summary.quarantined.push(moved);
+        this.opts.onQuarantined?.(moved);
+        continue;
       }
+      // Gone: a concurrent drain (another push for this sensor) sent it.
+      if (batch === undefined) continue;
       const outcome = await this.attempt(batch, budgetMs);
       if (outcome === undefined) {
         this.down = true;
@@ -201,8 +225,9 @@ export class Delivery {
     const { lines, format } = parts;
     const half = Math.ceil(lines.length / 2);
     let result: DeliveryResult = 'sent';
-    for (const part of [lines.slice(0, half), lines.slice(half)]) {
-      const sub = prepareBatch(this.opts.sensor, part, format, this.opts.gzip);
+    for (const [from, to] of [[0, half], [half, lines.length]] as const) {
+      const sub = prepareBatch(this.opts.sensor, lines.slice(from, to), format, this.opts.gzip);
+      if (batch.inputLines) sub.inputLines = batch.inputLines.slice(from, to);
       if ((await this.deliver(sub, budgetMs)) === 'spooled') result = 'spooled';
     }
     return result;
@@ -224,6 +249,21 @@ export class Delivery {
     this.opts.onRefused?.({ batch: batch.idempotencyKey, status: outcome.status, ...outcome.problem });
   }
 
+  /** The service's reasons for rejected lines; `count` is how many it rejected (its list may be capped). */
+  private recordRejections(batch: PreparedBatch, outcome: SendOutcome, count: number): void {
+    const s = this.summary;
+    const listed = outcome.rejectedLines ?? [];
+    for (const r of listed) {
+      if (s.rejections.length >= MAX_REJECTIONS) {
+        s.rejectionsOmitted++;
+        continue;
+      }
+      const inputLine = batch.inputLines?.[r.line - 1];
+      s.rejections.push({ batch: batch.idempotencyKey, line: r.line, ...(inputLine !== undefined ? { inputLine } : {}), reason: r.reason });
+    }
+    s.rejectionsOmitted += Math.max(0, count - listed.length);
+  }
+
   private record(batch: PreparedBatch, outcome: SendOutcome): void {
     const s = this.summary;
     s.batches++;
@@ -237,8 +277,10 @@ export class Delivery {
         s.accepted += n('accepted');
         s.rejected += n('rejected');
         s.skipped += n('skipped');
+        this.recordRejections(batch, outcome, n('rejected'));
       }
     } else {
+      this.recordRejections(batch, outcome, outcome.rejectedCount ?? 0);
       s.failedBatches++;
       const error = { batch: batch.idempotencyKey, status: outcome.status, ...outcome.problem };
       if (s.errors.length < MAX_ERRORS) s.errors.push(error);

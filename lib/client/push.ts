@@ -5,15 +5,16 @@
  */
 import { open } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import type { BackoffPolicy } from './backoff.js';
-import { Batcher, DEFAULT_MAX_BATCH_BYTES, detectFormat, lineForBatch, type CutBatch, type InputFormat } from './batcher.js';
+import { Batcher, DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_DAYS_PER_BATCH, detectFormat, lineDay, lineForBatch, type BatchLimits, type CutBatch, type InputFormat } from './batcher.js';
 import { Delivery, emptySummary, prepareBatchFromNdjson, type PushSummary } from './delivery.js';
 import { isBlank, LineSplitter, type LineSink } from './lines.js';
 import { expandNativeDocument } from './native-document.js';
 import { BatchSender, type SendOutcome } from './sender.js';
 import type { PreparedBatch } from './sign-batch.js';
-import type { Spool } from './spool.js';
+import type { QuarantinedEntry, Spool } from './spool.js';
 
 export { BatchSender, type SendOutcome } from './sender.js';
 export { emptySummary, prepareBatch, prepareBatchFromNdjson, type PushSummary } from './delivery.js';
@@ -30,6 +31,10 @@ export interface PushOptions {
   batchSize: number;
   /** Upper bound on a batch's uncompressed size; the service refuses more than 5 MiB. */
   maxBatchBytes?: number;
+  /** Distinct UTC days per batch (default DEFAULT_MAX_DAYS_PER_BATCH, the service's default cap). */
+  maxDaysPerBatch?: number;
+  /** Cut full batches at UTC day boundaries (default true; see BatchLimits.wholeDays). */
+  wholeDays?: boolean;
   /** How long one batch may be retried before it (and the rest) is spooled. */
   retryForMs: number;
   spool: Spool;
@@ -38,6 +43,8 @@ export interface PushOptions {
   onProgress?: (p: PushSummary) => void;
   /** A refused batch (reported as it happens; the summary lists them too). */
   onRefused?: (error: PushSummary['errors'][number]) => void;
+  /** A damaged spool entry moved aside (the summary lists them too). */
+  onQuarantined?: (entry: QuarantinedEntry) => void;
   /** A line dropped by the client (too long, or not a JSON object in native input). */
   onLineRejected?: (where: string, reason: string) => void;
   backoff?: BackoffPolicy;
@@ -67,6 +74,16 @@ export function senderFor(opts: PushOptions, summary: PushSummary, extra: { sign
   });
 }
 
+/** The batch limits of push and push --follow from their options. */
+export function batchLimits(opts: PushOptions): BatchLimits {
+  return {
+    maxLines: opts.batchSize,
+    maxBytes: opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
+    maxDays: opts.maxDaysPerBatch ?? DEFAULT_MAX_DAYS_PER_BATCH,
+    wholeDays: opts.wholeDays ?? true,
+  };
+}
+
 /** A batch built from a range of the input: its request, and the byte range [start, end) it accounts for. */
 export interface SealedBatch {
   batch: PreparedBatch;
@@ -81,6 +98,8 @@ export interface LineIntakeOptions {
   onReject?: (where: string, reason: string) => void;
   /** How a dropped line is named in messages (a line number for push, a byte offset for --follow). */
   where?: (start: number, number: number) => string;
+  /** Attach each batch's input line numbers (PreparedBatch.inputLines), so rejections can name them. */
+  trackInputLines?: boolean;
   now?: () => number;
 }
 
@@ -93,6 +112,8 @@ export class LineIntake {
   format: InputFormat | undefined;
   private ready: SealedBatch[] = [];
   private readonly now: () => number;
+  /** Input line numbers of the lines in the batcher, oldest first (only with trackInputLines). */
+  private numbers: number[] = [];
 
   constructor(
     private readonly batcher: Batcher,
@@ -111,18 +132,20 @@ export class LineIntake {
     }
     if (isBlank(src, from, to)) return;
     this.summary.lines++;
+    if (this.opts.trackInputLines) this.numbers.push(number);
     this.format ??= detectFormat(src.toString('utf8', from, to));
     let cut;
     if (this.format === 'native') {
       const r = lineForBatch(src.toString('utf8', from, to), 'native');
       if ('reject' in r) {
+        if (this.opts.trackInputLines) this.numbers.pop();
         this.reject(start, number, r.reject);
         return;
       }
       const canonical = Buffer.from(r.text, 'utf8');
-      cut = this.batcher.addRange(canonical, 0, canonical.length, end, this.now());
+      cut = this.batcher.addRange(canonical, 0, canonical.length, end, this.now(), lineDay(canonical, 0, canonical.length, 'native'));
     } else {
-      cut = this.batcher.addRange(src, from, to, end, this.now());
+      cut = this.batcher.addRange(src, from, to, end, this.now(), lineDay(src, from, to, this.format));
     }
     if (cut) this.seal(cut);
   };
@@ -147,6 +170,8 @@ export class LineIntake {
 
   private seal(cut: CutBatch): void {
     const batch = prepareBatchFromNdjson(this.opts.sensor, cut.ndjson, cut.lines, this.format ?? 'eve', this.opts.gzip);
+    // A cut holds the oldest lines of the batcher: the first `cut.lines` numbers.
+    if (this.opts.trackInputLines) batch.inputLines = this.numbers.splice(0, cut.lines);
     this.ready.push({ batch, start: cut.start, end: cut.end });
   }
 
@@ -176,6 +201,49 @@ async function* fileChunks(path: string, size = 256 * 1024): AsyncGenerator<Buff
   }
 }
 
+/** The first two bytes of every gzip member (RFC 1952 §2.3.1). */
+export function isGzip(head: Uint8Array): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+/** Whether a file starts like gzip (a logrotate-compressed `eve.json.2.gz`). */
+export async function isGzipFile(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    return isGzip(head.subarray(0, bytesRead));
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The input as it is, or decompressed when it starts with the gzip magic bytes: a rotated log compressed by
+ * logrotate is read like the plain one (several concatenated members included), from a file or from stdin.
+ */
+async function* gunzipIfCompressed(chunks: AsyncIterable<Buffer | string>, name: string): AsyncGenerator<Buffer | string> {
+  const it = chunks[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return;
+  if (typeof first.value === 'string' || !isGzip(first.value)) {
+    yield first.value;
+    for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+    return;
+  }
+  // Copies: the file reader reuses its buffer, and the decompressor may still hold a chunk when the next is read.
+  async function* compressed() {
+    yield Buffer.from(first.value as Buffer);
+    for (let next = await it.next(); !next.done; next = await it.next()) yield Buffer.from(next.value as Buffer);
+  }
+  const gunzip = pipeline(Readable.from(compressed()), createGunzip(), () => {});
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } catch (err) {
+    throw new Error(`${name} starts like gzip but cannot be decompressed: ${(err as Error).message}`);
+  }
+}
+
 /**
  * Pushes `input` (a file path, or a stream such as stdin; undefined to only drain the spool). The spool is
  * drained first, with the original keys. Throws SpooledExit when batches are left in the spool.
@@ -190,6 +258,7 @@ export async function pushLog(input: string | Readable | undefined, opts: PushOp
     retryForMs: opts.retryForMs,
     onBatch: opts.onProgress,
     onRefused: opts.onRefused,
+    onQuarantined: opts.onQuarantined,
   }, summary);
   // If the endpoint is still down, the input is spooled straight away rather than retried batch by batch.
   await delivery.drain();
@@ -198,14 +267,14 @@ export async function pushLog(input: string | Readable | undefined, opts: PushOp
     return summary;
   }
 
-  const raw = typeof input === 'string' ? fileChunks(input) : (input as AsyncIterable<Buffer | string>);
+  const raw = gunzipIfCompressed(typeof input === 'string' ? fileChunks(input) : (input as AsyncIterable<Buffer | string>), typeof input === 'string' ? input : 'the input');
   const splitter = new LineSplitter(0, MAX_LINE_BYTES);
-  const batcher = new Batcher({ maxLines: opts.batchSize, maxBytes: opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES });
+  const batcher = new Batcher(batchLimits(opts));
   let format = opts.format;
   // A native input may be one {"alerts":[…]} document rather than one alert per line (EVE and Snort never are).
   const chunks = format === undefined || format === 'native' ? expandNativeDocument(raw, () => (format = 'native')) : raw;
   let intake: LineIntake | undefined;
-  const intakeFor = () => (intake ??= new LineIntake(batcher, summary, { sensor: opts.sensor, gzip, format, onReject: opts.onLineRejected, now: opts.now }));
+  const intakeFor = () => (intake ??= new LineIntake(batcher, summary, { sensor: opts.sensor, gzip, format, onReject: opts.onLineRejected, trackInputLines: true, now: opts.now }));
   for await (const chunk of chunks) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     summary.bytesRead += bytes.length;

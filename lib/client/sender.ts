@@ -37,7 +37,26 @@ export interface SendOutcome {
   status: number;
   receipt?: Record<string, unknown>;
   problem?: { code?: string; detail?: string };
+  /** Alert lines the service rejected, with its reasons (from a receipt, or a 400's problem document). */
+  rejectedLines?: RejectedLine[];
+  /** How many alert lines a refused batch had rejected (its problem document's `rejected`). */
+  rejectedCount?: number;
   retryAfterMs?: number;
+}
+
+/** One rejected alert line as the service reports it: `line` is 1-based within the batch. */
+export interface RejectedLine {
+  line: number;
+  reason: string;
+}
+
+/** The service's list of rejected lines, if the document has a well-formed one. */
+function rejectedLinesOf(doc: Record<string, unknown>): RejectedLine[] | undefined {
+  const list = doc.rejectedLines;
+  if (!Array.isArray(list)) return undefined;
+  const out = list.filter((r): r is RejectedLine =>
+    r !== null && typeof r === 'object' && typeof (r as RejectedLine).line === 'number' && typeof (r as RejectedLine).reason === 'string');
+  return out.length ? out.map((r) => ({ line: r.line, reason: r.reason })) : undefined;
 }
 
 /** Statuses worth retrying besides 5xx: timeout, too early, too many requests. */
@@ -83,7 +102,7 @@ export class BatchSender {
       /* not JSON: a proxy's error page */
     }
     const status = res.status;
-    if (status >= 200 && status < 300) return { kind: 'ok', status, receipt: json };
+    if (status >= 200 && status < 300) return { kind: 'ok', status, receipt: json, rejectedLines: rejectedLinesOf(json) };
     const problem = {
       code: typeof json.code === 'string' ? json.code : undefined,
       detail: typeof json.detail === 'string' ? json.detail : status >= 300 && status < 400 ? `the endpoint redirects to ${res.header('location') ?? '?'}; use that URL` : undefined,
@@ -92,7 +111,8 @@ export class BatchSender {
     if (status >= 500 || RETRYABLE_4XX.has(status)) {
       return { kind: 'retry', status, problem, retryAfterMs: parseRetryAfter(res.header('retry-after'), this.now()) };
     }
-    return { kind: 'refused', status, problem };
+    const rejectedCount = typeof json.rejected === 'number' ? json.rejected : undefined;
+    return { kind: 'refused', status, problem, rejectedLines: rejectedLinesOf(json), rejectedCount };
   }
 
   /**

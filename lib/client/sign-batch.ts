@@ -12,6 +12,11 @@ export interface PreparedBatch {
   gzip: boolean;
   /** Alert lines in the batch, for progress and splitting. */
   lines: number;
+  /**
+   * The input line number of each line of the batch, when known (push from a file or stdin), so that the
+   * service's rejections can name the input's lines. Not spooled.
+   */
+  inputLines?: readonly number[];
 }
 
 /**
@@ -34,14 +39,20 @@ export function signedBatchHeaders(opts: {
     'content-digest': contentDigestHeader(opts.batch.body),
     'idempotency-key': opts.batch.idempotencyKey,
   };
-  if (opts.batch.gzip) headers['content-encoding'] = 'gzip';
+  const components = [...REQUIRED_COMPONENTS];
+  if (opts.batch.gzip) {
+    headers['content-encoding'] = 'gzip';
+    // Signed too (DESIGN §4, RFC 9421 component name "content-encoding"): with it stripped in transit, the
+    // body would no longer parse and the batch would be refused for good instead of failing the signature.
+    components.push('content-encoding');
+  }
   const sig = signRequest(
     { method: 'POST', path: opts.url.pathname, authority: opts.url.host, scheme: opts.url.protocol.replace(':', ''), headers },
     {
       keyId: opts.sensor,
       privateKey: opts.privateKey,
       created: Math.floor((opts.now ?? Date.now()) / 1000),
-      components: REQUIRED_COMPONENTS,
+      components,
     },
   );
   return { ...headers, 'signature-input': sig['signature-input'], signature: sig.signature };

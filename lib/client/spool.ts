@@ -8,9 +8,10 @@
  * signed when sent, not when spooled: a batch spooled for days is not refused as stale, and one spooled
  * before a key rotation goes out signed with the new key.
  */
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.js';
+import { syncDirectory, writeFileAtomic } from './atomic-file.js';
 import type { PreparedBatch } from './sign-batch.js';
 
 interface SpoolMeta {
@@ -19,7 +20,62 @@ interface SpoolMeta {
   gzip: boolean;
   lines: number;
   spooledAt?: string;
+  /** SHA-256 (hex) of the body file; entries spooled by older versions have none. */
+  bodySha256?: string;
 }
+
+/** Where damaged entries are moved, inside the spool dir (list() never looks into it). */
+export const QUARANTINE_DIR = 'quarantine';
+
+/**
+ * A spool entry that cannot be sent as it is: its metadata is unreadable, or its body is missing or not the
+ * bytes that were spooled. It is moved aside rather than retried forever or sent and refused.
+ */
+export class DamagedSpoolEntry extends Error {
+  constructor(
+    readonly entry: string,
+    readonly reason: string,
+  ) {
+    super(`spool entry ${entry}: ${reason}`);
+  }
+}
+
+/** What was done with a damaged entry: where it went and why. */
+export interface QuarantinedEntry {
+  /** The entry's metadata file, where it was. */
+  entry: string;
+  /** The directory it was moved to. */
+  movedTo: string;
+  reason: string;
+}
+
+/** The warning for a quarantined entry: what happened, where it is, what to do. */
+export function quarantineWarning(q: QuarantinedEntry): string {
+  return `damaged spool entry ${q.entry} (${q.reason}) moved to ${q.movedTo}; its batch was not sent. ` +
+    'If the log it came from still exists, push that log again (batches already counted are recognised as duplicates), ' +
+    'then delete the quarantined files.';
+}
+
+const KEY_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The metadata as written by add(), or why it is not. */
+function parseMeta(text: string): SpoolMeta | string {
+  let m: Partial<SpoolMeta>;
+  try {
+    m = JSON.parse(text) as Partial<SpoolMeta>;
+  } catch {
+    return 'its metadata is not valid JSON';
+  }
+  if (m === null || typeof m !== 'object') return 'its metadata is not a JSON object';
+  if (typeof m.idempotencyKey !== 'string' || !KEY_PATTERN.test(m.idempotencyKey)) return 'its metadata has no valid idempotencyKey';
+  if (m.contentType !== 'application/x-ndjson' && m.contentType !== 'application/json') return 'its metadata has no valid contentType';
+  if (typeof m.gzip !== 'boolean') return 'its metadata has no gzip flag';
+  if (typeof m.lines !== 'number' || !Number.isInteger(m.lines) || m.lines < 0) return 'its metadata has no valid line count';
+  if (m.bodySha256 !== undefined && typeof m.bodySha256 !== 'string') return 'its metadata has an invalid bodySha256';
+  return m as SpoolMeta;
+}
+
+const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 const NAME = /^\d{15}-\d{6}-(.+)$/;
 /** Leftovers younger than this may belong to a writer that is still between its two writes. */
@@ -46,6 +102,7 @@ export class Spool {
       gzip: batch.gzip,
       lines: batch.lines,
       spooledAt: new Date().toISOString(),
+      bodySha256: sha256(batch.body),
     };
     await writeFileAtomic(join(this.dir, `${name}.body`), batch.body);
     await writeFileAtomic(join(this.dir, `${name}.json`), JSON.stringify(meta));
@@ -66,10 +123,49 @@ export class Spool {
     }
   }
 
-  async read(name: string): Promise<PreparedBatch> {
-    const meta = JSON.parse(await readFile(join(this.dir, `${name}.json`), 'utf8')) as SpoolMeta;
-    const body = await readFile(join(this.dir, `${name}.body`));
+  /**
+   * A spooled batch; undefined when the entry is gone (a concurrent drain sent it). Throws DamagedSpoolEntry
+   * when it cannot be sent as spooled.
+   */
+  async read(name: string): Promise<PreparedBatch | undefined> {
+    const metaFile = join(this.dir, `${name}.json`);
+    const text = await readFile(metaFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (text === undefined) return undefined;
+    const meta = parseMeta(text);
+    if (typeof meta === 'string') throw new DamagedSpoolEntry(metaFile, meta);
+    let body: Buffer;
+    try {
+      body = await readFile(join(this.dir, `${name}.body`));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // A concurrent drain removes the metadata before the body: if the metadata is gone too, so is the batch.
+      if (!(await exists(metaFile))) return undefined;
+      throw new DamagedSpoolEntry(metaFile, 'its body file is missing');
+    }
+    if (meta.bodySha256 !== undefined && sha256(body) !== meta.bodySha256) {
+      throw new DamagedSpoolEntry(metaFile, `its body file is not the one spooled (${body.length} bytes, checksum differs)`);
+    }
     return { idempotencyKey: meta.idempotencyKey, contentType: meta.contentType, gzip: meta.gzip, lines: meta.lines, body };
+  }
+
+  /**
+   * Moves an entry's files (those that exist) into `<spool dir>/quarantine/`, so that later drains pass it by
+   * and an operator can look at it. The metadata goes last: until then the entry is still in the spool.
+   */
+  async quarantine(name: string, reason: string): Promise<QuarantinedEntry> {
+    const target = join(this.dir, QUARANTINE_DIR);
+    await mkdir(target, { recursive: true, mode: 0o700 });
+    for (const suffix of ['.body', '.json']) {
+      await rename(join(this.dir, `${name}${suffix}`), join(target, `${name}${suffix}`)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    }
+    await syncDirectory(this.dir);
+    this.keys?.delete(NAME.exec(name)?.[1] ?? name);
+    return { entry: join(this.dir, `${name}.json`), movedTo: target, reason };
   }
 
   async remove(name: string): Promise<void> {
@@ -102,4 +198,11 @@ export class Spool {
     }
     return removed;
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }

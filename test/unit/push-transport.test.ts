@@ -66,6 +66,6 @@ describe('nodeTransport', () => {
     const sender = new BatchSender({ endpoint: base, sensor: 's', privateKey: privateKeyFromPem(generateSensorKeyPair().privateKeyPem), retryForMs: 0 });
     expect(await sender.sendOnce(prepareBatch('s', ['{}'], 'eve', true))).toMatchObject({ kind: 'retry', status: 503, retryAfterMs: 3000 });
     expect(seen.at(-1)!.headers['content-encoding']).toBe('gzip');
-    expect(seen.at(-1)!.headers['signature-input']).toMatch(/^sig1=\("@method" "@path" "content-digest" "content-type" "idempotency-key"\)/);
+    expect(seen.at(-1)!.headers['signature-input']).toMatch(/^sig1=\("@method" "@path" "content-digest" "content-type" "idempotency-key" "content-encoding"\)/);
   });
 });
