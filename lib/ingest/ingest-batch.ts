@@ -29,7 +29,7 @@ import { REQUIRED_COMPONENTS } from '../signing/profile.js';
 import { verifyRequestSignature, type HttpRequestParts } from '../signing/rfc9421.js';
 import { MAX_PACKED_AGGREGATE_BYTES, packAggregate, type BatchLedger } from '../store/ledger.js';
 import type { RawArchive } from '../store/raw-archive.js';
-import { factsCsv } from '../lake/facts.js';
+import { factsCsv, type Pseudonyms } from '../lake/facts.js';
 import type { FactsWriter } from '../lake/store.js';
 import { IDEMPOTENCY_KEY_PATTERN } from '../store/table.js';
 import type { SensorKeyCache } from './sensor-keys.js';
@@ -59,8 +59,8 @@ export interface IngestDeps {
   ledger: BatchLedger;
   archive: RawArchive;
   facts: FactsWriter;
-  /** HMAC key of the source pseudonyms (DESIGN §6). */
-  pseudonymKey: Uint8Array;
+  /** The address pseudonyms of the facts (DESIGN §13): the deployment's key, and those computed so far in this container. */
+  pseudonyms: Pseudonyms;
   clock: () => number;
   limits: IngestLimits;
 }
@@ -111,10 +111,11 @@ function tooLarge(limit: number): ValidationError {
   return new ValidationError('too_large', `the batch is larger than ${limit} bytes: send smaller batches`, { limitBytes: limit });
 }
 
-function decode(body: Uint8Array, enc: 'identity' | 'gzip', limit: number): string {
-  if (enc === 'identity') return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+/** The body's bytes after Content-Encoding (parsed line by line from bytes: lib/alerts/parse.ts says why). */
+function decode(body: Uint8Array, enc: 'identity' | 'gzip', limit: number): Buffer {
+  if (enc === 'identity') return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   try {
-    return gunzipSync(body, { maxOutputLength: limit }).toString('utf8');
+    return gunzipSync(body, { maxOutputLength: limit });
   } catch (err) {
     if (err instanceof RangeError || (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
     throw new ValidationError('malformed_body', 'the body is not valid gzip');
@@ -144,8 +145,8 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
     throw new ValidationError('invalid_idempotency_key', 'Idempotency-Key must be 1–128 characters of A-Z a-z 0-9 . _ : -');
   }
 
-  const text = decode(req.body, enc, limits.maxBodyBytes);
-  const parsed = parseBatch(text, kind === 'json' ? 'native' : 'ndjson', {
+  const decoded = decode(req.body, enc, limits.maxBodyBytes);
+  const parsed = parseBatch(decoded, kind === 'json' ? 'native' : 'ndjson', {
     sensor,
     now,
     horizonDays: limits.horizonDays,
@@ -220,7 +221,7 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
   const counted = claim.created ? new Set<string>() : await deps.ledger.countedDays(sensor, idempotencyKey, dayList);
   const pending = [...packed].filter(([day]) => !counted.has(day));
   if (pending.length > 0 && parsed.alerts.length > 0) {
-    await deps.facts.writeFacts(archiveDay, sensor, idempotencyKey, factsCsv(parsed.alerts, deps.pseudonymKey));
+    await deps.facts.writeFacts(archiveDay, sensor, idempotencyKey, factsCsv(parsed.alerts, deps.pseudonyms));
   }
 
   const outcomes = await Promise.all(

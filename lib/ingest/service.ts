@@ -8,6 +8,7 @@ import type { Log } from '../log.js';
 import { localDynamoClient, localS3Client } from '../local/aws-clients.js';
 import { DynamoBatchLedger, type BatchLedger } from '../store/ledger.js';
 import { S3RawArchive, type RawArchive } from '../store/raw-archive.js';
+import { Pseudonyms } from '../lake/facts.js';
 import { S3Lake, type FactsWriter } from '../lake/store.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
 import { DEFAULT_LIMITS, type IngestDeps } from './ingest-batch.js';
@@ -56,7 +57,7 @@ export function createIngestApi(
     ledger: options.wrapLedger ? options.wrapLedger(ledger) : ledger,
     archive: options.wrapArchive ? options.wrapArchive(archive) : archive,
     facts: options.wrapFacts ? options.wrapFacts(facts) : facts,
-    pseudonymKey: config.pseudonymKey,
+    pseudonyms: new Pseudonyms(config.pseudonymKey),
     clock,
     limits: {
       ...DEFAULT_LIMITS,

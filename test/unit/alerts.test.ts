@@ -542,3 +542,16 @@ describe('formatFromContentType', () => {
     expect(formatFromContentType(ct)).toBe(expected);
   });
 });
+
+describe('a body given as bytes', () => {
+  it('parses exactly as its decoded text: BOM, CRLF, blank lines, non-ASCII, invalid UTF-8, bad lines, line numbers', () => {
+    const text = `\uFEFF${lines(eveAlert({ alert: { signature_id: 7, signature: 'Überwachung ✓', category: 'c', severity: 1 } }))}\r\n\r\n  \n{not json}\r\n${lines(eveAlert({ src_ip: 'x' }), eveAlert({ event_type: 'flow' }), eveAlert())}\n`;
+    const bytes = Buffer.concat([Buffer.from(text, 'utf8'), Buffer.from([0x7b, 0xe2, 0x28, 0xa1, 0x7d, 0x0a]), Buffer.from(lines(eveAlert()), 'utf8')]);
+    const fromBytes = parseBatch(bytes, 'eve', OPTS);
+    expect(fromBytes).toEqual(parseBatch(bytes.toString('utf8'), 'eve', OPTS));
+    expect(fromBytes.alerts).toHaveLength(3);
+    expect(fromBytes.alerts[0]!.signature).toBe('Überwachung ✓');
+    expect(fromBytes.rejected.map((r) => r.line)).toEqual([4, 5, 8]);
+    expect(fromBytes.skipped).toBe(1);
+  });
+});
