@@ -180,11 +180,12 @@ export async function loadRenderConfigAsync(
   return { ...base, pseudonymKey: await pseudonymKeyFromParameter(env, readParameter) };
 }
 
-/** The ingest function's configuration on AWS: the same pseudonym key, read the same way, once per container. */
-export async function loadIngestConfigAsync(
-  env: Env = process.env,
-  readParameter: SecureParameterReader = readSecureParameter,
-): Promise<IngestConfig> {
+/**
+ * The ingest function's configuration on AWS: the same pseudonym key, from the same parameter, once per
+ * container. The reader is the caller's: the ingest function passes one signed HTTPS request
+ * (lib/store/ssm-parameter.ts), not the SDK's SSM client, which would not fit its bundle's budget.
+ */
+export async function loadIngestConfigAsync(readParameter: SecureParameterReader, env: Env = process.env): Promise<IngestConfig> {
   if (env.PSEUDONYM_KEY) return loadIngestConfig(env);
   const base = ingestConfigWithKey(env, new Uint8Array(0));
   return { ...base, pseudonymKey: await pseudonymKeyFromParameter(env, readParameter) };
