@@ -253,7 +253,7 @@ async function main(): Promise<void> {
   }
   await mkdir(join(outFile, '..'), { recursive: true });
   await writeFile(outFile, `${JSON.stringify(written, null, 2)}\n`);
-  printTable(written);
+  printTable({ ...written, machine: results.machine });
   process.stdout.write(`\nwritten to ${outFile}\n`);
 }
 
