@@ -493,6 +493,10 @@ export async function verifyRequestSignature(req: HttpRequestParts, opts: Verify
       serverTime: Math.floor(opts.now / 1000),
     });
   }
+  // A signature that expires when or before it was created is valid at no instant (§2.3): malformed, even while both are inside the window.
+  if (expires !== undefined && created !== undefined && expires <= created) {
+    invalid(`Signature "${label}" expires (${expires}) at or before it was created (${created})`, { label, created, expires });
+  }
 
   if (signature.byteLength !== ED25519_SIGNATURE_BYTES) {
     invalid(`Signature "${label}" must be ${ED25519_SIGNATURE_BYTES} bytes for Ed25519, got ${signature.byteLength}`, { label });

@@ -299,12 +299,19 @@ describe('NDJSON framing', () => {
     expect(r.rejected.map((x) => x.line)).toEqual([2, 3, 4, 5]);
   });
 
-  it('treats an empty or blank body as a heartbeat', () => {
+  it('treats an empty or blank NDJSON body as a heartbeat', () => {
     for (const body of ['', '\n\n', '  \r\n']) {
-      for (const format of ['eve', 'snort', 'ndjson', 'native'] as const) {
+      for (const format of ['eve', 'snort', 'ndjson'] as const) {
         expect(parseBatch(body, format, OPTS)).toEqual({ alerts: [], rejected: [], rejectedCount: 0, skipped: 0 });
       }
     }
+  });
+
+  it('refuses an empty or whitespace-only JSON body as malformed_body: the JSON heartbeat is {"alerts":[]} (DESIGN §4)', () => {
+    for (const body of ['', ' ', '\n\n', '  \r\n\t']) {
+      expect(thrown(body, 'native').code, JSON.stringify(body)).toBe('malformed_body');
+    }
+    expect(parseBatch(' {"alerts":[]}\n', 'native', OPTS)).toEqual({ alerts: [], rejected: [], rejectedCount: 0, skipped: 0 });
   });
 
   it('throws malformed_body when no line is a JSON object', () => {
