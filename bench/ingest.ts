@@ -215,7 +215,7 @@ export async function cpuRatio(
   };
   const now = Date.now();
   const deps: IngestDeps = {
-    keys: { keyFor: async () => key },
+    keys: { keyFor: async () => key, deployedAt: () => '2020-01-01' },
     ledger,
     archive: { archiveBatch: async () => true },
     // Facts stay on: the no-op writer still receives the batch's CSV, so building the rows is in the figure.

@@ -134,6 +134,11 @@ export function openApiDocument(limits: IngestLimits) {
             bytes: { type: 'integer' },
             days: { type: 'object', additionalProperties: { type: 'integer' } },
             writeUnits: { type: 'number', description: 'DynamoDB write capacity consumed (ReturnConsumedCapacity)' },
+            beforeDeployment: {
+              type: 'object',
+              description: "accepted alerts dated before the sensor's registered deployment day (counted like the others)",
+              properties: { deployedAt: { type: 'string', format: 'date' }, alerts: { type: 'integer' } },
+            },
             rejectedLines: {
               type: 'array',
               items: { type: 'object', properties: { line: { type: 'integer' }, reason: { type: 'string' } } },

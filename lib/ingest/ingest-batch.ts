@@ -13,7 +13,8 @@
  *                                   sensor and Idempotency-Key: a retry rewrites the same rows, a batch
  *                                   already counted on every day (a duplicate) writes none
  *  7. one contribution per day    — conditional puts; a retry after a crash at any point completes the
- *                                   missing ones and never repeats a counted one
+ *                                   missing ones and never repeats a counted one; the first day's is put
+ *                                   last, and only the request that created it answers 202
  * The facts are written before the contributions, so a counted day always has its facts; the render job
  * compacts only the facts of counted batches and days, so facts of a batch that crashed before its
  * contributions and was never retried are not counted either.
@@ -55,7 +56,7 @@ export const DEFAULT_LIMITS: IngestLimits = {
 };
 
 export interface IngestDeps {
-  keys: Pick<SensorKeyCache, 'keyFor'>;
+  keys: Pick<SensorKeyCache, 'keyFor' | 'deployedAt'>;
   ledger: BatchLedger;
   archive: RawArchive;
   facts: FactsWriter;
@@ -80,6 +81,13 @@ export interface Receipt {
   bytes: number;
   days: Record<string, number>;
   writeUnits: number;
+  /**
+   * Accepted alerts dated before the sensor's deployment day, with that day. They are counted like any other
+   * (a sensor may run before it is registered, and its earlier log is real traffic); the receipt says how many
+   * so that an operator can correct the deployment date (`alertgraph sensor add` with `--deployed`). Absent
+   * when the registry has no deployment date.
+   */
+  beforeDeployment?: { deployedAt: string; alerts: number };
   /** The rejected lines with their reasons, up to a cap (`rejected` is the full count). */
   rejectedLines: RejectedAlert[];
 }
@@ -120,6 +128,13 @@ function decode(body: Uint8Array, enc: 'identity' | 'gzip', limit: number): Buff
     if (err instanceof RangeError || (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
     throw new ValidationError('malformed_body', 'the body is not valid gzip');
   }
+}
+
+/** Alerts of the batch on days before `deployedAt` (the days' counts are per UTC day, as the deployment date). */
+function alertsBefore(days: Record<string, number>, deployedAt: string): number {
+  let n = 0;
+  for (const [day, count] of Object.entries(days)) if (day < deployedAt) n += count;
+  return n;
 }
 
 export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<IngestResult> {
@@ -171,6 +186,7 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
 
   const days: Record<string, number> = {};
   for (const [day, agg] of perDay) days[day] = agg.total;
+  const deployedAt = deps.keys.deployedAt(sensor);
   const receivedAt = new Date(now).toISOString();
   const receipt: Receipt = {
     batchId: `${sensor}/${idempotencyKey}`,
@@ -183,6 +199,7 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
     bytes: req.body.byteLength,
     days,
     writeUnits: 0,
+    ...(deployedAt === undefined ? {} : { beforeDeployment: { deployedAt, alerts: alertsBefore(days, deployedAt) } }),
     rejectedLines: parsed.rejected,
   };
 
@@ -224,18 +241,24 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
     await deps.facts.writeFacts(archiveDay, sensor, idempotencyKey, factsCsv(parsed.alerts, deps.pseudonyms));
   }
 
-  const outcomes = await Promise.all(
-    pending.map(([day, bytes]) => deps.ledger.putContribution({ sensor, idempotencyKey, day, digest, packed: bytes, rawDay: archiveDay })),
-  );
-  let created = 0;
-  for (const outcome of outcomes) {
+  // Exactly one request reports the batch as counted (202), however many copies race: the one whose put
+  // creates the contribution of the batch's first day. That put comes last, after the other days' puts have
+  // succeeded, so its existence means the whole batch is counted; the claim's creator is not necessarily the
+  // one (a copy that found the claim may have written the contributions first).
+  const [firstDay] = dayList;
+  const firstPending = pending.find(([day]) => day === firstDay);
+  const others = pending.filter(([day]) => day !== firstDay);
+  const put = async ([day, bytes]: [string, Uint8Array]) => {
+    const outcome = await deps.ledger.putContribution({ sensor, idempotencyKey, day, digest, packed: bytes, rawDay: archiveDay });
     writeUnits += outcome.writeUnits;
-    if (outcome.created) created++;
-    else if (outcome.existing?.digest !== digest) {
+    if (!outcome.created && outcome.existing?.digest !== digest) {
       // Only possible if a claim expired while its contributions remained; refuse rather than mix two batches.
       throw new ConflictError('idempotency_conflict', `Idempotency-Key "${idempotencyKey}" is held by another batch`);
     }
-  }
+    return outcome.created;
+  };
+  await Promise.all(others.map(put));
+  const countedHere = firstPending !== undefined && (await put(firstPending));
 
   // A batch for a day before today may land after the render job closed that day: mark the day to re-roll.
   // After the contributions (a mark the job clears before they land would be lost), and on retries too (the
@@ -245,7 +268,7 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
     if (day < today) writeUnits += await deps.ledger.markDayChanged(day, sensor, receivedAt);
   }
 
-  const duplicate = !claim.created && created === 0;
+  const duplicate = !countedHere;
   receipt.duplicate = duplicate;
   receipt.writeUnits = writeUnits;
   return { status: duplicate ? 200 : 202, receipt };

@@ -15,6 +15,8 @@ interface Entry {
   /** The registry's base64url key the KeyObject was built from. */
   raw?: string;
   status: 'active' | 'revoked' | 'unknown';
+  /** The registry's deployment day (YYYY-MM-DD) of an active sensor. */
+  deployedAt?: string;
   fetchedAt: number;
 }
 
@@ -39,6 +41,11 @@ export class SensorKeyCache {
     if (entry.status === 'unknown') throw new SignatureError('unknown_sensor', `sensor "${sensorId}" is not registered`);
     if (entry.status === 'revoked') throw new SignatureError('sensor_revoked', `sensor "${sensorId}" has been revoked`);
     return entry.key!;
+  }
+
+  /** The deployment day of a sensor whose key was just looked up (undefined if unknown or not recorded). */
+  deployedAt(sensorId: string): string | undefined {
+    return this.entries.get(sensorId)?.deployedAt || undefined;
   }
 
   /** Forgets a sensor at once (used by the local stack right after `sensor revoke`). */
@@ -67,7 +74,7 @@ export class SensorKeyCache {
       // Reuse the KeyObject when the key did not change (the common case on refresh).
       const key =
         cached?.key !== undefined && cached.raw === profile.publicKey ? cached.key : publicKeyFromBase64url(profile.publicKey);
-      entry = { key, raw: profile.publicKey, status: 'active', fetchedAt: now };
+      entry = { key, raw: profile.publicKey, status: 'active', deployedAt: profile.deployedAt, fetchedAt: now };
     }
     this.entries.set(sensorId, entry);
     return entry;
