@@ -123,6 +123,7 @@ export async function benchIngest(opts: { liveInput: string; backfillInput: stri
       horizonDays: 400,
       maxBodyBytes: 5 * 1024 * 1024,
       maxAlertsPerBatch: 10_000,
+      maxDaysPerBatch: 31,
       sensorCacheTtlMs: 60_000,
       pseudonymKey: Buffer.alloc(32, 1),
       dynamoEndpoint: opts.dynamoEndpoint,

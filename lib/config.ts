@@ -14,6 +14,11 @@ export interface IngestConfig {
   maxBodyBytes: number;
   /** Cap on alerts in one batch. */
   maxAlertsPerBatch: number;
+  /**
+   * Cap on the distinct UTC days one batch may span (413 too_many_days over it): each day costs a contribution
+   * item and a render mark, so a batch spread thin over a year costs hundreds of writes. `push` splits.
+   */
+  maxDaysPerBatch: number;
   /** How long a sensor's key and status are cached; bounds how late a revocation takes effect. */
   sensorCacheTtlMs: number;
   /** Key of the HMAC that turns addresses into the pseudonyms of the facts (DESIGN §13); same as the render job's. */
@@ -24,6 +29,9 @@ export interface IngestConfig {
 }
 
 export class ConfigError extends Error {}
+
+/** Days one batch may span by default: a month of a sparse sensor's backfill; live batches span one or two. */
+export const DEFAULT_MAX_DAYS_PER_BATCH = 31;
 
 /** The lake's scratch directory unless SCRATCH_DIR says otherwise: Lambda's /tmp, or the machine's temp dir. */
 export const DEFAULT_SCRATCH_DIR = join(tmpdir(), 'alertgraph');
@@ -74,6 +82,7 @@ function ingestConfigWithKey(env: Env, pseudonymKey: Uint8Array): IngestConfig {
     horizonDays: integer(env, 'HORIZON_DAYS', 400, 1, 3650),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 5 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     maxAlertsPerBatch: integer(env, 'MAX_ALERTS_PER_BATCH', 10_000, 1, 100_000),
+    maxDaysPerBatch: integer(env, 'MAX_DAYS_PER_BATCH', DEFAULT_MAX_DAYS_PER_BATCH, 1, 3650),
     sensorCacheTtlMs: integer(env, 'SENSOR_CACHE_TTL_SECONDS', 60, 0, 60) * 1000,
     pseudonymKey,
     dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,

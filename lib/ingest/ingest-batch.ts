@@ -24,6 +24,7 @@ import { gunzipSync } from 'node:zlib';
 import { formatFromContentType, parseBatch } from '../alerts/parse.js';
 import type { RejectedAlert } from '../alerts/types.js';
 import { countBatch, emptyAggregate, utcDay } from '../counting/aggregate.js';
+import { DEFAULT_MAX_DAYS_PER_BATCH } from '../config.js';
 import { ConflictError, ValidationError } from '../errors.js';
 import { checkContentDigest } from '../signing/content-digest.js';
 import { REQUIRED_COMPONENTS } from '../signing/profile.js';
@@ -41,6 +42,8 @@ export interface IngestLimits {
   horizonDays: number;
   maxBodyBytes: number;
   maxAlertsPerBatch: number;
+  /** Distinct UTC days one batch may span. */
+  maxDaysPerBatch: number;
   /** Rejected lines listed in a receipt or error (the count is always complete). */
   maxRejectedListed: number;
   /** Signature `created` window, seconds either side of server time. */
@@ -51,6 +54,7 @@ export const DEFAULT_LIMITS: IngestLimits = {
   horizonDays: 400,
   maxBodyBytes: 5 * 1024 * 1024,
   maxAlertsPerBatch: 10_000,
+  maxDaysPerBatch: DEFAULT_MAX_DAYS_PER_BATCH,
   maxRejectedListed: 100,
   maxSkewSeconds: 300,
 };
@@ -178,6 +182,13 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
   const perDay = countBatch(parsed.alerts);
   // An empty batch is a heartbeat: it records that the sensor reported today, with zero alerts.
   if (perDay.size === 0) perDay.set(utcDay(now), emptyAggregate());
+  if (perDay.size > limits.maxDaysPerBatch) {
+    throw new ValidationError(
+      'too_many_days',
+      `the batch spans ${perDay.size} UTC days; at most ${limits.maxDaysPerBatch} are allowed: send one batch per day or a few days`,
+      { days: perDay.size, maxDays: limits.maxDaysPerBatch },
+    );
+  }
   // Packed now, in the form stored, so that an aggregate too big for one item is refused before anything is written.
   const packed = new Map([...perDay].map(([day, agg]) => [day, packAggregate(agg)]));
   if (Math.max(...[...packed.values()].map((p) => p.byteLength)) > MAX_PACKED_AGGREGATE_BYTES) {
@@ -263,10 +274,10 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
   // A batch for a day before today may land after the render job closed that day: mark the day to re-roll.
   // After the contributions (a mark the job clears before they land would be lost), and on retries too (the
   // first attempt may have crashed between the two).
+  // Concurrently: a backfill batch spans up to maxDaysPerBatch days, and one mark after another adds up.
   const today = utcDay(now);
-  for (const day of dayList) {
-    if (day < today) writeUnits += await deps.ledger.markDayChanged(day, sensor, receivedAt);
-  }
+  const marks = await Promise.all(dayList.filter((day) => day < today).map((day) => deps.ledger.markDayChanged(day, sensor, receivedAt)));
+  for (const units of marks) writeUnits += units;
 
   const duplicate = !countedHere;
   receipt.duplicate = duplicate;

@@ -64,6 +64,7 @@ export function createIngestApi(
       horizonDays: config.horizonDays,
       maxBodyBytes: config.maxBodyBytes,
       maxAlertsPerBatch: config.maxAlertsPerBatch,
+      maxDaysPerBatch: config.maxDaysPerBatch,
     },
   };
   return { handle: (req) => handleApiRequest(req, { ingest: deps, log, onBatch: options.onBatch }), keys, deps };

@@ -63,6 +63,7 @@ export async function startHarness(opts: {
     horizonDays: 400,
     maxBodyBytes: 5 * 1024 * 1024,
     maxAlertsPerBatch: 10_000,
+    maxDaysPerBatch: 31,
     sensorCacheTtlMs: 0,
     pseudonymKey: TEST_PSEUDONYM_KEY,
     dynamoEndpoint: opts.dynamoEndpoint ?? inject('dynamoEndpoint'),

@@ -148,3 +148,48 @@ describe('alerts dated before the sensor\'s deployment', () => {
     expect(after.json.beforeDeployment).toEqual({ deployedAt, alerts: 0 });
   });
 });
+
+describe('days per batch', () => {
+  let capped: Harness;
+  let s: TestSensor;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  beforeAll(async () => {
+    capped = await startHarness({
+      config: { maxDaysPerBatch: 5 },
+      wrapLedger: (ledger) => ({
+        claimBatch: (c) => ledger.claimBatch(c),
+        countedDays: (...a) => ledger.countedDays(...a),
+        putContribution: (c) => ledger.putContribution(c),
+        markDayChanged: async (...a) => {
+          maxInFlight = Math.max(maxInFlight, ++inFlight);
+          try {
+            return await ledger.markDayChanged(...a);
+          } finally {
+            inFlight--;
+          }
+        },
+      }),
+    });
+    s = await capped.addSensor('s-days');
+  });
+  afterAll(async () => capped?.close());
+
+  const spread = (days: number, from = 10) => Array.from({ length: days }, (_, i) => eveAlert({ time: now - (from - i) * DAY }));
+
+  it('refuses a batch over the cap with 413 too_many_days, naming the cap, and counts nothing', async () => {
+    const res = await postBatch(capped.url, s, ndjsonBatch(s.id, spread(6), 'days-6'));
+    expect(res.status).toBe(413);
+    expect(res.json.code).toBe('too_many_days');
+    expect(res.json.maxDays).toBe(5);
+    expect(res.json.days).toBe(6);
+    expect(await capped.totals([s.id], dayOf(now - 20 * DAY), dayOf(now))).toEqual({});
+  });
+
+  it('accepts a batch at the cap, and marks its past days for the render job concurrently', async () => {
+    const res = await postBatch(capped.url, s, ndjsonBatch(s.id, spread(5), 'days-5'));
+    expect(res.status).toBe(202);
+    expect(Object.keys(res.json.days as object)).toHaveLength(5);
+    expect(maxInFlight).toBeGreaterThan(1);
+  });
+});
