@@ -124,6 +124,8 @@ export async function benchIngest(opts: { liveInput: string; backfillInput: stri
       maxBodyBytes: 5 * 1024 * 1024,
       maxAlertsPerBatch: 10_000,
       maxDaysPerBatch: 31,
+      sensorBatchesPerSecond: 10,
+      sensorBatchBurst: 50,
       sensorCacheTtlMs: 60_000,
       pseudonymKey: Buffer.alloc(32, 1),
       dynamoEndpoint: opts.dynamoEndpoint,
@@ -216,7 +218,7 @@ export async function cpuRatio(
   };
   const now = Date.now();
   const deps: IngestDeps = {
-    keys: { keyFor: async () => key, deployedAt: () => '2020-01-01' },
+    keys: { keyFor: async () => key, refreshedKeyFor: async () => undefined, deployedAt: () => '2020-01-01' },
     ledger,
     archive: { archiveBatch: async () => true },
     // Facts stay on: the no-op writer still receives the batch's CSV, so building the rows is in the figure.

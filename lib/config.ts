@@ -19,8 +19,15 @@ export interface IngestConfig {
    * item and a render mark, so a batch spread thin over a year costs hundreds of writes. `push` splits.
    */
   maxDaysPerBatch: number;
-  /** How long a sensor's key and status are cached; bounds how late a revocation takes effect. */
+  /**
+   * How long a sensor's key and status are cached; bounds how late a revocation takes effect. The cache
+   * trusts an entry 10 s at most whatever this says (lib/ingest/sensor-keys.ts), so values up to the old
+   * maximum of 60 are still accepted.
+   */
   sensorCacheTtlMs: number;
+  /** Each sensor's budget: batches per second, and the burst it may send at once (429 rate_limited over it). */
+  sensorBatchesPerSecond: number;
+  sensorBatchBurst: number;
   /** Key of the HMAC that turns addresses into the pseudonyms of the facts (DESIGN §13); same as the render job's. */
   pseudonymKey: Uint8Array;
   /** Endpoint overrides for the local stack; undefined on AWS. */
@@ -83,7 +90,9 @@ function ingestConfigWithKey(env: Env, pseudonymKey: Uint8Array): IngestConfig {
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 5 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     maxAlertsPerBatch: integer(env, 'MAX_ALERTS_PER_BATCH', 10_000, 1, 100_000),
     maxDaysPerBatch: integer(env, 'MAX_DAYS_PER_BATCH', DEFAULT_MAX_DAYS_PER_BATCH, 1, 3650),
-    sensorCacheTtlMs: integer(env, 'SENSOR_CACHE_TTL_SECONDS', 60, 0, 60) * 1000,
+    sensorCacheTtlMs: integer(env, 'SENSOR_CACHE_TTL_SECONDS', 10, 0, 60) * 1000,
+    sensorBatchesPerSecond: integer(env, 'SENSOR_BATCHES_PER_SECOND', 10, 1, 10_000),
+    sensorBatchBurst: integer(env, 'SENSOR_BATCH_BURST', 50, 1, 100_000),
     pseudonymKey,
     dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
     s3Endpoint: env.S3_ENDPOINT || undefined,

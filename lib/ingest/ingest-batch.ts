@@ -25,7 +25,7 @@ import { formatFromContentType, parseBatch } from '../alerts/parse.js';
 import type { RejectedAlert } from '../alerts/types.js';
 import { countBatch, emptyAggregate, utcDay } from '../counting/aggregate.js';
 import { DEFAULT_MAX_DAYS_PER_BATCH } from '../config.js';
-import { ConflictError, ValidationError } from '../errors.js';
+import { ConflictError, RateLimitedError, ValidationError } from '../errors.js';
 import { checkContentDigest } from '../signing/content-digest.js';
 import { REQUIRED_COMPONENTS } from '../signing/profile.js';
 import { verifyRequestSignature, type HttpRequestParts } from '../signing/rfc9421.js';
@@ -34,6 +34,7 @@ import type { RawArchive } from '../store/raw-archive.js';
 import { factsCsv, type Pseudonyms } from '../lake/facts.js';
 import type { FactsWriter } from '../lake/store.js';
 import { IDEMPOTENCY_KEY_PATTERN } from '../store/table.js';
+import type { SensorBudgets } from './rate-limit.js';
 import type { SensorKeyCache } from './sensor-keys.js';
 
 export { REQUIRED_COMPONENTS };
@@ -60,7 +61,9 @@ export const DEFAULT_LIMITS: IngestLimits = {
 };
 
 export interface IngestDeps {
-  keys: Pick<SensorKeyCache, 'keyFor' | 'deployedAt'>;
+  keys: Pick<SensorKeyCache, 'keyFor' | 'refreshedKeyFor' | 'deployedAt'>;
+  /** Each sensor's budget of batches, taken once its signature verifies and before any other work. */
+  budgets?: SensorBudgets;
   ledger: BatchLedger;
   archive: RawArchive;
   facts: FactsWriter;
@@ -150,11 +153,16 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
 
   const signature = await verifyRequestSignature(req, {
     keyLookup: (keyId) => deps.keys.keyFor(keyId),
+    refreshKey: (keyId) => deps.keys.refreshedKeyFor(keyId),
     now,
     maxSkewSeconds: limits.maxSkewSeconds,
     requiredComponents: REQUIRED_COMPONENTS,
   });
   const sensor = signature.keyId;
+  // Before the digest, decompression, parsing and storage: a sensor (or whoever holds its key) sending more
+  // than its budget costs one signature check per request.
+  const wait = deps.budgets?.take(sensor, now) ?? 0;
+  if (wait > 0) throw new RateLimitedError(`sensor "${sensor}" sent more than ${deps.budgets!.batchesPerSecond} batches a second; retry in ${wait} s`, wait);
   const verified = checkContentDigest(req.headers['content-digest'], req.body);
   // The batch's identity for idempotency is its sha-256, reused from the digest check when the sender sent one.
   const digest = (verified.get('sha-256') ?? createHash('sha256').update(req.body).digest()).toString('base64');

@@ -12,6 +12,7 @@ import { Pseudonyms } from '../lake/facts.js';
 import { S3Lake, type FactsWriter } from '../lake/store.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
 import { DEFAULT_LIMITS, type IngestDeps } from './ingest-batch.js';
+import { SensorBudgets } from './rate-limit.js';
 import { SensorKeyCache } from './sensor-keys.js';
 
 export interface IngestApi {
@@ -58,6 +59,7 @@ export function createIngestApi(
     archive: options.wrapArchive ? options.wrapArchive(archive) : archive,
     facts: options.wrapFacts ? options.wrapFacts(facts) : facts,
     pseudonyms: new Pseudonyms(config.pseudonymKey),
+    budgets: new SensorBudgets(config.sensorBatchesPerSecond, config.sensorBatchBurst),
     clock,
     limits: {
       ...DEFAULT_LIMITS,

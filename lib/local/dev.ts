@@ -111,8 +111,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       BUCKET_NAME: LOCAL_BUCKET,
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       S3_ENDPOINT: s3.endpoint,
-      // Locally a revocation should bite within seconds, not a minute.
-      SENSOR_CACHE_TTL_SECONDS: process.env.SENSOR_CACHE_TTL_SECONDS ?? '5',
+      // Locally the first request after `sensor add`/`sensor revoke` (another process) must see the change: the
+      // registry is read per request (DynamoDB Local, a millisecond or two).
+      SENSOR_CACHE_TTL_SECONDS: process.env.SENSOR_CACHE_TTL_SECONDS ?? '0',
       // No CloudWatch here: the handler's embedded metrics would only add noise to the console.
       POWERTOOLS_METRICS_DISABLED: 'true',
     });

@@ -193,3 +193,121 @@ describe('days per batch', () => {
     expect(maxInFlight).toBeGreaterThan(1);
   });
 });
+
+describe('key rotation and revocation with a warm cache', () => {
+  let cached: Harness;
+  beforeAll(async () => {
+    cached = await startHarness({ config: { sensorCacheTtlMs: 60_000 } });
+  });
+  afterAll(async () => cached?.close());
+
+  it('accepts the new key on the first request after `sensor add` replaced it (the cached key fails, the registry is asked)', async () => {
+    const s = await cached.addSensor('s-rotate');
+    expect((await postBatch(cached.url, s, ndjsonBatch(s.id, [eveAlert({ time: now - HOUR })], 'rot-1'))).status).toBe(202);
+    const rotated = await cached.addSensor('s-rotate'); // same id, new key pair
+    const res = await postBatch(cached.url, rotated, ndjsonBatch(s.id, [eveAlert({ time: now - HOUR + 1 })], 'rot-2'));
+    expect(res.status).toBe(202);
+    // The old key no longer works once the new one was seen.
+    expect((await postBatch(cached.url, s, ndjsonBatch(s.id, [eveAlert({ time: now - HOUR + 2 })], 'rot-3'))).status).toBe(401);
+  });
+});
+
+describe('flood protection', () => {
+  let flood: Harness;
+  let honest: TestSensor;
+  beforeAll(async () => {
+    flood = await startHarness({ config: { sensorCacheTtlMs: 10_000, sensorBatchesPerSecond: 10, sensorBatchBurst: 50 } });
+    honest = await flood.addSensor('s-honest');
+  });
+  afterAll(async () => flood?.close());
+
+  it('refuses a sensor over its budget with 429 rate_limited and Retry-After before any work, and counts nothing of it', async () => {
+    // A budget of 1 batch a second with a burst of 5, so that the test does not depend on this machine's speed.
+    const tight = await startHarness({ config: { sensorBatchesPerSecond: 1, sensorBatchBurst: 5 } });
+    try {
+      const greedy = await tight.addSensor('s-greedy');
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      const sends = Array.from({ length: 15 }, (_, i) => postBatch(tight.url, greedy, ndjsonBatch(greedy.id, [eveAlert({ time: now - HOUR, dstPort: i })], `greedy-${i}`)));
+      const started = performance.now();
+      for (const r of await Promise.all(sends)) {
+        statuses.push(r.status);
+        if (r.status === 429) {
+          expect(r.json.code).toBe('rate_limited');
+          retryAfter = r.headers.get('retry-after');
+        }
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const accepted = statuses.filter((s) => s === 202).length;
+      // The burst, plus at most what the budget refilled while the requests were being answered.
+      expect(accepted).toBeGreaterThanOrEqual(5);
+      expect(accepted).toBeLessThanOrEqual(5 + Math.ceil(seconds));
+      expect(statuses.filter((s) => s !== 202).every((s) => s === 429)).toBe(true);
+      expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+      const total = Object.values(await tight.totals([greedy.id], dayOf(now - DAY), dayOf(now))).reduce((a, b) => a + b, 0);
+      expect(total).toBe(accepted);
+    } finally {
+      await tight.close();
+    }
+  });
+
+  it('200 junk requests a second do not slow an honest sensor sending 4 batches a second by more than 2× (median), all accepted', async () => {
+    const batchOf = (tag: string, i: number) => ndjsonBatch(honest.id, Array.from({ length: 20 }, (_, k) => eveAlert({ time: now - HOUR + i * 100 + k, dstPort: 1 + k })), `${tag}-${i}`);
+    async function honestRun(tag: string, seconds: number): Promise<number[]> {
+      const latencies: number[] = [];
+      const sends: Promise<void>[] = [];
+      for (let i = 0; i < seconds * 4; i++) {
+        sends.push(
+          (async () => {
+            const t = performance.now();
+            const res = await postBatch(flood.url, honest, batchOf(tag, i));
+            latencies.push(performance.now() - t);
+            expect(res.status, `honest batch ${tag}-${i}: ${JSON.stringify(res.json)}`).toBe(202);
+          })(),
+        );
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      await Promise.all(sends);
+      return latencies;
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+    // Junk: made-up key ids, the honest sensor's id with a bad signature, and unsigned bodies.
+    const junkBody = Buffer.from(`${eveAlert({ time: now - HOUR })}\n`);
+    const junk = (i: number) => {
+      const kind = i % 3;
+      const id = kind === 0 ? `junk-${i}` : honest.id;
+      const headers: Record<string, string> = {
+        'content-type': 'application/x-ndjson',
+        'content-digest': `sha-256=:${Buffer.alloc(32).toString('base64')}:`,
+        'idempotency-key': `junk-${i}`,
+      };
+      if (kind !== 2) {
+        headers['signature-input'] = `sig1=("@method" "@path" "content-digest" "content-type" "idempotency-key");created=${Math.floor(Date.now() / 1000)};keyid="${id}";alg="ed25519"`;
+        headers.signature = `sig1=:${Buffer.alloc(64, i % 251).toString('base64')}:`;
+      }
+      return fetch(`${flood.url}/v1/batches`, { method: 'POST', headers, body: junkBody }).then((r) => r.status);
+    };
+
+    await honestRun('warm', 1);
+    const quiet = await honestRun('quiet', 3);
+    const junkStatuses = new Map<number, number>();
+    let stop = false;
+    const junkLoop = (async () => {
+      const inFlight: Promise<void>[] = [];
+      for (let i = 0; !stop; i++) {
+        // 200 a second: 10 every 50 ms.
+        for (let k = 0; k < 10; k++) inFlight.push(junk(i * 10 + k).then((s) => void junkStatuses.set(s, (junkStatuses.get(s) ?? 0) + 1)));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await Promise.all(inFlight);
+    })();
+    const loaded = await honestRun('loaded', 3);
+    stop = true;
+    await junkLoop;
+    const junkSent = [...junkStatuses.values()].reduce((a, b) => a + b, 0);
+    console.info(`honest median ${median(quiet).toFixed(1)} ms quiet, ${median(loaded).toFixed(1)} ms under ${junkSent} junk requests (${JSON.stringify(Object.fromEntries(junkStatuses))})`);
+    expect(junkSent).toBeGreaterThanOrEqual(400);
+    expect([...junkStatuses.keys()].every((s) => s === 401 || s === 429)).toBe(true);
+    expect(median(loaded)).toBeLessThanOrEqual(2 * median(quiet));
+  }, 60_000);
+});
