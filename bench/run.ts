@@ -1,8 +1,11 @@
 /**
- * `npm run bench [-- --input FILE --out FILE --quick --national]`: the performance figures of alertgraph,
+ * `npm run bench [-- --input FILE --out FILE --quick --national --only SECTION,…]`: the performance figures of alertgraph,
  * measured side by side in one run on this machine, printed as a table and written as JSON (default
  * bench/results.json). `--national` adds the synthetic national day of the lake (14.4 M alerts, several
  * minutes); without it, the national figures of the previous results file are kept, marked as carried over.
+ * `--only ingest,bundle` (sections: ingest, lake, bundle, render, memory) measures just those and writes them
+ * into the previous results file, whose other sections are kept as they were (`partialRuns` says which
+ * sections which run measured); the cost model needs the ingest section.
  * Every figure is a median over repeated runs; every ratio compares two things measured in the same run.
  * Loopback only: DynamoDB Local, s3rver, `alertgraph dev` and a headless Chromium, all on 127.0.0.1.
  */
@@ -36,6 +39,10 @@ const arg = argValue;
 const quick = process.argv.includes('--quick');
 const outFile = arg('--out') ?? join(REPO_ROOT, 'bench', 'results.json');
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const SECTIONS = ['ingest', 'lake', 'bundle', 'render', 'memory'] as const;
+const only = arg('--only')?.split(',').map((s) => s.trim()).filter(Boolean);
+for (const s of only ?? []) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section ${s} (one of ${SECTIONS.join(', ')})`);
+const want = (section: (typeof SECTIONS)[number]) => only === undefined || only.includes(section);
 
 async function childJson(args: string[], opts: { sampleMemory?: boolean } = {}): Promise<{ json: Record<string, unknown>; peakTreeMb?: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -104,7 +111,7 @@ async function coldRenderJob(work: string, env: Record<string, string>, runs: nu
 async function main(): Promise<void> {
   const started = Date.now();
   const work = await mkdtemp(join(tmpdir(), 'alertgraph-bench-'));
-  const results: Record<string, unknown> = {
+  const results: Record<string, any> = {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: round(totalmem() / 1024 ** 3, 1), node: process.version },
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     startedAt: new Date(started).toISOString(),
@@ -126,109 +133,130 @@ async function main(): Promise<void> {
     const days = await shiftLog(input, backfill, new Date(Date.now() - 86_400_000).toISOString().slice(0, 10));
     log(`input ${input}: live copy moved by ${round(liveShiftMs / 86_400_000, 2)} days, backfill copy by ${days} days`);
     results.input = { file: input, liveShiftDays: round(liveShiftMs / 86_400_000, 3), backfillShiftDays: days };
-    log('ingest: write units, read units, CPU');
-    const ingest = await benchIngest({ liveInput: live, backfillInput: backfill, dynamoEndpoint: dynamo.endpoint, s3Endpoint: s3.endpoint, runs: 3 });
-    const alertFile = join(work, 'alerts-only.json');
-    await writeFile(alertFile, `${(await readFile(live, 'utf8')).split('\n').filter((l) => l.includes('"event_type":"alert"')).join('\n')}\n`);
-    log('ingest: end to end against dev');
-    const e2e = await alertsPerSecond(alertFile, work);
-    log('ingest: push --follow with its defaults, a live sensor at one alert a second (simulated clock)');
-    const follow = await benchFollow({ dynamoEndpoint: dynamo.endpoint, s3Endpoint: s3.endpoint, work, hours: quick ? 1 : 4 });
-    results.ingest = { ...ingest, alertsPerSecond: e2e.alertsPerSecond, endToEnd: e2e, ...follow };
-
-    log('lake: the daily close against one warm engine query (1 M alerts)');
-    const lakeDay = await benchLakeClose({ s3Endpoint: s3.endpoint, work, runs: 3, floorRuns: 5 });
-    let national: Record<string, unknown> | undefined;
-    if (process.argv.includes('--national')) {
-      log('lake: synthetic national day (14.4 M alerts, 100 sensors)');
-      national = { ...(await benchNationalDay({ s3Endpoint: s3.endpoint, work })) };
-    } else {
-      const previous = await previousNational(outFile);
-      if (previous) national = { ...previous, carriedOver: `not measured in this run: figures of the --national run at ${previous.measuredAt}` };
+    let ingest: Awaited<ReturnType<typeof benchIngest>> | undefined;
+    if (want('ingest')) {
+      log('ingest: write units, read units, CPU');
+      ingest = await benchIngest({ liveInput: live, backfillInput: backfill, dynamoEndpoint: dynamo.endpoint, s3Endpoint: s3.endpoint, runs: 3 });
+      const alertFile = join(work, 'alerts-only.json');
+      await writeFile(alertFile, `${(await readFile(live, 'utf8')).split('\n').filter((l) => l.includes('"event_type":"alert"')).join('\n')}\n`);
+      log('ingest: end to end against dev');
+      const e2e = await alertsPerSecond(alertFile, work);
+      log('ingest: push --follow with its defaults, a live sensor at one alert a second (simulated clock)');
+      const follow = await benchFollow({ dynamoEndpoint: dynamo.endpoint, s3Endpoint: s3.endpoint, work, hours: quick ? 1 : 4 });
+      results.ingest = { ...ingest, alertsPerSecond: e2e.alertsPerSecond, endToEnd: e2e, ...follow };
     }
-    log('lake: first and second render of a 190-day, 9-sensor history (~450k alerts) through push and the CLI');
-    const history = await benchHistory(work, quick ? { days: 30 } : {});
-    results.lake = { ...lakeDay, nationalDayCloseMs: national?.nationalDayCloseMs ?? null, national: national ?? null, history };
 
-    log('bundles');
-    results.bundle = await benchBundles(join(REPO_ROOT, 'bench', '.work'), quick ? 7 : 15);
-
-    log('render: ours');
-    const renderRuns = quick ? 3 : 5;
-    const ours = await childJson(['bench/render-ours.ts', '--runs', String(renderRuns)], { sampleMemory: true });
-    const oursMs = median(ours.json.times as number[]);
-    let peerMs: number | null = null;
-    let peerPeakMb: number | null = null;
-    let peerNote: string | undefined;
-    if (existsSync('/usr/bin/chromium')) {
-      log('render: peer (headless Chromium + vega-embed)');
-      const peer = await childJson(['bench/render-peer.ts', '--runs', String(renderRuns)], { sampleMemory: true });
-      peerMs = median(peer.json.times as number[]);
-      peerPeakMb = peer.peakTreeMb ?? null;
-    } else {
-      peerNote = 'Chromium not found: install Debian\'s chromium (apt-get install chromium) for the peer figures';
-      log(peerNote);
+    if (want('lake')) {
+      log('lake: the daily close against one warm engine query (1 M alerts)');
+      const lakeDay = await benchLakeClose({ s3Endpoint: s3.endpoint, work, runs: 3, floorRuns: 5 });
+      let national: Record<string, unknown> | undefined;
+      if (process.argv.includes('--national')) {
+        log('lake: synthetic national day (14.4 M alerts, 100 sensors)');
+        national = { ...(await benchNationalDay({ s3Endpoint: s3.endpoint, work })) };
+      } else {
+        const previous = await previousNational(outFile);
+        if (previous) national = { ...previous, carriedOver: `not measured in this run: figures of the --national run at ${previous.measuredAt}` };
+      }
+      log('lake: first and second render of a 190-day, 9-sensor history (~450k alerts) through push and the CLI');
+      const history = await benchHistory(work, quick ? { days: 30 } : {});
+      results.lake = { ...lakeDay, nationalDayCloseMs: national?.nationalDayCloseMs ?? null, national: national ?? null, history };
     }
-    log('render: cold job');
-    const coldEnv = {
-      TABLE_NAME: 'alertgraph-cold',
-      BUCKET_NAME: 'alertgraph-cold',
-      PSEUDONYM_KEY: Buffer.alloc(32, 3).toString('base64'),
-      PUBLIC_BASE_URL: 'https://cdn.example',
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
-      S3_ENDPOINT: s3.endpoint,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    };
-    const { ensureBucket, ensureTable } = await import('../lib/local/provision.js');
-    const { localS3Client } = await import('../lib/local/aws-clients.js');
-    await ensureTable(localDynamoClient(dynamo.endpoint), coldEnv.TABLE_NAME);
-    await ensureBucket(localS3Client(s3.endpoint), coldEnv.BUCKET_NAME);
-    const coldJobMs = await coldRenderJob(work, coldEnv, quick ? 2 : 3);
-    results.render = {
-      charts: ours.json.charts,
-      history: '3650 days × 50 sensors',
-      oursMs: round(oursMs, 0),
-      peerMs: peerMs === null ? null : round(peerMs, 0),
-      peerOverOurs: peerMs === null ? null : round(peerMs / oursMs),
-      oursPeakRssMb: round(ours.peakTreeMb ?? 0, 0),
-      peerPeakRssMb: peerPeakMb === null ? null : round(peerPeakMb, 0),
-      coldJobMs,
-      ...(peerNote ? { note: peerNote } : {}),
-    };
 
-    const memory: Record<string, unknown> = { renderPeakRssMb: round(ours.peakTreeMb ?? 0, 0) };
-    if (existsSync(join(REPO_ROOT, 'bench', 'push-rss.ts'))) {
-      log(`memory: push of a ${quick ? '100 MB' : '1 GB'} EVE file`);
-      const rssOut = join(work, 'push-rss.json');
-      await run(process.execPath, ['--import', 'tsx', 'bench/push-rss.ts', rssOut, '--size-mb', quick ? '100' : '1024'], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
-      const rss = JSON.parse(await readFile(rssOut, 'utf8')) as { peakRssMiB: number; fileBytes: number; seconds: number; peakRssSource: string };
-      memory.pushPeakRssMb = round(rss.peakRssMiB, 0);
-      memory.pushFileMb = round(rss.fileBytes / 1024 ** 2, 0);
-      memory.pushSeconds = rss.seconds;
-      memory.pushPeakRssSource = rss.peakRssSource;
+    if (want('bundle')) {
+      log('bundles');
+      results.bundle = await benchBundles(join(REPO_ROOT, 'bench', '.work'), quick ? 7 : 15);
     }
-    results.memory = memory;
 
-    const cost = usdPerMillionAlerts({
-      alertsPerBatch: 1000,
-      writeUnitsPer1000Alerts: ingest.writeUnitsPer1000Alerts,
-      ingestMsPerBatch: ingest.handlerMsPerBatch,
-      ingestMemoryMb: 512,
-      rawBytesPerAlert: ingest.rawBytesPerAlert,
-      dynamoBytesPerBatch: ingest.writeUnitsPer1000Alerts * 1024,
-      dynamoMonths: 13.5,
-      rawMonths: 13.5,
-    });
-    results.cost = { usdPerMillionAlerts: round(cost.total, 4), parts: Object.fromEntries(Object.entries(cost.parts).map(([k, v]) => [k, round(v, 5)])) };
+    if (want('render')) {
+      log('render: ours');
+      const renderRuns = quick ? 3 : 5;
+      const ours = await childJson(['bench/render-ours.ts', '--runs', String(renderRuns)], { sampleMemory: true });
+      const oursMs = median(ours.json.times as number[]);
+      let peerMs: number | null = null;
+      let peerPeakMb: number | null = null;
+      let peerNote: string | undefined;
+      if (existsSync('/usr/bin/chromium')) {
+        log('render: peer (headless Chromium + vega-embed)');
+        const peer = await childJson(['bench/render-peer.ts', '--runs', String(renderRuns)], { sampleMemory: true });
+        peerMs = median(peer.json.times as number[]);
+        peerPeakMb = peer.peakTreeMb ?? null;
+      } else {
+        peerNote = 'Chromium not found: install Debian\'s chromium (apt-get install chromium) for the peer figures';
+        log(peerNote);
+      }
+      log('render: cold job');
+      const coldEnv = {
+        TABLE_NAME: 'alertgraph-cold',
+        BUCKET_NAME: 'alertgraph-cold',
+        PSEUDONYM_KEY: Buffer.alloc(32, 3).toString('base64'),
+        PUBLIC_BASE_URL: 'https://cdn.example',
+        DYNAMODB_ENDPOINT: dynamo.endpoint,
+        S3_ENDPOINT: s3.endpoint,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      };
+      const { ensureBucket, ensureTable } = await import('../lib/local/provision.js');
+      const { localS3Client } = await import('../lib/local/aws-clients.js');
+      await ensureTable(localDynamoClient(dynamo.endpoint), coldEnv.TABLE_NAME);
+      await ensureBucket(localS3Client(s3.endpoint), coldEnv.BUCKET_NAME);
+      const coldJobMs = await coldRenderJob(work, coldEnv, quick ? 2 : 3);
+      results.render = {
+        charts: ours.json.charts,
+        history: '3650 days × 50 sensors',
+        oursMs: round(oursMs, 0),
+        peerMs: peerMs === null ? null : round(peerMs, 0),
+        peerOverOurs: peerMs === null ? null : round(peerMs / oursMs),
+        oursPeakRssMb: round(ours.peakTreeMb ?? 0, 0),
+        peerPeakRssMb: peerPeakMb === null ? null : round(peerPeakMb, 0),
+        coldJobMs,
+        ...(peerNote ? { note: peerNote } : {}),
+      };
+    }
+
+    if (want('memory')) {
+      const memory: Record<string, unknown> = { renderPeakRssMb: results.render?.oursPeakRssMb ?? null };
+      if (existsSync(join(REPO_ROOT, 'bench', 'push-rss.ts'))) {
+        log(`memory: push of a ${quick ? '100 MB' : '1 GB'} EVE file`);
+        const rssOut = join(work, 'push-rss.json');
+        await run(process.execPath, ['--import', 'tsx', 'bench/push-rss.ts', rssOut, '--size-mb', quick ? '100' : '1024'], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
+        const rss = JSON.parse(await readFile(rssOut, 'utf8')) as { peakRssMiB: number; fileBytes: number; seconds: number; peakRssSource: string };
+        memory.pushPeakRssMb = round(rss.peakRssMiB, 0);
+        memory.pushFileMb = round(rss.fileBytes / 1024 ** 2, 0);
+        memory.pushSeconds = rss.seconds;
+        memory.pushPeakRssSource = rss.peakRssSource;
+      }
+      results.memory = memory;
+    }
+
+    if (ingest) {
+      const cost = usdPerMillionAlerts({
+        alertsPerBatch: 1000,
+        writeUnitsPer1000Alerts: ingest.writeUnitsPer1000Alerts,
+        ingestMsPerBatch: ingest.handlerMsPerBatch,
+        ingestMemoryMb: 512,
+        rawBytesPerAlert: ingest.rawBytesPerAlert,
+        dynamoBytesPerBatch: ingest.writeUnitsPer1000Alerts * 1024,
+        dynamoMonths: 13.5,
+        rawMonths: 13.5,
+      });
+      results.cost = { usdPerMillionAlerts: round(cost.total, 4), parts: Object.fromEntries(Object.entries(cost.parts).map(([k, v]) => [k, round(v, 5)])) };
+    }
   } finally {
     await dynamo.stop();
     await s3.stop();
     await rm(work, { recursive: true, force: true });
   }
   results.durationSeconds = round((Date.now() - started) / 1000, 0);
+  let written: Record<string, any> = results;
+  if (only !== undefined) {
+    // A partial run: the measured sections replace the previous file's, the rest stay as they were.
+    const previous = existsSync(outFile) ? (JSON.parse(await readFile(outFile, 'utf8')) as Record<string, any>) : {};
+    const measured = Object.fromEntries(Object.entries(results).filter(([k]) => (SECTIONS as readonly string[]).includes(k) || k === 'cost'));
+    const run = { sections: only, command: results.command, startedAt: results.startedAt, input: results.input, durationSeconds: results.durationSeconds, machine: results.machine };
+    written = { ...previous, ...measured, partialRuns: [...(previous.partialRuns ?? []), run] };
+  }
   await mkdir(join(outFile, '..'), { recursive: true });
-  await writeFile(outFile, `${JSON.stringify(results, null, 2)}\n`);
-  printTable(results);
+  await writeFile(outFile, `${JSON.stringify(written, null, 2)}\n`);
+  printTable({ ...written, machine: results.machine });
   process.stdout.write(`\nwritten to ${outFile}\n`);
 }
 
@@ -250,7 +278,8 @@ function printTable(r: Record<string, any>): void {
     ['ingest.writeUnitsPer1000AlertsSparseBackfill', r.ingest?.writeUnitsPer1000AlertsSparseBackfill, `push, 300 alerts/day over 60 past days (cut by count: ${r.ingest?.sparseBackfill?.cutByCountOnly?.writeUnitsPer1000Alerts})`],
     ['ingest.readUnitsPerDayRender', r.ingest?.readUnitsPerDayRender, 'a render that re-rolls and closes one day'],
     ['ingest.cpuPerBatchOverParse', r.ingest?.cpuPerBatchOverParse, 'facts included', atMost(2)],
-    ['ingest.factsCpuOverParse', r.ingest?.factsCpuOverParse, 'factsCsv alone, 1,000 alerts', atMost(0.5)],
+    ['ingest.factsCpuOverParse', r.ingest?.factsCpuOverParse, 'factsCsv alone, 1,000 alerts, every source new', atMost(0.5)],
+    ['ingest.factsCpuOverParseRepeatSources', r.ingest?.factsCpuOverParseRepeatSources, 'the same, sources seen in an earlier batch'],
     ['ingest.alertsPerSecond', r.ingest?.alertsPerSecond, 'end to end against dev, 4 clients'],
     ['lake.closeMs', lake.closeMs, `closeDays, ${lake.alerts?.toLocaleString('en')} alerts in ${lake.stagingObjects?.toLocaleString('en')} objects`],
     ['lake.closePhasesMs', '', phases(lake.phasesMs)],

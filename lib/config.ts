@@ -18,8 +18,20 @@ export interface IngestConfig {
   maxBodyBytes: number;
   /** Cap on alerts in one batch. */
   maxAlertsPerBatch: number;
-  /** How long a sensor's key and status are cached; bounds how late a revocation takes effect. */
+  /**
+   * Cap on the distinct UTC days one batch may span (413 too_many_days over it): each day costs a contribution
+   * item and a render mark, so a batch spread thin over a year costs hundreds of writes. `push` splits.
+   */
+  maxDaysPerBatch: number;
+  /**
+   * How long a sensor's key and status are cached; bounds how late a revocation takes effect. The cache
+   * trusts an entry 10 s at most whatever this says (lib/ingest/sensor-keys.ts), so values up to the old
+   * maximum of 60 are still accepted.
+   */
   sensorCacheTtlMs: number;
+  /** Each sensor's budget: batches per second, and the burst it may send at once (429 rate_limited over it). */
+  sensorBatchesPerSecond: number;
+  sensorBatchBurst: number;
   /** Key of the HMAC that turns addresses into the pseudonyms of the facts (DESIGN §13); same as the render job's. */
   pseudonymKey: Uint8Array;
   /** Endpoint overrides for the local stack; undefined on AWS. */
@@ -75,7 +87,10 @@ function ingestConfigWithKey(env: Env, pseudonymKey: Uint8Array): IngestConfig {
     horizonDays: integer(env, SETTINGS.horizonDays),
     maxBodyBytes: integer(env, SETTINGS.maxBodyBytes),
     maxAlertsPerBatch: integer(env, SETTINGS.maxAlertsPerBatch),
+    maxDaysPerBatch: integer(env, SETTINGS.maxDaysPerBatch),
     sensorCacheTtlMs: integer(env, SETTINGS.sensorCacheTtlSeconds) * 1000,
+    sensorBatchesPerSecond: integer(env, SETTINGS.sensorBatchesPerSecond),
+    sensorBatchBurst: integer(env, SETTINGS.sensorBatchBurst),
     pseudonymKey,
     dynamoEndpoint: optional(env, SETTINGS.dynamoEndpoint),
     s3Endpoint: optional(env, SETTINGS.s3Endpoint),
@@ -159,11 +174,12 @@ export async function loadRenderConfigAsync(
   return { ...base, pseudonymKey: await pseudonymKeyFromParameter(env, readParameter) };
 }
 
-/** The ingest function's configuration on AWS: the same pseudonym key, read the same way, once per container. */
-export async function loadIngestConfigAsync(
-  env: Env = process.env,
-  readParameter: SecureParameterReader = readSecureParameter,
-): Promise<IngestConfig> {
+/**
+ * The ingest function's configuration on AWS: the same pseudonym key, from the same parameter, once per
+ * container. The reader is the caller's: the ingest function passes one signed HTTPS request
+ * (lib/store/ssm-parameter.ts), not the SDK's SSM client, which would not fit its bundle's budget.
+ */
+export async function loadIngestConfigAsync(readParameter: SecureParameterReader, env: Env = process.env): Promise<IngestConfig> {
   if (env[SETTINGS.pseudonymKey.env]) return loadIngestConfig(env);
   const base = ingestConfigWithKey(env, new Uint8Array(0));
   return { ...base, pseudonymKey: await pseudonymKeyFromParameter(env, readParameter) };

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'idempotency_conflict'
   | 'invalid_idempotency_key'
   | 'too_large'
+  | 'too_many_days'
+  | 'rate_limited'
   | 'unsupported_media_type'
   | 'retry_later'
   | 'not_found'
@@ -40,6 +42,16 @@ export class ValidationError extends AlertgraphError {}
 
 /** Same Idempotency-Key, different content. → 409 */
 export class ConflictError extends AlertgraphError {}
+
+/** A sensor (or a claimed key id) sent more than its budget; retry after the given seconds. → 429 */
+export class RateLimitedError extends AlertgraphError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 1,
+  ) {
+    super('rate_limited', message, {});
+  }
+}
 
 /** Storage throttled or unavailable; the sensor should retry with the same key. → 503 */
 export class RetryLaterError extends AlertgraphError {

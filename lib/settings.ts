@@ -49,7 +49,10 @@ export const SETTINGS = {
   // Ingest limits.
   maxBodyBytes: int({ env: 'MAX_BODY_BYTES', context: 'maxBodyBytes', default: 5 * 1024 * 1024, min: 1024, max: 64 * 1024 * 1024, doc: 'body limit of a batch after decompression' }),
   maxAlertsPerBatch: int({ env: 'MAX_ALERTS_PER_BATCH', context: 'maxAlertsPerBatch', default: 10_000, min: 1, max: 100_000, doc: 'alerts in one batch' }),
-  sensorCacheTtlSeconds: int({ env: 'SENSOR_CACHE_TTL_SECONDS', context: 'sensorCacheTtlSeconds', default: 60, min: 0, max: 60, doc: "how long a sensor's key and status are cached (bounds how late a revocation bites)" }),
+  maxDaysPerBatch: int({ env: 'MAX_DAYS_PER_BATCH', context: 'maxDaysPerBatch', default: 31, min: 1, max: 3650, doc: 'distinct UTC days one batch may span (a month of a sparse backfill; push splits by day below it)' }),
+  sensorCacheTtlSeconds: int({ env: 'SENSOR_CACHE_TTL_SECONDS', context: 'sensorCacheTtlSeconds', default: 10, min: 0, max: 60, doc: "how long a sensor's key and status are cached (bounds how late a revocation or key rotation bites)" }),
+  sensorBatchesPerSecond: int({ env: 'SENSOR_BATCHES_PER_SECOND', context: 'sensorBatchesPerSecond', default: 10, min: 1, max: 10_000, doc: "each sensor's sustained budget of batches per second (a token bucket per container)" }),
+  sensorBatchBurst: int({ env: 'SENSOR_BATCH_BURST', context: 'sensorBatchBurst', default: 50, min: 1, max: 100_000, doc: "each sensor's burst of batches above its budget" }),
   // Where things are.
   tableName: text({ env: 'TABLE_NAME', doc: 'the DynamoDB table name' }),
   bucketName: text({ env: 'BUCKET_NAME', doc: 'the S3 bucket name' }),

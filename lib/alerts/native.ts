@@ -69,7 +69,9 @@ export function readNativeAlert(o: Record<string, unknown>, ctx: ParseContext): 
  * ValidationError('malformed_body'); a bad element is rejected with its 1-based index as the line.
  */
 export function parseNativeBody(body: string, ctx: ParseContext, out: BatchCollector): void {
-  if (body.trim() === '') return; // an empty body is a heartbeat, like an empty NDJSON body
+  // The JSON heartbeat is `{"alerts":[]}`; a body with nothing (or only whitespace) in it is not JSON at all
+  // (DESIGN §4), and taking it for a heartbeat would record a sensor as reporting from a truncated request.
+  if (body.trim() === '') throw malformed('body is empty: send {"alerts":[...]}, or {"alerts":[]} for a heartbeat');
   // Scanned before parsing: a body is up to megabytes, and a nesting bomb that size costs far more to parse.
   if (countOpeners(body, MAX_DEPTH) > MAX_DEPTH && exceedsDepth(body)) {
     throw malformed(`nesting too deep (over ${MAX_DEPTH} levels)`);

@@ -27,14 +27,50 @@ import { BatchCollector, makeContext, type ParseContext } from './validate.js';
  * native body of the wrong shape) and 'too_large' when it holds more than `maxAlerts` alerts. An empty body is
  * not an error: it yields an empty result and the caller decides.
  */
-export function parseBatch(body: string, format: BatchFormat, opts: ParseOptions): ParsedBatch {
+export function parseBatch(body: string | Uint8Array, format: BatchFormat, opts: ParseOptions): ParsedBatch {
   const ctx = makeContext(opts);
   const out = new BatchCollector(opts);
-  // A leading byte-order mark is legal in a UTF-8 stream but not in JSON text.
-  const text = body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
-  if (format === 'native') parseNativeBody(text, ctx, out);
-  else parseNdjson(text, format, ctx, out);
+  if (format === 'native') {
+    const whole = typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+    // A leading byte-order mark is legal in a UTF-8 stream but not in JSON text.
+    parseNativeBody(whole.charCodeAt(0) === 0xfeff ? whole.slice(1) : whole, ctx, out);
+  } else {
+    parseNdjson(typeof body === 'string' ? linesOfText(body) : linesOfBytes(body), format, ctx, out);
+  }
   return out.result();
+}
+
+/** The lines of an NDJSON text, without their CR LF or LF, a leading byte-order mark dropped. */
+function linesOfText(body: string): string[] {
+  const text = body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.charCodeAt(line.length - 1) === 13) lines[i] = line.slice(0, -1);
+  }
+  return lines;
+}
+
+/**
+ * The same from the body's bytes, each line decoded on its own. Why: decoding a whole batch (~0.5 MB) into one
+ * string costs more than parsing it — a string that large is allocated outside V8's young generation — while
+ * line-sized strings are cheap (measured: ~10× less for a 1,000-alert EVE batch). The text is the same: a
+ * line feed byte never occurs inside a multi-byte UTF-8 sequence, so splitting before decoding changes nothing.
+ */
+function linesOfBytes(body: Uint8Array): string[] {
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const n = bytes.length;
+  const bom = n >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const lines: string[] = [];
+  let start = bom;
+  for (;;) {
+    let end = bytes.indexOf(10, start);
+    const last = end === -1;
+    if (last) end = n;
+    lines.push(bytes.toString('utf8', start, end > start && bytes[end - 1] === 13 ? end - 1 : end));
+    if (last) return lines;
+    start = end + 1;
+  }
 }
 
 /**
@@ -98,21 +134,15 @@ function startsLikeObject(line: string): boolean {
   return line.trimStart().charCodeAt(0) === 123;
 }
 
-function parseNdjson(body: string, format: 'eve' | 'snort' | 'ndjson', ctx: ParseContext, out: BatchCollector): void {
+function parseNdjson(lines: readonly string[], format: 'eve' | 'snort' | 'ndjson', ctx: ParseContext, out: BatchCollector): void {
   let nonBlank = 0;
   // Whether any line is (or, for a line too long to parse, starts like) a JSON object: if none is, the body
   // is not NDJSON at all (HTML, binary) and deserves one malformed_body rather than a rejection per line.
   let sawObject = false;
   let lineNo = 0;
-  let start = 0;
-  const n = body.length;
 
-  while (start <= n) {
-    let end = body.indexOf('\n', start);
-    if (end === -1) end = n;
+  for (const line of lines) {
     lineNo++;
-    const line = body.slice(start, end > start && body.charCodeAt(end - 1) === 13 ? end - 1 : end);
-    start = end + 1;
 
     // Blank (or whitespace-only) lines are separators, not records. JSON.parse skips surrounding whitespace.
     if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim().length === 0)) continue;

@@ -11,6 +11,8 @@
  * batch is what keeps a 1 GB push's memory flat: garbage the collector would free "later" is memory too.
  */
 
+import { SETTINGS } from '../settings.js';
+
 export type InputFormat = 'eve' | 'snort' | 'native';
 
 export interface BatchLimits {
@@ -35,7 +37,7 @@ export interface BatchLimits {
  * The service's default cap on distinct UTC days in one batch (a batch over it is refused with 413, which
  * push would answer by splitting). The client keeps under it from the start, so a backfill never meets it.
  */
-export const DEFAULT_MAX_DAYS_PER_BATCH = 31;
+export const DEFAULT_MAX_DAYS_PER_BATCH = SETTINGS.maxDaysPerBatch.default;
 
 export interface CutBatch {
   /**

@@ -40,6 +40,8 @@ const REQUEST_ERRORS: ErrorCode[] = [
   'stale_signature',
   'idempotency_conflict',
   'too_large',
+  'too_many_days',
+  'rate_limited',
   'unsupported_media_type',
   'retry_later',
 ];
@@ -93,7 +95,7 @@ export function openApiDocument(limits: IngestLimits) {
           ],
           requestBody: {
             required: true,
-            description: `At most ${limits.maxBodyBytes} bytes after decompression and ${limits.maxAlertsPerBatch} alerts.`,
+            description: `At most ${limits.maxBodyBytes} bytes after decompression and ${limits.maxAlertsPerBatch} alerts, spanning at most ${limits.maxDaysPerBatch} UTC days.`,
             content: {
               'application/x-ndjson': {
                 schema: { type: 'string', description: 'Suricata EVE or Snort 3 alert_json, one object per line' },
@@ -134,6 +136,11 @@ export function openApiDocument(limits: IngestLimits) {
             bytes: { type: 'integer' },
             days: { type: 'object', additionalProperties: { type: 'integer' } },
             writeUnits: { type: 'number', description: 'DynamoDB write capacity consumed (ReturnConsumedCapacity)' },
+            beforeDeployment: {
+              type: 'object',
+              description: "accepted alerts dated before the sensor's registered deployment day (counted like the others)",
+              properties: { deployedAt: { type: 'string', format: 'date' }, alerts: { type: 'integer' } },
+            },
             rejectedLines: {
               type: 'array',
               items: { type: 'object', properties: { line: { type: 'integer' }, reason: { type: 'string' } } },

@@ -2,7 +2,7 @@
  * Errors → RFC 9457 problem documents. This is the only place that decides HTTP statuses for errors.
  * A 500 says nothing internal; the caller logs the cause.
  */
-import { AlertgraphError, type ErrorCode, RetryLaterError } from '../errors.js';
+import { AlertgraphError, type ErrorCode, RateLimitedError, RetryLaterError } from '../errors.js';
 
 export interface HttpResponse {
   statusCode: number;
@@ -21,6 +21,8 @@ const STATUS: Record<ErrorCode, number> = {
   stale_signature: 401,
   idempotency_conflict: 409,
   too_large: 413,
+  too_many_days: 413,
+  rate_limited: 429,
   unsupported_media_type: 415,
   retry_later: 503,
   not_found: 404,
@@ -39,6 +41,8 @@ const TITLES: Record<ErrorCode, string> = {
   stale_signature: 'The signature is outside its validity window',
   idempotency_conflict: 'Idempotency-Key already used for another batch',
   too_large: 'Batch too large',
+  too_many_days: 'Batch spans too many days',
+  rate_limited: 'Too many requests for this sensor',
   unsupported_media_type: 'Unsupported media type',
   retry_later: 'Storage is busy; retry later with the same Idempotency-Key',
   not_found: 'Not found',
@@ -67,7 +71,7 @@ export function problemResponse(code: ErrorCode, detail: string, extra: Record<s
 export function errorResponse(err: unknown): HttpResponse {
   if (err instanceof AlertgraphError) {
     const res = problemResponse(err.code, err.message, err.details);
-    if (err instanceof RetryLaterError) res.headers['retry-after'] = String(err.retryAfterSeconds);
+    if (err instanceof RetryLaterError || err instanceof RateLimitedError) res.headers['retry-after'] = String(err.retryAfterSeconds);
     return res;
   }
   return problemResponse('internal', 'The request could not be processed. It has been logged.');

@@ -13,7 +13,8 @@
  *                                   sensor and Idempotency-Key: a retry rewrites the same rows, a batch
  *                                   already counted on every day (a duplicate) writes none
  *  7. one contribution per day    — conditional puts; a retry after a crash at any point completes the
- *                                   missing ones and never repeats a counted one
+ *                                   missing ones and never repeats a counted one; the first day's is put
+ *                                   last, and only the request that created it answers 202
  * The facts are written before the contributions, so a counted day always has its facts; the render job
  * compacts only the facts of counted batches and days, so facts of a batch that crashed before its
  * contributions and was never retried are not counted either.
@@ -23,15 +24,16 @@ import { gunzipSync } from 'node:zlib';
 import { formatFromContentType, parseBatch } from '../alerts/parse.js';
 import type { RejectedAlert } from '../alerts/types.js';
 import { countBatch, emptyAggregate, utcDay } from '../counting/aggregate.js';
-import { ConflictError, ValidationError } from '../errors.js';
+import { ConflictError, RateLimitedError, ValidationError } from '../errors.js';
 import { checkContentDigest } from '../signing/content-digest.js';
 import { REQUIRED_COMPONENTS } from '../signing/profile.js';
 import { verifyRequestSignature, type HttpRequestParts } from '../signing/rfc9421.js';
 import { MAX_PACKED_AGGREGATE_BYTES, packAggregate, type BatchLedger } from '../store/ledger.js';
 import type { RawArchive } from '../store/raw-archive.js';
-import { factsCsv } from '../lake/facts.js';
+import { factsCsv, type Pseudonyms } from '../lake/facts.js';
 import type { FactsWriter } from '../lake/store.js';
 import { IDEMPOTENCY_KEY_PATTERN } from '../store/table.js';
+import type { SensorBudgets } from './rate-limit.js';
 import type { SensorKeyCache } from './sensor-keys.js';
 import { SETTINGS } from '../settings.js';
 
@@ -41,6 +43,8 @@ export interface IngestLimits {
   horizonDays: number;
   maxBodyBytes: number;
   maxAlertsPerBatch: number;
+  /** Distinct UTC days one batch may span. */
+  maxDaysPerBatch: number;
   /** Rejected lines listed in a receipt or error (the count is always complete). */
   maxRejectedListed: number;
   /** Signature `created` window, seconds either side of server time. */
@@ -51,17 +55,20 @@ export const DEFAULT_LIMITS: IngestLimits = {
   horizonDays: SETTINGS.horizonDays.default,
   maxBodyBytes: SETTINGS.maxBodyBytes.default,
   maxAlertsPerBatch: SETTINGS.maxAlertsPerBatch.default,
+  maxDaysPerBatch: SETTINGS.maxDaysPerBatch.default,
   maxRejectedListed: 100,
   maxSkewSeconds: 300,
 };
 
 export interface IngestDeps {
-  keys: Pick<SensorKeyCache, 'keyFor'>;
+  keys: Pick<SensorKeyCache, 'keyFor' | 'refreshedKeyFor' | 'deployedAt'>;
+  /** Each sensor's budget of batches, taken once its signature verifies and before any other work. */
+  budgets?: SensorBudgets;
   ledger: BatchLedger;
   archive: RawArchive;
   facts: FactsWriter;
-  /** HMAC key of the source pseudonyms (DESIGN §6). */
-  pseudonymKey: Uint8Array;
+  /** The address pseudonyms of the facts (DESIGN §13): the deployment's key, and those computed so far in this container. */
+  pseudonyms: Pseudonyms;
   clock: () => number;
   limits: IngestLimits;
 }
@@ -81,6 +88,13 @@ export interface Receipt {
   bytes: number;
   days: Record<string, number>;
   writeUnits: number;
+  /**
+   * Accepted alerts dated before the sensor's deployment day, with that day. They are counted like any other
+   * (a sensor may run before it is registered, and its earlier log is real traffic); the receipt says how many
+   * so that an operator can correct the deployment date (`alertgraph sensor add` with `--deployed`). Absent
+   * when the registry has no deployment date.
+   */
+  beforeDeployment?: { deployedAt: string; alerts: number };
   /** The rejected lines with their reasons, up to a cap (`rejected` is the full count). */
   rejectedLines: RejectedAlert[];
 }
@@ -112,14 +126,22 @@ function tooLarge(limit: number): ValidationError {
   return new ValidationError('too_large', `the batch is larger than ${limit} bytes: send smaller batches`, { limitBytes: limit });
 }
 
-function decode(body: Uint8Array, enc: 'identity' | 'gzip', limit: number): string {
-  if (enc === 'identity') return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+/** The body's bytes after Content-Encoding (parsed line by line from bytes: lib/alerts/parse.ts says why). */
+function decode(body: Uint8Array, enc: 'identity' | 'gzip', limit: number): Buffer {
+  if (enc === 'identity') return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   try {
-    return gunzipSync(body, { maxOutputLength: limit }).toString('utf8');
+    return gunzipSync(body, { maxOutputLength: limit });
   } catch (err) {
     if (err instanceof RangeError || (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
     throw new ValidationError('malformed_body', 'the body is not valid gzip');
   }
+}
+
+/** Alerts of the batch on days before `deployedAt` (the days' counts are per UTC day, as the deployment date). */
+function alertsBefore(days: Record<string, number>, deployedAt: string): number {
+  let n = 0;
+  for (const [day, count] of Object.entries(days)) if (day < deployedAt) n += count;
+  return n;
 }
 
 export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<IngestResult> {
@@ -131,11 +153,16 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
 
   const signature = await verifyRequestSignature(req, {
     keyLookup: (keyId) => deps.keys.keyFor(keyId),
+    refreshKey: (keyId) => deps.keys.refreshedKeyFor(keyId),
     now,
     maxSkewSeconds: limits.maxSkewSeconds,
     requiredComponents: REQUIRED_COMPONENTS,
   });
   const sensor = signature.keyId;
+  // Before the digest, decompression, parsing and storage: a sensor (or whoever holds its key) sending more
+  // than its budget costs one signature check per request.
+  const wait = deps.budgets?.take(sensor, now) ?? 0;
+  if (wait > 0) throw new RateLimitedError(`sensor "${sensor}" sent more than ${deps.budgets!.batchesPerSecond} batches a second; retry in ${wait} s`, wait);
   const verified = checkContentDigest(req.headers['content-digest'], req.body);
   // The batch's identity for idempotency is its sha-256, reused from the digest check when the sender sent one.
   const digest = (verified.get('sha-256') ?? createHash('sha256').update(req.body).digest()).toString('base64');
@@ -145,8 +172,8 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
     throw new ValidationError('invalid_idempotency_key', 'Idempotency-Key must be 1–128 characters of A-Z a-z 0-9 . _ : -');
   }
 
-  const text = decode(req.body, enc, limits.maxBodyBytes);
-  const parsed = parseBatch(text, kind === 'json' ? 'native' : 'ndjson', {
+  const decoded = decode(req.body, enc, limits.maxBodyBytes);
+  const parsed = parseBatch(decoded, kind === 'json' ? 'native' : 'ndjson', {
     sensor,
     now,
     horizonDays: limits.horizonDays,
@@ -163,6 +190,13 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
   const perDay = countBatch(parsed.alerts);
   // An empty batch is a heartbeat: it records that the sensor reported today, with zero alerts.
   if (perDay.size === 0) perDay.set(utcDay(now), emptyAggregate());
+  if (perDay.size > limits.maxDaysPerBatch) {
+    throw new ValidationError(
+      'too_many_days',
+      `the batch spans ${perDay.size} UTC days; at most ${limits.maxDaysPerBatch} are allowed: send one batch per day or a few days`,
+      { days: perDay.size, maxDays: limits.maxDaysPerBatch },
+    );
+  }
   // Packed now, in the form stored, so that an aggregate too big for one item is refused before anything is written.
   const packed = new Map([...perDay].map(([day, agg]) => [day, packAggregate(agg)]));
   if (Math.max(...[...packed.values()].map((p) => p.byteLength)) > MAX_PACKED_AGGREGATE_BYTES) {
@@ -171,6 +205,7 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
 
   const days: Record<string, number> = {};
   for (const [day, agg] of perDay) days[day] = agg.total;
+  const deployedAt = deps.keys.deployedAt(sensor);
   const receivedAt = new Date(now).toISOString();
   const receipt: Receipt = {
     batchId: `${sensor}/${idempotencyKey}`,
@@ -183,6 +218,7 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
     bytes: req.body.byteLength,
     days,
     writeUnits: 0,
+    ...(deployedAt === undefined ? {} : { beforeDeployment: { deployedAt, alerts: alertsBefore(days, deployedAt) } }),
     rejectedLines: parsed.rejected,
   };
 
@@ -221,31 +257,37 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
   const counted = claim.created ? new Set<string>() : await deps.ledger.countedDays(sensor, idempotencyKey, dayList);
   const pending = [...packed].filter(([day]) => !counted.has(day));
   if (pending.length > 0 && parsed.alerts.length > 0) {
-    await deps.facts.writeFacts(archiveDay, sensor, idempotencyKey, factsCsv(parsed.alerts, deps.pseudonymKey));
+    await deps.facts.writeFacts(archiveDay, sensor, idempotencyKey, factsCsv(parsed.alerts, deps.pseudonyms));
   }
 
-  const outcomes = await Promise.all(
-    pending.map(([day, bytes]) => deps.ledger.putContribution({ sensor, idempotencyKey, day, digest, packed: bytes, rawDay: archiveDay })),
-  );
-  let created = 0;
-  for (const outcome of outcomes) {
+  // Exactly one request reports the batch as counted (202), however many copies race: the one whose put
+  // creates the contribution of the batch's first day. That put comes last, after the other days' puts have
+  // succeeded, so its existence means the whole batch is counted; the claim's creator is not necessarily the
+  // one (a copy that found the claim may have written the contributions first).
+  const [firstDay] = dayList;
+  const firstPending = pending.find(([day]) => day === firstDay);
+  const others = pending.filter(([day]) => day !== firstDay);
+  const put = async ([day, bytes]: [string, Uint8Array]) => {
+    const outcome = await deps.ledger.putContribution({ sensor, idempotencyKey, day, digest, packed: bytes, rawDay: archiveDay });
     writeUnits += outcome.writeUnits;
-    if (outcome.created) created++;
-    else if (outcome.existing?.digest !== digest) {
+    if (!outcome.created && outcome.existing?.digest !== digest) {
       // Only possible if a claim expired while its contributions remained; refuse rather than mix two batches.
       throw new ConflictError('idempotency_conflict', `Idempotency-Key "${idempotencyKey}" is held by another batch`);
     }
-  }
+    return outcome.created;
+  };
+  await Promise.all(others.map(put));
+  const countedHere = firstPending !== undefined && (await put(firstPending));
 
   // A batch for a day before today may land after the render job closed that day: mark the day to re-roll.
   // After the contributions (a mark the job clears before they land would be lost), and on retries too (the
   // first attempt may have crashed between the two).
+  // Concurrently: a backfill batch spans up to maxDaysPerBatch days, and one mark after another adds up.
   const today = utcDay(now);
-  for (const day of dayList) {
-    if (day < today) writeUnits += await deps.ledger.markDayChanged(day, sensor, receivedAt);
-  }
+  const marks = await Promise.all(dayList.filter((day) => day < today).map((day) => deps.ledger.markDayChanged(day, sensor, receivedAt)));
+  for (const units of marks) writeUnits += units;
 
-  const duplicate = !claim.created && created === 0;
+  const duplicate = !countedHere;
   receipt.duplicate = duplicate;
   receipt.writeUnits = writeUnits;
   return { status: duplicate ? 200 : 202, receipt };

@@ -6,9 +6,11 @@ import type { Log } from '../log.js';
 import { clientsFor, type AwsClients } from '../store/aws-clients.js';
 import { DynamoBatchLedger, type BatchLedger } from '../store/ledger.js';
 import { S3RawArchive, type RawArchive } from '../store/raw-archive.js';
+import { Pseudonyms } from '../lake/facts.js';
 import { S3Lake, type FactsWriter } from '../lake/store.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
 import { DEFAULT_LIMITS, type IngestDeps } from './ingest-batch.js';
+import { SensorBudgets } from './rate-limit.js';
 import { SensorKeyCache } from './sensor-keys.js';
 
 export interface IngestApi {
@@ -45,13 +47,15 @@ export function createIngestApi(
     ledger: options.wrapLedger ? options.wrapLedger(ledger) : ledger,
     archive: options.wrapArchive ? options.wrapArchive(archive) : archive,
     facts: options.wrapFacts ? options.wrapFacts(facts) : facts,
-    pseudonymKey: config.pseudonymKey,
+    pseudonyms: new Pseudonyms(config.pseudonymKey),
+    budgets: new SensorBudgets(config.sensorBatchesPerSecond, config.sensorBatchBurst),
     clock,
     limits: {
       ...DEFAULT_LIMITS,
       horizonDays: config.horizonDays,
       maxBodyBytes: config.maxBodyBytes,
       maxAlertsPerBatch: config.maxAlertsPerBatch,
+      maxDaysPerBatch: config.maxDaysPerBatch,
     },
   };
   return { handle: (req) => handleApiRequest(req, { ingest: deps, log, onBatch: options.onBatch }), keys, deps };

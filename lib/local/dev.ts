@@ -104,8 +104,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         dynamoEndpoint: dynamo.endpoint,
         s3Endpoint: s3.endpoint,
         horizonDays: settings.horizonDays,
-        // Locally a revocation should bite within seconds, not a minute.
-        sensorCacheTtlSeconds: process.env[SETTINGS.sensorCacheTtlSeconds.env] ?? 5,
+        // Locally the first request after `sensor add`/`sensor revoke` (another process) must see the change: the
+        // registry is read per request (DynamoDB Local, a millisecond or two).
+        sensorCacheTtlSeconds: process.env[SETTINGS.sensorCacheTtlSeconds.env] ?? 0,
       }),
       // No CloudWatch here: the handler's embedded metrics would only add noise to the console.
       POWERTOOLS_METRICS_DISABLED: 'true',

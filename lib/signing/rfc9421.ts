@@ -42,6 +42,11 @@ export interface HttpRequestParts {
 export interface VerifyOptions {
   /** Resolves a keyid to an Ed25519 public KeyObject; may throw SignatureError('unknown_sensor'|'sensor_revoked'). */
   keyLookup: (keyId: string) => Promise<KeyObject> | KeyObject;
+  /**
+   * Asked once when the signature does not verify with the key from keyLookup (which may come from a cache):
+   * the current key if it changed since (a rotation), else undefined. The signature is then tried with it.
+   */
+  refreshKey?: (keyId: string) => Promise<KeyObject | undefined>;
   /** ms since epoch */
   now: number;
   /** default 300: |created - now| must be <= this */
@@ -493,6 +498,10 @@ export async function verifyRequestSignature(req: HttpRequestParts, opts: Verify
       serverTime: Math.floor(opts.now / 1000),
     });
   }
+  // A signature that expires when or before it was created is valid at no instant (§2.3): malformed, even while both are inside the window.
+  if (expires !== undefined && created !== undefined && expires <= created) {
+    invalid(`Signature "${label}" expires (${expires}) at or before it was created (${created})`, { label, created, expires });
+  }
 
   if (signature.byteLength !== ED25519_SIGNATURE_BYTES) {
     invalid(`Signature "${label}" must be ${ED25519_SIGNATURE_BYTES} bytes for Ed25519, got ${signature.byteLength}`, { label });
@@ -504,12 +513,18 @@ export async function verifyRequestSignature(req: HttpRequestParts, opts: Verify
     invalid(`The key registered for keyid "${keyId}" is not an Ed25519 key`, { label, keyId });
   }
 
-  const base = signatureBase(req, components, serializeInnerList(input));
-  let ok: boolean;
-  try {
-    ok = cryptoVerify(null, Buffer.from(base, 'latin1'), key, signature);
-  } catch {
-    ok = false;
+  const base = Buffer.from(signatureBase(req, components, serializeInnerList(input)), 'latin1');
+  const verifies = (k: KeyObject): boolean => {
+    try {
+      return cryptoVerify(null, base, k, signature) === true;
+    } catch {
+      return false;
+    }
+  };
+  let ok = verifies(key);
+  if (!ok && opts.refreshKey !== undefined) {
+    const fresh = await opts.refreshKey(keyId);
+    if (fresh instanceof KeyObject && fresh.asymmetricKeyType === 'ed25519') ok = verifies(fresh);
   }
   // Only an explicit true is success.
   if (ok !== true) {

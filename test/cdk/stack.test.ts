@@ -286,8 +286,8 @@ describe('functions', () => {
   const keyFromSsm = async (name: string) => (name === '/alertgraph/pseudonym-key' ? Buffer.alloc(32, 3).toString('base64') : Promise.reject(new Error(name)));
 
   it('gives the ingest function the environment its loader reads, with the deployed settings', async () => {
-    const config = await loadIngestConfigAsync(environmentOf(ingestId), keyFromSsm);
-    expect(config).toMatchObject({ horizonDays: 400, maxBodyBytes: 5 * 1024 * 1024, maxAlertsPerBatch: 10_000, sensorCacheTtlMs: 60_000 });
+    const config = await loadIngestConfigAsync(keyFromSsm, environmentOf(ingestId));
+    expect(config).toMatchObject({ horizonDays: 400, maxBodyBytes: 5 * 1024 * 1024, maxAlertsPerBatch: 10_000, maxDaysPerBatch: 31, sensorCacheTtlMs: 10_000, sensorBatchesPerSecond: 10, sensorBatchBurst: 50 });
     expect(config.tableName).toBe(`<${tableId}>`);
   });
 

@@ -63,6 +63,10 @@ export async function startHarness(opts: {
     horizonDays: 400,
     maxBodyBytes: 5 * 1024 * 1024,
     maxAlertsPerBatch: 10_000,
+    maxDaysPerBatch: 31,
+    // Tests push as fast as they can; the flood test sets the production budget itself.
+    sensorBatchesPerSecond: 10_000,
+    sensorBatchBurst: 10_000,
     sensorCacheTtlMs: 0,
     pseudonymKey: TEST_PSEUDONYM_KEY,
     dynamoEndpoint: opts.dynamoEndpoint ?? inject('dynamoEndpoint'),

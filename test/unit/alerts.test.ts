@@ -299,12 +299,19 @@ describe('NDJSON framing', () => {
     expect(r.rejected.map((x) => x.line)).toEqual([2, 3, 4, 5]);
   });
 
-  it('treats an empty or blank body as a heartbeat', () => {
+  it('treats an empty or blank NDJSON body as a heartbeat', () => {
     for (const body of ['', '\n\n', '  \r\n']) {
-      for (const format of ['eve', 'snort', 'ndjson', 'native'] as const) {
+      for (const format of ['eve', 'snort', 'ndjson'] as const) {
         expect(parseBatch(body, format, OPTS)).toEqual({ alerts: [], rejected: [], rejectedCount: 0, skipped: 0 });
       }
     }
+  });
+
+  it('refuses an empty or whitespace-only JSON body as malformed_body: the JSON heartbeat is {"alerts":[]} (DESIGN §4)', () => {
+    for (const body of ['', ' ', '\n\n', '  \r\n\t']) {
+      expect(thrown(body, 'native').code, JSON.stringify(body)).toBe('malformed_body');
+    }
+    expect(parseBatch(' {"alerts":[]}\n', 'native', OPTS)).toEqual({ alerts: [], rejected: [], rejectedCount: 0, skipped: 0 });
   });
 
   it('throws malformed_body when no line is a JSON object', () => {
@@ -540,5 +547,18 @@ describe('formatFromContentType', () => {
     [undefined, undefined],
   ])('%j → %j', (ct, expected) => {
     expect(formatFromContentType(ct)).toBe(expected);
+  });
+});
+
+describe('a body given as bytes', () => {
+  it('parses exactly as its decoded text: BOM, CRLF, blank lines, non-ASCII, invalid UTF-8, bad lines, line numbers', () => {
+    const text = `\uFEFF${lines(eveAlert({ alert: { signature_id: 7, signature: 'Überwachung ✓', category: 'c', severity: 1 } }))}\r\n\r\n  \n{not json}\r\n${lines(eveAlert({ src_ip: 'x' }), eveAlert({ event_type: 'flow' }), eveAlert())}\n`;
+    const bytes = Buffer.concat([Buffer.from(text, 'utf8'), Buffer.from([0x7b, 0xe2, 0x28, 0xa1, 0x7d, 0x0a]), Buffer.from(lines(eveAlert()), 'utf8')]);
+    const fromBytes = parseBatch(bytes, 'eve', OPTS);
+    expect(fromBytes).toEqual(parseBatch(bytes.toString('utf8'), 'eve', OPTS));
+    expect(fromBytes.alerts).toHaveLength(3);
+    expect(fromBytes.alerts[0]!.signature).toBe('Überwachung ✓');
+    expect(fromBytes.rejected.map((r) => r.line)).toEqual([4, 5, 8]);
+    expect(fromBytes.skipped).toBe(1);
   });
 });

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../lib/alerts/types.js';
 import { athenaRows, withPeriod } from '../../lib/lake/athena.js';
 import { LakeEngine } from '../../lib/lake/engine.js';
-import { factsCsv, pseudonym, sourceNetwork } from '../../lib/lake/facts.js';
+import fc from 'fast-check';
+import { factsCsv, pseudonym, Pseudonyms, sourceNetwork } from '../../lib/lake/facts.js';
 import { checkReadOnlyText } from '../../lib/lake/query.js';
 import { stagingFacts } from '../../lib/lake/sql.js';
 import { stagingKey } from '../../lib/publish/layout.js';
@@ -40,6 +41,43 @@ describe('staging facts', () => {
     expect(all).toContain(pseudonym(KEY, '192.0.2.1'));
     // A keyed pseudonym: another key gives another name.
     expect(pseudonym(Buffer.alloc(32, 4), '192.0.2.1')).not.toBe(pseudonym(KEY, '192.0.2.1'));
+  });
+
+  it('writes exactly these rows (time, src, net, ports, dst, proto, signature, quoted texts, severity, scan)', () => {
+    const src = pseudonym(KEY, '192.0.2.1');
+    expect(factsCsv(alerts, KEY)).toBe(
+      `${t0},${src},192.0.0.0/8,4000,${pseudonym(KEY, '198.51.100.7')},445,tcp,2001,"ET SCAN ""quoted"", comma\nnewline","Attempted Recon",2,true\n` +
+        `${t0 + 1000},${pseudonym(KEY, '2001:db8::1')},2001::/16,,,,icmp,,"","Misc",,false\n` +
+        `${t0 + 2000},${src},192.0.0.0/8,,,53,udp,,,,,false\n`,
+    );
+  });
+});
+
+describe('pseudonyms kept per container', () => {
+  const ipv4 = fc.ipV4();
+  const ipv6 = fc.ipV6();
+  it('are exactly HMAC-SHA256 of node:crypto, first 16 bytes in base64url, for any address and key length', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 130 }), fc.array(fc.oneof(ipv4, ipv6), { minLength: 1, maxLength: 20 }), (key, ips) => {
+        const names = new Pseudonyms(key);
+        for (const ip of ips) expect(names.of(ip)).toBe(pseudonym(key, ip));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('fall back to node:crypto for text that is not a short ASCII address, with the same result', () => {
+    const names = new Pseudonyms(KEY);
+    for (const text of ['', 'x'.repeat(55), 'x'.repeat(56), 'y'.repeat(200), 'adresse-é', '2001:db8::1\u{1F600}']) {
+      expect(names.of(text)).toBe(pseudonym(KEY, text));
+    }
+  });
+
+  it('keep at most their bound, oldest first out, and stay right after eviction', () => {
+    const names = new Pseudonyms(KEY, 3);
+    const ips = ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4', '192.0.2.1'];
+    for (const ip of ips) expect(names.of(ip)).toBe(pseudonym(KEY, ip));
+    expect(names.size).toBe(3);
   });
 });
 

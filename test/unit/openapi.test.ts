@@ -40,7 +40,7 @@ describe('OpenAPI document', () => {
     const keyParam = post.parameters.find((p) => p.name === 'Idempotency-Key')!;
     expect(new RegExp(keyParam.schema.pattern!).source).toBe(IDEMPOTENCY_KEY_PATTERN.source);
     expect(post.requestBody.content['application/json'].schema.properties.alerts.maxItems).toBe(DEFAULT_LIMITS.maxAlertsPerBatch);
-    expect(Object.keys(post.responses).sort()).toEqual(['200', '202', '400', '401', '409', '413', '415', '503']);
+    expect(Object.keys(post.responses).sort()).toEqual(['200', '202', '400', '401', '409', '413', '415', '429', '503']);
     expect([...props.proto.enum]).toEqual([...PROTOCOLS]);
   });
 

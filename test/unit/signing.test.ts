@@ -427,6 +427,15 @@ describe('verifyRequestSignature with the project profile', () => {
     expect(await codeOf(verifyRequestSignature(req, opts()))).toBe('stale_signature');
   });
 
+  it('expires before created → signature_invalid, even while both are in the window (issue 11 item 8)', async () => {
+    const req = signed(BODY, { created: NOW_S + 100, expires: NOW_S + 50 });
+    const e = await errorOf(verifyRequestSignature(req, opts()));
+    expect(e.code).toBe('signature_invalid');
+    expect(e.message).toMatch(/expires .* before .*created/);
+    // Equal is a zero-length validity: refused too.
+    expect(await codeOf(verifyRequestSignature(signed(BODY, { created: NOW_S + 10, expires: NOW_S + 10 }), opts()))).toBe('signature_invalid');
+  });
+
   it('missing created → signature_invalid unless not required', async () => {
     const req = signed(BODY);
     req.headers['signature-input'] = req.headers['signature-input']!.replace(/;created=\d+/, '');
