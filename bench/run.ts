@@ -1,8 +1,10 @@
 /**
- * `npm run bench [-- --input FILE --out FILE --quick --national]`: the performance figures of alertgraph,
+ * `npm run bench [-- --input FILE --out FILE --quick --national --only lake --no-history]`: the performance figures of alertgraph,
  * measured side by side in one run on this machine, printed as a table and written as JSON (default
  * bench/results.json). `--national` adds the synthetic national day of the lake (14.4 M alerts, several
  * minutes); without it, the national figures of the previous results file are kept, marked as carried over.
+ * `--only lake` measures the lake section alone and keeps the other sections of the results file;
+ * `--no-history` leaves out the lake's 190-day history (kept from the results file, marked as carried over).
  * Every figure is a median over repeated runs; every ratio compares two things measured in the same run.
  * Loopback only: DynamoDB Local, s3rver, `alertgraph dev` and a headless Chromium, all on 127.0.0.1.
  */
@@ -100,6 +102,54 @@ async function coldRenderJob(work: string, env: Record<string, string>, runs: nu
   return round(median(times), 0);
 }
 
+/** The lake: one day's close against the engine floor, the national day (with --national), the 190-day history. */
+async function lakeSection(s3Endpoint: string, work: string): Promise<Record<string, unknown>> {
+  log('lake: the daily close against one warm engine query (1 M alerts)');
+  const lakeDay = await benchLakeClose({ s3Endpoint, work, runs: 3, floorRuns: 5 });
+  let national: Record<string, unknown> | undefined;
+  if (process.argv.includes('--national')) {
+    log('lake: synthetic national day (14.4 M alerts, 100 sensors)');
+    national = { ...(await benchNationalDay({ s3Endpoint, work })) };
+  } else {
+    const previous = await previousNational(outFile);
+    if (previous) national = { ...previous, carriedOver: `not measured in this run: figures of the --national run at ${previous.measuredAt}` };
+  }
+  let history: unknown;
+  if (process.argv.includes('--no-history')) {
+    const previous = (JSON.parse(await readFile(outFile, 'utf8').catch(() => '{}')) as { lake?: { history?: Record<string, unknown> } }).lake?.history;
+    history = previous ? { ...previous, carriedOver: 'not measured in this run (--no-history)' } : null;
+  } else {
+    log('lake: first and second render of a 190-day, 9-sensor history (~450k alerts) through push and the CLI');
+    history = await benchHistory(work, quick ? { days: 30 } : {});
+  }
+  return { ...lakeDay, nationalDayCloseMs: national?.nationalDayCloseMs ?? null, national: national ?? null, history };
+}
+
+/**
+ * `--only lake`: the lake section alone (a few minutes instead of the whole run); the other sections of the
+ * results file are kept as they were, and `lakeMeasuredAt` says when the lake's were measured.
+ */
+async function lakeOnly(): Promise<void> {
+  const started = Date.now();
+  const work = await mkdtemp(join(tmpdir(), 'alertgraph-bench-'));
+  const s3 = await startS3Local({});
+  let results: Record<string, unknown>;
+  try {
+    results = JSON.parse(await readFile(outFile, 'utf8')) as Record<string, unknown>;
+  } catch {
+    results = {};
+  }
+  try {
+    results.lake = { ...(await lakeSection(s3.endpoint, work)), measuredAt: new Date(started).toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim() };
+  } finally {
+    await s3.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+  await writeFile(outFile, `${JSON.stringify(results, null, 2)}\n`);
+  printTable(results);
+  process.stdout.write(`\nlake section written to ${outFile}\n`);
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const work = await mkdtemp(join(tmpdir(), 'alertgraph-bench-'));
@@ -133,19 +183,7 @@ async function main(): Promise<void> {
     const e2e = await alertsPerSecond(alertFile, work);
     results.ingest = { ...ingest, alertsPerSecond: e2e.alertsPerSecond, endToEnd: e2e };
 
-    log('lake: the daily close against one warm engine query (1 M alerts)');
-    const lakeDay = await benchLakeClose({ s3Endpoint: s3.endpoint, work, runs: 3, floorRuns: 5 });
-    let national: Record<string, unknown> | undefined;
-    if (process.argv.includes('--national')) {
-      log('lake: synthetic national day (14.4 M alerts, 100 sensors)');
-      national = { ...(await benchNationalDay({ s3Endpoint: s3.endpoint, work })) };
-    } else {
-      const previous = await previousNational(outFile);
-      if (previous) national = { ...previous, carriedOver: `not measured in this run: figures of the --national run at ${previous.measuredAt}` };
-    }
-    log('lake: first and second render of a 190-day, 9-sensor history (~450k alerts) through push and the CLI');
-    const history = await benchHistory(work, quick ? { days: 30 } : {});
-    results.lake = { ...lakeDay, nationalDayCloseMs: national?.nationalDayCloseMs ?? null, national: national ?? null, history };
+    results.lake = await lakeSection(s3.endpoint, work);
 
     log('bundles');
     results.bundle = await benchBundles(join(REPO_ROOT, 'bench', '.work'), quick ? 7 : 15);
@@ -286,4 +324,6 @@ function printTable(r: Record<string, any>): void {
   if (national?.projection?.arithmetic) process.stdout.write(`\n144 M alerts/day on the render function: ${national.projection.arithmetic}\n`);
 }
 
-await main();
+const only = arg('--only');
+if (only !== undefined && only !== 'lake') throw new Error(`--only: "${only}" is not a section that runs alone (lake)`);
+await (only === 'lake' ? lakeOnly() : main());
