@@ -155,6 +155,7 @@ export async function generateDay(spec: SyntheticDay, dir: string): Promise<Gene
     CAST(DATE ${literal(spec.day)} - CAST(1 + (g * 365) // ${E} AS INTEGER) AS VARCHAR) AS first_day
   FROM (SELECT ${E} - 1 - i AS g FROM range(${E}) t(i))`;
     await engine.run(`COPY (${earlier}) TO ${literal(firstSeenPath)} (FORMAT parquet, COMPRESSION zstd)`);
+    await engine.run(`SET partitioned_write_max_open_files = 400`); // one file per day: more days than files open
     await engine.run(`COPY (SELECT * FROM read_parquet(${literal(firstSeenPath)})) TO ${literal(firstSeenDir)}
   (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (first_day), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)`);
   } finally {
@@ -162,6 +163,10 @@ export async function generateDay(spec: SyntheticDay, dir: string): Promise<Gene
     await rm(join(dir, 'engine'), { recursive: true, force: true });
   }
   const firstSeenDays = (await readdir(firstSeenDir)).map((name) => /^first_day=(.+)$/.exec(name)![1]!).sort();
+  for (const day of firstSeenDays) {
+    const files = await readdir(join(firstSeenDir, `first_day=${day}`));
+    if (files.length !== 1 || files[0] !== 'part-0.parquet') throw new Error(`first-seen of ${day}: ${files.join(', ')}, expected part-0.parquet alone`);
+  }
   const objects = A / spec.rowsPerObject;
   const keys = uuids(objects, seed);
   const batches = keys.map((key, b) => ({ sensor: `sensor-${String(b % spec.sensors).padStart(3, '0')}`, key }));

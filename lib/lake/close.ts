@@ -20,7 +20,7 @@
  * Only batches that are counted (their contribution for the day exists) are compacted: facts of a batch whose
  * contribution was never written stay in staging until a retry counts it.
  */
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FIRST_SEEN_PREFIX, factsKey, firstSeenDay, firstSeenKey, stagingKey } from '../publish/layout.js';
 import { addDays } from '../util/days.js';
@@ -34,6 +34,7 @@ import {
   DAY_FIGURES,
   EMPTY_FACTS,
   FACT_COLUMNS,
+  fileList,
   fileRows,
   firstSeenUpdate,
   literal,
@@ -151,20 +152,19 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
     );
     const gaining = [...new Set(counted.filter(([n]) => fetchedNumbers.has(n)).map(([, day]) => day))].sort();
     const out = join(work, 'new');
+    let parts = new Map<string, string>();
     if (gaining.length > 0) {
       const old = gaining.flatMap((d) => (oldByDay.has(d) ? [oldByDay.get(d)!] : []));
+      await engine.run(`SET partitioned_write_max_open_files = ${gaining.length + 2}`);
       await engine.run(copyCloseFacts(fetched.length > 0 ? join(work, 'stage', '*', '*.csv') : undefined, old, out));
+      parts = await onePerPartition(engine, out, 'part');
     }
-    const written = new Map<string, string>();
-    for (const day of gaining) {
-      const path = join(out, `part=${day}`, 'part-0.parquet');
-      if (await exists(path)) written.set(day, path);
-    }
+    const written = new Map([...parts].filter(([part]) => part !== NOT_TAKEN));
     // A staging object goes once every day it has rows on is closed (in this chunk, or before it: days close
     // in order): the rows it has past the chunk are in the not-taken part.
-    const notTaken = join(out, `part=${NOT_TAKEN}`, 'part-0.parquet');
+    const notTaken = parts.get(NOT_TAKEN);
     const pending = new Set<string>();
-    if (await exists(notTaken)) {
+    if (notTaken) {
       const sql = `SELECT DISTINCT batch FROM read_parquet(${literal(notTaken)}) WHERE time >= ${literal(`${addDays(lastDay, 1)} 00:00:00`)}::TIMESTAMP`;
       for (const r of await engine.rows<{ batch: string }>(sql)) pending.add(r.batch);
     }
@@ -212,11 +212,9 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
     const fsOut = join(work, 'first-seen-new');
     const rewritten = new Map<string, string>();
     if (touched.length > 0 || addedDays.size > 0) {
+      await engine.run(`SET partitioned_write_max_open_files = ${legacy ? 512 : touched.length + addedDays.size + 2}`);
       await engine.run(copyFirstSeen(touched.map((f) => f.path), fsOut));
-      for (const name of await readdir(fsOut)) {
-        const day = /^first_day=(\d{4}-\d{2}-\d{2})$/.exec(name)?.[1];
-        if (day) rewritten.set(day, join(fsOut, name, 'part-0.parquet'));
-      }
+      for (const [day, path] of await onePerPartition(engine, fsOut, 'first_day')) rewritten.set(day, path);
     }
     // Objects whose rows all moved (or the older table) go; the others are current as downloaded.
     const gone = touched.filter((f) => f.day === undefined || !rewritten.has(f.day)).map((f) => f.key);
@@ -258,11 +256,23 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
+/**
+ * The file of each partition a partitioned COPY wrote under `dir` (`<column>=<value>/`). DuckDB may write a
+ * partition as several files (when it had more partitions open than `partitioned_write_max_open_files`, set
+ * above the count for that reason); those are merged into one, so that a day is always one object.
+ */
+async function onePerPartition(engine: LakeEngine, dir: string, column: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const name of await readdir(dir).catch(() => [])) {
+    if (!name.startsWith(`${column}=`)) continue;
+    const files = (await readdir(join(dir, name))).filter((f) => f.endsWith('.parquet')).map((f) => join(dir, name, f));
+    if (files.length === 0) continue;
+    let path = files[0]!;
+    if (files.length > 1) {
+      path = join(dir, name, 'merged.parquet.tmp');
+      await engine.run(`COPY (SELECT * FROM read_parquet(${fileList(files)})) TO ${literal(path)} (FORMAT parquet, COMPRESSION zstd)`);
+    }
+    out.set(name.slice(column.length + 1), path);
   }
+  return out;
 }
