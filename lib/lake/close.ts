@@ -122,7 +122,13 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
       mapLimit(existing, FETCH_CONCURRENCY, (o) => deps.lake.download(o.key, join(work, 'old', o.key), { etag: o.etag, cached: true })),
       mapLimit(firstSeenObjects, FETCH_CONCURRENCY, (o) => deps.lake.download(o.key, localFirstSeen(o.key), { etag: o.etag, cached: true })),
     ]);
-    const oldByDay = new Map(existing.map((o) => [/day=(\d{4}-\d{2}-\d{2})\//.exec(o.key)![1]!, join(work, 'old', o.key)]));
+    // A day is one object as the close writes it; should it hold more (written by another tool), all are read
+    // and the rewritten day replaces them.
+    const oldByDay = new Map<string, { key: string; path: string }[]>();
+    for (const o of existing) {
+      const day = /day=(\d{4}-\d{2}-\d{2})\//.exec(o.key)![1]!;
+      oldByDay.set(day, [...(oldByDay.get(day) ?? []), { key: o.key, path: join(work, 'old', o.key) }]);
+    }
     const held = new Set<string>();
     if (oldByDay.size > 0) {
       const sql = `SELECT DISTINCT day, batch FROM (${parquetFacts(join(work, 'old', 'facts', '*', '*.parquet'))})`;
@@ -163,7 +169,7 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
     const out = join(work, 'new');
     let parts = new Map<string, string>();
     if (gaining.length > 0) {
-      const old = gaining.flatMap((d) => (oldByDay.has(d) ? [oldByDay.get(d)!] : []));
+      const old = gaining.flatMap((d) => (oldByDay.get(d) ?? []).map((o) => o.path));
       await engine.run(`SET partitioned_write_max_open_files = ${gaining.length + 2}`);
       await engine.run(copyCloseFacts(fetched.length > 0 ? join(work, 'stage', '*', '*.csv') : undefined, old, out));
       parts = await onePerPartition(engine, out, 'part');
@@ -180,8 +186,8 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
     const done = fetched.filter((o) => !pending.has(o.batch)).map((o) => o.key);
     // The closed days' facts: the days just written, and the others as their Parquet holds them.
     const factsFiles = [...wanted].sort().flatMap((d) => {
-      const path = written.get(d) ?? oldByDay.get(d);
-      return path ? [{ day: d, path }] : [];
+      const paths = written.has(d) ? [written.get(d)!] : (oldByDay.get(d) ?? []).map((o) => o.path);
+      return paths.map((path) => ({ day: d, path }));
     });
     await engine.run(
       factsFiles.length > 0
@@ -251,6 +257,7 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
     // objects, then those it no longer needs. A stop anywhere leaves objects a rerun reads back to the same
     // result (a source briefly in two day objects counts on the earlier day: readers take the minimum).
     await mapLimit([...written], 8, ([day, path]) => deps.lake.upload(path, factsKey(day)));
+    await deps.lake.delete([...written.keys()].flatMap((d) => (oldByDay.get(d) ?? []).map((o) => o.key).filter((k) => k !== factsKey(d))));
     await deps.lake.delete(done);
     result.compactedObjects = done.length;
     await mapLimit([...rewritten], 8, ([day, path]) => deps.lake.upload(path, firstSeenKey(day)));
