@@ -5,8 +5,8 @@
  * The facts are generated directly, not pushed through HTTP: DuckDB writes a whole day as staging CSV (the
  * exact format `factsCsv` produces: lib/lake/facts.ts) with one COPY from range(), every pseudo-random column
  * a hash of the row number; the bench splits that file into staging objects of a batch each and writes them
- * with S3Lake.writeFacts, as ingest does. The first-seen table is written with a LakeEngine COPY (columns and
- * order as the close's writeFirstSeen leaves it) and uploaded with S3Lake.upload.
+ * with S3Lake.writeFacts, as ingest does. The first-seen table is written with a LakeEngine COPY, one object per
+ * first day as the close keeps it, and uploaded with S3Lake.upload.
  *
  * Shape of a day: source ids 0..sources-1. Every id occurs at least once (the first `sources` positions of a
  * permutation of the rows), every other row draws its source log-uniformly (P(rank r) ∝ 1/r: Zipf-like
@@ -19,7 +19,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +28,8 @@ import { DAY_SOURCES, literal, parquetFacts, PORT_FIGURES } from '../lib/lake/sq
 import { S3Lake } from '../lib/lake/store.js';
 import { localS3Client } from '../lib/local/aws-clients.js';
 import { ensureBucket } from '../lib/local/provision.js';
-import { FIRST_SEEN_KEY, factsKey, stagingKey } from '../lib/publish/layout.js';
+import { FIRST_SEEN_KEY, factsKey, firstSeenKey, stagingKey } from '../lib/publish/layout.js';
+import { mapLimit } from '../lib/stats/daily.js';
 import { addDays } from '../lib/util/days.js';
 import { seededRandom } from '../lib/util/prng.js';
 import type { CloseChildArgs, CloseChildResult } from './lake-close.js';
@@ -54,8 +55,11 @@ interface GeneratedDay {
   /** The whole day as staging CSV rows, in time order; object n is lines n·rowsPerObject … */
   csvPath: string;
   csvBytes: number;
-  /** The first-seen table before the close. */
+  /** The first-seen table before the close, as one file (for the floor). */
   firstSeenPath: string;
+  /** The same rows as the close keeps them: `<dir>/first_day=<day>/part-0.parquet`, one per day. */
+  firstSeenDir: string;
+  firstSeenDays: string[];
   batches: { sensor: string; key: string }[];
   expected: { sources: number; newSources: number };
   generateMs: number;
@@ -103,6 +107,7 @@ export async function generateDay(spec: SyntheticDay, dir: string): Promise<Gene
   const u = (s: number) => `((hash(j, ${s}) >> 11) / 9007199254740992.0)`;
   const csvPath = join(dir, 'day.csv');
   const firstSeenPath = join(dir, 'first-seen.parquet');
+  const firstSeenDir = join(dir, 'first-seen');
   const engine = await LakeEngine.open({ scratchDir: join(dir, 'engine'), memoryLimit: '4GB' });
   let csvMs = 0;
   try {
@@ -143,17 +148,24 @@ export async function generateDay(spec: SyntheticDay, dir: string): Promise<Gene
   ), names
 ) TO ${literal(csvPath)} (FORMAT csv, HEADER false, FORCE_QUOTE (signature, category))`);
     csvMs = performance.now() - t;
-    // Earlier sources: ids 0..E-1, first seen on one of the 365 days before, the table in first_day order as
-    // the close writes it (writeFirstSeen) — generated in that order, so there is nothing to sort. Ids below
-    // `sources` (those that reappear today) have the most recent first days.
-    await engine.run(`COPY (
-  SELECT ${pseudonymSql(seed, 'src', 'g')} AS src,
+    // Earlier sources: ids 0..E-1, first seen on one of the 365 days before. Ids below `sources` (those that
+    // reappear today) have the most recent first days. One file for the floor's anti-join, and the same rows as
+    // the close keeps them: an object per first day (lib/publish/layout.ts firstSeenKey).
+    const earlier = `SELECT ${pseudonymSql(seed, 'src', 'g')} AS src,
     CAST(DATE ${literal(spec.day)} - CAST(1 + (g * 365) // ${E} AS INTEGER) AS VARCHAR) AS first_day
-  FROM (SELECT ${E} - 1 - i AS g FROM range(${E}) t(i))
-) TO ${literal(firstSeenPath)} (FORMAT parquet, COMPRESSION zstd)`);
+  FROM (SELECT ${E} - 1 - i AS g FROM range(${E}) t(i))`;
+    await engine.run(`COPY (${earlier}) TO ${literal(firstSeenPath)} (FORMAT parquet, COMPRESSION zstd)`);
+    await engine.run(`SET partitioned_write_max_open_files = 400`); // one file per day: more days than files open
+    await engine.run(`COPY (SELECT * FROM read_parquet(${literal(firstSeenPath)})) TO ${literal(firstSeenDir)}
+  (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (first_day), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)`);
   } finally {
     engine.close();
     await rm(join(dir, 'engine'), { recursive: true, force: true });
+  }
+  const firstSeenDays = (await readdir(firstSeenDir)).map((name) => /^first_day=(.+)$/.exec(name)![1]!).sort();
+  for (const day of firstSeenDays) {
+    const files = await readdir(join(firstSeenDir, `first_day=${day}`));
+    if (files.length !== 1 || files[0] !== 'part-0.parquet') throw new Error(`first-seen of ${day}: ${files.join(', ')}, expected part-0.parquet alone`);
   }
   const objects = A / spec.rowsPerObject;
   const keys = uuids(objects, seed);
@@ -164,6 +176,8 @@ export async function generateDay(spec: SyntheticDay, dir: string): Promise<Gene
     csvPath,
     csvBytes: (await stat(csvPath)).size,
     firstSeenPath,
+    firstSeenDir,
+    firstSeenDays,
     batches,
     expected: { sources: D, newSources: D - earlier },
     generateMs: performance.now() - t,
@@ -194,20 +208,21 @@ export async function* stagingObjects(path: string, rows: number): AsyncGenerato
   if (objectStart !== buf.length) throw new Error(`staging CSV: ${lines} lines left over, not a multiple of ${rows}`);
 }
 
-/**
- * Every key the bench writes (and the close may leave), deleted by name: s3rver cannot list more than 1,000
- * keys under Node ≥ 17 (it encrypts ListObjectsV2 continuation tokens with single DES, which OpenSSL 3 has
- * only in its legacy provider), so nothing here lists a prefix of thousands of keys.
- */
+/** Every key the bench writes (and the close may leave), deleted by name (no listing of thousands of keys). */
 async function clearDay(lake: S3Lake, gen: GeneratedDay): Promise<void> {
-  await lake.delete([...gen.batches.map((b) => stagingKey(gen.spec.day, b.sensor, b.key)), factsKey(gen.spec.day), FIRST_SEEN_KEY]);
+  await lake.delete([
+    ...gen.batches.map((b) => stagingKey(gen.spec.day, b.sensor, b.key)),
+    factsKey(gen.spec.day),
+    FIRST_SEEN_KEY,
+    ...[...gen.firstSeenDays, gen.spec.day].map(firstSeenKey),
+  ]);
 }
 
 /** Fresh state for a close: no facts, the original first-seen table, every staging object of the day. */
 async function stageDay(lake: S3Lake, gen: GeneratedDay): Promise<number> {
   const t = performance.now();
   await clearDay(lake, gen);
-  await lake.upload(gen.firstSeenPath, FIRST_SEEN_KEY);
+  await mapLimit(gen.firstSeenDays, UPLOAD_CONCURRENCY, (day) => lake.upload(join(gen.firstSeenDir, `first_day=${day}`, 'part-0.parquet'), firstSeenKey(day)));
   const inflight = new Set<Promise<void>>();
   let b = 0;
   for await (const csv of stagingObjects(gen.csvPath, gen.spec.rowsPerObject)) {

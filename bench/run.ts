@@ -1,11 +1,12 @@
 /**
- * `npm run bench [-- --input FILE --out FILE --quick --national --only SECTION,…]`: the performance figures of alertgraph,
+ * `npm run bench [-- --input FILE --out FILE --quick --national --no-history --only SECTION,…]`: the performance figures of alertgraph,
  * measured side by side in one run on this machine, printed as a table and written as JSON (default
  * bench/results.json). `--national` adds the synthetic national day of the lake (14.4 M alerts, several
  * minutes); without it, the national figures of the previous results file are kept, marked as carried over.
  * `--only ingest,bundle` (sections: ingest, lake, bundle, render, memory) measures just those and writes them
  * into the previous results file, whose other sections are kept as they were (`partialRuns` says which
- * sections which run measured); the cost model needs the ingest section.
+ * sections which run measured); the cost model needs the ingest section. `--no-history` leaves out the lake's
+ * 190-day history (kept from the results file, marked as carried over).
  * Every figure is a median over repeated runs; every ratio compares two things measured in the same run.
  * Loopback only: DynamoDB Local, s3rver, `alertgraph dev` and a headless Chromium, all on 127.0.0.1.
  */
@@ -108,6 +109,29 @@ async function coldRenderJob(work: string, env: Record<string, string>, runs: nu
   return round(median(times), 0);
 }
 
+/** The lake: one day's close against the engine floor, the national day (with --national), the 190-day history. */
+async function lakeSection(s3Endpoint: string, work: string): Promise<Record<string, unknown>> {
+  log('lake: the daily close against one warm engine query (1 M alerts)');
+  const lakeDay = await benchLakeClose({ s3Endpoint, work, runs: 3, floorRuns: 5 });
+  let national: Record<string, unknown> | undefined;
+  if (process.argv.includes('--national')) {
+    log('lake: synthetic national day (14.4 M alerts, 100 sensors)');
+    national = { ...(await benchNationalDay({ s3Endpoint, work })) };
+  } else {
+    const previous = await previousNational(outFile);
+    if (previous) national = { ...previous, carriedOver: `not measured in this run: figures of the --national run at ${previous.measuredAt}` };
+  }
+  let history: unknown;
+  if (process.argv.includes('--no-history')) {
+    const previous = (JSON.parse(await readFile(outFile, 'utf8').catch(() => '{}')) as { lake?: { history?: Record<string, unknown> } }).lake?.history;
+    history = previous ? { ...previous, carriedOver: 'not measured in this run (--no-history)' } : null;
+  } else {
+    log('lake: first and second render of a 190-day, 9-sensor history (~450k alerts) through push and the CLI');
+    history = await benchHistory(work, quick ? { days: 30 } : {});
+  }
+  return { ...lakeDay, nationalDayCloseMs: national?.nationalDayCloseMs ?? null, national: national ?? null, history };
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const work = await mkdtemp(join(tmpdir(), 'alertgraph-bench-'));
@@ -146,21 +170,7 @@ async function main(): Promise<void> {
       results.ingest = { ...ingest, alertsPerSecond: e2e.alertsPerSecond, endToEnd: e2e, ...follow };
     }
 
-    if (want('lake')) {
-      log('lake: the daily close against one warm engine query (1 M alerts)');
-      const lakeDay = await benchLakeClose({ s3Endpoint: s3.endpoint, work, runs: 3, floorRuns: 5 });
-      let national: Record<string, unknown> | undefined;
-      if (process.argv.includes('--national')) {
-        log('lake: synthetic national day (14.4 M alerts, 100 sensors)');
-        national = { ...(await benchNationalDay({ s3Endpoint: s3.endpoint, work })) };
-      } else {
-        const previous = await previousNational(outFile);
-        if (previous) national = { ...previous, carriedOver: `not measured in this run: figures of the --national run at ${previous.measuredAt}` };
-      }
-      log('lake: first and second render of a 190-day, 9-sensor history (~450k alerts) through push and the CLI');
-      const history = await benchHistory(work, quick ? { days: 30 } : {});
-      results.lake = { ...lakeDay, nationalDayCloseMs: national?.nationalDayCloseMs ?? null, national: national ?? null, history };
-    }
+    if (want('lake')) results.lake = await lakeSection(s3.endpoint, work);
 
     if (want('bundle')) {
       log('bundles');

@@ -103,13 +103,14 @@ export class Lake extends Construct {
       },
     });
 
-    // The first-seen table (one object, rewritten by each close): `report --stack` needs it for new sources.
+    // The first-seen table (one object per first day, `day=<day>.parquet`, each with both columns, so no
+    // partitions): `report --stack` needs it for new sources.
     this.firstSeen = new glue.CfnTable(this, 'FirstSeen', {
       catalogId: stack.account,
       databaseName: this.database.ref,
       tableInput: {
         name: FIRST_SEEN_TABLE,
-        description: 'Each source pseudonym with the first day any sensor saw it, rewritten by every close',
+        description: 'Each source pseudonym with the first day any sensor saw it, one object per first day',
         tableType: 'EXTERNAL_TABLE',
         storageDescriptor: {
           location: `s3://${bucket.bucketName}/${FIRST_SEEN_PREFIX}`,

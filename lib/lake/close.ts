@@ -4,42 +4,55 @@
  * sources from the compact first-seen table.
  *
  * Cost: the objects of the days being closed (their staging objects and, for a re-opened day, its Parquet)
- * plus the first-seen table — one row per source ever seen — never the history's alerts.
+ * plus the first-seen table — one row per source ever seen, read — never the history's alerts; what it writes
+ * is the closed days' Parquet and the first-seen rows of the days that gained (or lost) sources.
  *
- * What is fetched: the Parquet of the days being closed, and the staging objects of the batches counted on those
- * days that the Parquet does not hold yet — their keys come from the counters (sensor, Idempotency-Key, the
- * batch's earliest day), so nothing is listed and a re-opened day costs its new batches, not its old ones.
+ * What is fetched: the Parquet of the days being closed, the first-seen day objects, and the staging objects of
+ * the batches counted on those days that the Parquet does not hold yet — their keys come from the counters
+ * (sensor, Idempotency-Key, the batch's earliest day), so no staging is listed and a re-opened day costs its new
+ * batches, not its old ones.
+ *
+ * How (each statement timed on its own over the 1 M-alert day of bench/lake.ts): the staged CSV is read once,
+ * with its column types given (no sniffing), and written straight to Parquet with the rewritten days' old rows
+ * — no table in between and no sort; an object's sensor and batch come from a join on its number, which its
+ * local path gives as a Hive partition, not from a regular expression per row. The figures read that Parquet.
  *
  * Idempotent, whatever runs twice or stops half way:
  *  - a day's Parquet is rewritten whole from what it held plus the staged rows of that day it did not hold yet
  *    (recognised by the `batch` column), then every staging object whose days are all compacted is deleted;
- *  - the first-seen table is rewritten whole as the minimum first day per source of what it held and the
- *    closed days' facts, so closing a day again changes nothing;
+ *  - the first-seen table is one object per first day: a close adds its new sources to their day's object and,
+ *    when a late batch shows a source earlier, drops it from the later day's object; closing a day again finds
+ *    nothing new and writes nothing. A stop between those writes leaves a source in two objects for a while;
+ *    the next close (the same days, since their progress was not recorded) drops it from the later one;
  *  - new sources are read back from the table for every day (a source is new on its first day), so a late
  *    batch that moves a source's first day back changes the later day it was counted on, too.
  * Only batches that are counted (their contribution for the day exists) are compacted: facts of a batch whose
  * contribution was never written stay in staging until a retry counts it.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FIRST_SEEN_KEY, factsKey, stagingKey } from '../publish/layout.js';
+import { FIRST_SEEN_PREFIX, factsKey, firstSeenDay, firstSeenKey, stagingKey } from '../publish/layout.js';
+import { addDays } from '../util/days.js';
 import type { Log } from '../log.js';
 import { mapLimit } from '../stats/daily.js';
 import { LakeEngine } from './engine.js';
 import {
-  CLOSE_FACTS,
-  copyDaysToParquet,
+  CLOSE_TABLES,
+  copyCloseFacts,
+  copyFirstSeen,
+  DAY_FIGURES,
   EMPTY_FACTS,
-  inList,
+  FACT_COLUMNS,
+  fileList,
+  fileRows,
+  firstSeenUpdate,
+  literal,
+  NOT_TAKEN,
   parquetFacts,
-  stagingFacts,
-  DAY_SOURCES,
-  MERGE_FIRST_SEEN,
   PORT_FIGURES,
   readFirstSeen,
   SENSOR_SOURCES,
   SIGNATURE_NAMES,
-  writeFirstSeen,
 } from './sql.js';
 import type { S3Lake } from './store.js';
 import { closeDayStatisticsQuery, type ScanThresholds } from './statistics.js';
@@ -85,12 +98,9 @@ export interface CloseResult {
 }
 
 const FETCH_CONCURRENCY = 32;
+const DAY_MS = 86_400_000;
 
-/** `staging/<day>/<sensor>/<key>.csv` → `sensor/key`, the batch column's value. */
-function batchOfStagingKey(key: string): string {
-  const [, , sensor, file] = key.split('/');
-  return `${sensor}/${file!.slice(0, -'.csv'.length)}`;
-}
+const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / DAY_MS;
 
 export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): Promise<CloseResult> {
   const t0 = Date.now();
@@ -98,57 +108,104 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
   const work = await mkdtemp(join(deps.scratchDir, 'close-'));
   const engine = await LakeEngine.open({ scratchDir: work, memoryLimit: deps.memoryLimit });
   try {
-    // 1. The days' current Parquet, and which batches each already holds.
+    // No statement of the close needs its rows in order: let DuckDB write and aggregate in parallel.
+    await engine.run(`SET preserve_insertion_order = false`);
     const wanted = new Set(days.map((d) => d.day));
-    const existing = (await deps.lake.listFacts()).filter((o) => wanted.has(/day=(\d{4}-\d{2}-\d{2})\//.exec(o.key)?.[1] ?? ''));
-    const firstSeenPath = join(work, 'first-seen-old.parquet');
-    const [, hasFirstSeen] = await Promise.all([
-      mapLimit(existing, FETCH_CONCURRENCY, (o) => deps.lake.download(o.key, join(work, 'old', o.key), { etag: o.etag, cached: true })),
-      deps.lake.download(FIRST_SEEN_KEY, firstSeenPath, { cached: true }),
-    ]);
-    const oldGlob = existing.length > 0 ? join(work, 'old', 'facts', '*', '*.parquet') : undefined;
-    await engine.run(`CREATE TABLE old AS SELECT * FROM (${oldGlob ? parquetFacts(oldGlob) : EMPTY_FACTS}) WHERE day IN ${inList([...wanted])}`);
-    const held = new Set<string>();
-    for (const r of await engine.rows<{ day: string; batch: string }>(`SELECT DISTINCT day, batch FROM old`)) held.add(`${r.day} ${r.batch}`);
+    const lastDay = [...wanted].sort().at(-1)!;
 
-    // 2. The staging objects of counted batch days the Parquet does not hold yet.
-    await engine.run(`CREATE TABLE counted (day VARCHAR, batch VARCHAR)`);
-    const pairs: [string, string][] = [];
-    const staged = new Map<string, string>();
-    for (const { day, counted } of days) {
-      for (const [batch, firstDay] of counted) {
+    // 1. The days' current Parquet and the first-seen table (both from the ETag cache when it is current).
+    const [listedFacts, listedFirstSeen] = await Promise.all([deps.lake.listFacts(), deps.lake.list(FIRST_SEEN_PREFIX)]);
+    const existing = listedFacts.filter((o) => wanted.has(/^facts\/day=(\d{4}-\d{2}-\d{2})\//.exec(o.key)?.[1] ?? ''));
+    const firstSeenObjects = listedFirstSeen.filter((o) => o.key.endsWith('.parquet'));
+    const localFirstSeen = (key: string) => join(work, 'first-seen', key.slice(FIRST_SEEN_PREFIX.length));
+    await Promise.all([
+      mapLimit(existing, FETCH_CONCURRENCY, (o) => deps.lake.download(o.key, join(work, 'old', o.key), { etag: o.etag, cached: true })),
+      mapLimit(firstSeenObjects, FETCH_CONCURRENCY, (o) => deps.lake.download(o.key, localFirstSeen(o.key), { etag: o.etag, cached: true })),
+    ]);
+    // A day is one object as the close writes it; should it hold more (written by another tool), all are read
+    // and the rewritten day replaces them.
+    const oldByDay = new Map<string, { key: string; path: string }[]>();
+    for (const o of existing) {
+      const day = /day=(\d{4}-\d{2}-\d{2})\//.exec(o.key)![1]!;
+      oldByDay.set(day, [...(oldByDay.get(day) ?? []), { key: o.key, path: join(work, 'old', o.key) }]);
+    }
+    const held = new Set<string>();
+    if (oldByDay.size > 0) {
+      const sql = `SELECT DISTINCT day, batch FROM (${parquetFacts(join(work, 'old', 'facts', '*', '*.parquet'))})`;
+      for (const r of await engine.rows<{ day: string; batch: string }>(sql)) held.add(`${r.day} ${r.batch}`);
+    }
+
+    // 2. The staging objects of counted batch days the Parquet does not hold yet, object n at stage/b=n/s.csv.
+    const objectOf = new Map<string, number>();
+    const objects: { key: string; sensor: string; batch: string }[] = [];
+    const counted: [number, string][] = [];
+    for (const { day, counted: batches } of days) {
+      for (const [batch, firstDay] of batches) {
         if (held.has(`${day} ${batch}`)) continue;
-        pairs.push([day, batch]);
         const slash = batch.indexOf('/');
         const key = stagingKey(firstDay, batch.slice(0, slash), batch.slice(slash + 1));
-        staged.set(key, join(work, key));
+        let n = objectOf.get(key);
+        if (n === undefined) {
+          objectOf.set(key, (n = objects.length));
+          objects.push({ key, sensor: batch.slice(0, slash), batch });
+        }
+        counted.push([n, day]);
       }
     }
-    await engine.appendRows('counted', pairs);
-    const found = await mapLimit([...staged], FETCH_CONCURRENCY, ([key, path]) => deps.lake.download(key, path));
-    const fetched = [...staged.keys()].filter((_, i) => found[i]);
+    const stagePath = (n: number) => join(work, 'stage', `b=${n}`, 's.csv');
+    const found = await mapLimit(objects, FETCH_CONCURRENCY, (o) => deps.lake.download(o.key, stagePath(objectOf.get(o.key)!)));
+    const fetched = objects.map((o, n) => ({ ...o, n })).filter((_, n) => found[n]);
     const t1 = Date.now();
 
-    // 3. The days' facts, each counted batch day once; rewrite the days that gained rows. A staging object is
-    // deleted once all its days are closed (in this chunk, or before it: days close in order).
-    await engine.run(`CREATE TABLE staged AS ${fetched.length > 0 ? stagingFacts(join(work, 'staging', '*', '*', '*.csv')) : EMPTY_FACTS}`);
-    await engine.run(`CREATE TABLE facts AS ${CLOSE_FACTS}`);
-    const changed = (await engine.rows<{ day: string }>(`SELECT DISTINCT s.day FROM staged s JOIN counted c ON c.day = s.day AND c.batch = s.batch ORDER BY 1`)).map((r) => r.day);
-    const lastDay = [...wanted].sort().at(-1)!;
-    const keyOf = new Map([...staged.keys()].map((key) => [batchOfStagingKey(key), key]));
-    const done = (await engine.rows<{ batch: string; last: string }>(`SELECT batch, max(day) AS last FROM staged GROUP BY batch`))
-      .filter((r) => r.last <= lastDay)
-      .map((r) => keyOf.get(r.batch)!);
-    if (changed.length > 0) await engine.run(copyDaysToParquet('facts', changed, join(work, 'new')));
+    // 3. One pass: the staged rows and the rewritten days' old rows straight into a Parquet file per day.
+    for (const sql of CLOSE_TABLES) await engine.run(sql);
+    await engine.appendRows('close_objects', fetched.map((o) => [String(o.n), o.sensor, o.batch]));
+    const fetchedNumbers = new Set(fetched.map((o) => o.n));
+    await engine.appendRows(
+      'close_counted',
+      counted.filter(([n]) => fetchedNumbers.has(n)).map(([n, day]) => [String(n), String(dayNumber(day)), day]),
+    );
+    const gaining = [...new Set(counted.filter(([n]) => fetchedNumbers.has(n)).map(([, day]) => day))].sort();
+    const out = join(work, 'new');
+    let parts = new Map<string, string>();
+    if (gaining.length > 0) {
+      const old = gaining.flatMap((d) => (oldByDay.get(d) ?? []).map((o) => o.path));
+      await engine.run(`SET partitioned_write_max_open_files = ${gaining.length + 2}`);
+      await engine.run(copyCloseFacts(fetched.length > 0 ? join(work, 'stage', '*', '*.csv') : undefined, old, out));
+      parts = await onePerPartition(engine, out, 'part');
+    }
+    const written = new Map([...parts].filter(([part]) => part !== NOT_TAKEN));
+    // A staging object goes once every day it has rows on is closed (in this chunk, or before it: days close
+    // in order): the rows it has past the chunk are in the not-taken part.
+    const notTaken = parts.get(NOT_TAKEN);
+    const pending = new Set<string>();
+    if (notTaken) {
+      const sql = `SELECT DISTINCT batch FROM read_parquet(${literal(notTaken)}) WHERE time >= ${literal(`${addDays(lastDay, 1)} 00:00:00`)}::TIMESTAMP`;
+      for (const r of await engine.rows<{ batch: string }>(sql)) pending.add(r.batch);
+    }
+    const done = fetched.filter((o) => !pending.has(o.batch)).map((o) => o.key);
+    // The closed days' facts: the days just written, and the others as their Parquet holds them.
+    const factsFiles = [...wanted].sort().flatMap((d) => {
+      const paths = written.has(d) ? [written.get(d)!] : (oldByDay.get(d) ?? []).map((o) => o.path);
+      return paths.map((path) => ({ day: d, path }));
+    });
+    await engine.run(
+      factsFiles.length > 0
+        ? `CREATE VIEW facts AS SELECT ${FACT_COLUMNS.map((c) => c.name).join(', ')} FROM (${factsFiles
+            .map((f) => `SELECT ${literal(f.day)} AS day, * FROM read_parquet(${literal(f.path)})`)
+            .join(' UNION ALL ')})`
+        : `CREATE VIEW facts AS ${EMPTY_FACTS}`,
+    );
     const t2 = Date.now();
 
-    // 3. Figures of the closed days, and the first-seen table with them.
+    // 4. Figures of the closed days.
     const result: CloseResult = { days: new Map(), newSources: new Map(), compactedObjects: 0, ms: { fetch: t1 - t0, compact: t2 - t1, figures: 0, store: 0 } };
     for (const { day } of days) result.days.set(day, { alerts: 0, sources: 0, sourcesBySensor: {}, sourcesByPort: {}, signatureNames: {}, scanAlerts: 0, newUnknownSources: 0 });
-    for (const r of await engine.rows<{ day: string; alerts: number }>(`SELECT day, count(*) AS alerts FROM facts GROUP BY day`)) {
-      result.days.get(r.day)!.alerts = r.alerts;
+    for (const r of await engine.rows<{ day: string; alerts: number; sources: number }>(DAY_FIGURES)) {
+      const figures = result.days.get(r.day)!;
+      figures.alerts = r.alerts;
+      figures.sources = r.sources;
     }
-    for (const r of await engine.rows<{ day: string; sources: number }>(DAY_SOURCES)) result.days.get(r.day)!.sources = r.sources;
     for (const r of await engine.rows<{ day: string; sensor: string; sources: number }>(SENSOR_SOURCES)) {
       result.days.get(r.day)!.sourcesBySensor[r.sensor] = r.sources;
     }
@@ -158,33 +215,53 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
     for (const r of await engine.rows<{ day: string; sig: string; name: string }>(SIGNATURE_NAMES)) {
       result.days.get(r.day)!.signatureNames[r.sig] = r.name;
     }
-    await engine.run(
-      hasFirstSeen
-        ? `CREATE TABLE first_seen AS ${readFirstSeen(firstSeenPath)}`
-        : `CREATE TABLE first_seen (src VARCHAR, first_day VARCHAR)`,
-    );
-    await engine.run(`CREATE TABLE first_seen_next AS ${MERGE_FIRST_SEEN}`);
-    for (const r of await engine.rows<{ day: string; n: number }>(`SELECT first_day AS day, count(*) AS n FROM first_seen_next GROUP BY first_day`)) {
-      result.newSources.set(r.day, r.n);
+
+    // 5. The first-seen table: only the objects of the days that gain sources (or lose some to a late batch)
+    // are rewritten. The older one-object table, when there, is split into day objects once.
+    const firstSeenFiles = firstSeenObjects.map((o) => ({ key: o.key, day: firstSeenDay(o.key), path: localFirstSeen(o.key) }));
+    for (const sql of firstSeenUpdate(firstSeenFiles.map((f) => f.path))) await engine.run(sql);
+    const legacy = firstSeenFiles.some((f) => f.day === undefined);
+    const addedDays = new Set((await engine.rows<{ day: string }>(`SELECT DISTINCT first_day AS day FROM close_added`)).map((r) => r.day));
+    const movedFrom = new Set((await engine.rows<{ path: string }>(`SELECT DISTINCT filename AS path FROM close_moved`)).map((r) => r.path));
+    const touched = firstSeenFiles.filter((f) => legacy || movedFrom.has(f.path) || (f.day !== undefined && addedDays.has(f.day)));
+    const fsOut = join(work, 'first-seen-new');
+    const rewritten = new Map<string, string>();
+    if (touched.length > 0 || addedDays.size > 0) {
+      await engine.run(`SET partitioned_write_max_open_files = ${legacy ? 512 : touched.length + addedDays.size + 2}`);
+      await engine.run(copyFirstSeen(touched.map((f) => f.path), fsOut));
+      for (const [day, path] of await onePerPartition(engine, fsOut, 'first_day')) rewritten.set(day, path);
     }
-    // The statistics of DESIGN §14 that `stats` shows per day, over the new first-seen table.
-    await engine.run(`DROP TABLE first_seen`);
-    await engine.run(`ALTER TABLE first_seen_next RENAME TO first_seen`);
+    // Objects whose rows all moved (or the older table) go; the others are current as downloaded.
+    const gone = touched.filter((f) => f.day === undefined || !rewritten.has(f.day)).map((f) => f.key);
+    const finalFirstSeen = new Map<string, string>();
+    for (const f of firstSeenFiles) if (f.day !== undefined && !gone.includes(f.key)) finalFirstSeen.set(f.day, f.path);
+    for (const [day, path] of rewritten) finalFirstSeen.set(day, path);
+    // New sources of every day: the number of rows of its object (one row per source first seen that day).
+    const paths = [...finalFirstSeen.values()];
+    const dayOfPath = new Map([...finalFirstSeen].map(([day, path]) => [path, day]));
+    if (paths.length > 0) {
+      for (const r of await engine.rows<{ path: string; n: number }>(fileRows(paths))) {
+        if (r.n > 0) result.newSources.set(dayOfPath.get(r.path)!, r.n);
+      }
+    }
+    // The statistics of DESIGN §14 that `stats` shows per day, over the closed days' first-seen rows.
+    await engine.run(`CREATE VIEW first_seen AS ${readFirstSeen([...wanted].flatMap((d) => (finalFirstSeen.has(d) ? [finalFirstSeen.get(d)!] : [])))}`);
     for (const r of await engine.rows<{ day: string; scan_alerts: number; new_unknown_sources: number }>(closeDayStatisticsQuery([...wanted], deps.thresholds))) {
       const figures = result.days.get(r.day)!;
       figures.scanAlerts = r.scan_alerts;
       figures.newUnknownSources = r.new_unknown_sources;
     }
-    const firstSeenNext = join(work, 'first-seen.parquet');
-    await engine.run(writeFirstSeen('first_seen', firstSeenNext));
     const t3 = Date.now();
 
-    // 4. Store: the days' Parquet first, then the staging objects they now hold go, then the first-seen table.
-    // A stop anywhere leaves objects a rerun reads back to the same result.
-    await mapLimit(changed, 8, (day) => deps.lake.upload(join(work, 'new', `day=${day}`, 'part-0.parquet'), factsKey(day)));
+    // 6. Store: the days' Parquet first, then the staging objects they now hold go, then the first-seen day
+    // objects, then those it no longer needs. A stop anywhere leaves objects a rerun reads back to the same
+    // result (a source briefly in two day objects counts on the earlier day: readers take the minimum).
+    await mapLimit([...written], 8, ([day, path]) => deps.lake.upload(path, factsKey(day)));
+    await deps.lake.delete([...written.keys()].flatMap((d) => (oldByDay.get(d) ?? []).map((o) => o.key).filter((k) => k !== factsKey(d))));
     await deps.lake.delete(done);
     result.compactedObjects = done.length;
-    await deps.lake.upload(firstSeenNext, FIRST_SEEN_KEY);
+    await mapLimit([...rewritten], 8, ([day, path]) => deps.lake.upload(path, firstSeenKey(day)));
+    await deps.lake.delete(gone);
     result.ms.figures = t3 - t2;
     result.ms.store = Date.now() - t3;
     deps.log.info('lake close', { days: days.length, compacted: done.length, ...result.ms });
@@ -193,4 +270,25 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
     engine.close();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The file of each partition a partitioned COPY wrote under `dir` (`<column>=<value>/`). DuckDB may write a
+ * partition as several files (when it had more partitions open than `partitioned_write_max_open_files`, set
+ * above the count for that reason); those are merged into one, so that a day is always one object.
+ */
+async function onePerPartition(engine: LakeEngine, dir: string, column: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const name of await readdir(dir).catch(() => [])) {
+    if (!name.startsWith(`${column}=`)) continue;
+    const files = (await readdir(join(dir, name))).filter((f) => f.endsWith('.parquet')).map((f) => join(dir, name, f));
+    if (files.length === 0) continue;
+    let path = files[0]!;
+    if (files.length > 1) {
+      path = join(dir, name, 'merged.parquet.tmp');
+      await engine.run(`COPY (SELECT * FROM read_parquet(${fileList(files)})) TO ${literal(path)} (FORMAT parquet, COMPRESSION zstd)`);
+    }
+    out.set(name.slice(column.length + 1), path);
+  }
+  return out;
 }

@@ -8,7 +8,7 @@
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FACTS_PREFIX, FIRST_SEEN_KEY, parseStagingKey } from '../publish/layout.js';
+import { FACTS_PREFIX, FIRST_SEEN_PREFIX, parseStagingKey } from '../publish/layout.js';
 import { mapLimit } from '../stats/daily.js';
 import { LakeEngine, type QueryResult } from './engine.js';
 import { allFacts, literal, readFirstSeen } from './sql.js';
@@ -58,16 +58,15 @@ export async function openFactsSession(lake: S3Lake, scratchDir: string, period:
         const parts = parseStagingKey(k);
         return parts !== undefined && inPeriod(parts.day, period);
       });
-    const firstSeenPath = join(work, FIRST_SEEN_KEY);
-    const [, hasFirstSeen] = await Promise.all([
+    // The first-seen table: its day objects (and the older one-object table, until a close splits it).
+    const firstSeen = (await lake.list(FIRST_SEEN_PREFIX)).filter((o) => o.key.endsWith('.parquet'));
+    await Promise.all([
       mapLimit(parquet, 32, (o) => lake.download(o.key, join(work, o.key), { etag: o.etag, cached: true })),
-      lake.download(FIRST_SEEN_KEY, firstSeenPath, { cached: true }),
+      mapLimit(firstSeen, 32, (o) => lake.download(o.key, join(work, o.key), { etag: o.etag, cached: true })),
       mapLimit(staging, 32, (key) => lake.download(key, join(work, key))),
     ]);
     engine = await LakeEngine.open({ scratchDir: work });
-    await engine.run(
-      hasFirstSeen ? `CREATE VIEW first_seen AS ${readFirstSeen(firstSeenPath)}` : `CREATE TABLE first_seen (src VARCHAR, first_day VARCHAR)`,
-    );
+    await engine.run(`CREATE VIEW first_seen AS ${readFirstSeen(firstSeen.map((o) => join(work, o.key)))}`);
     const view = allFacts({
       parquet: parquet.length > 0 ? join(work, FACTS_PREFIX, '*', '*.parquet') : undefined,
       staging: staging.length > 0 ? join(work, 'staging', '*', '*', '*.csv') : undefined,

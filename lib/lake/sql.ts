@@ -118,32 +118,107 @@ SELECT * FROM (${stagingFacts(parts.staging)}) s
 WHERE NOT EXISTS (SELECT 1 FROM compacted c WHERE c.batch = s.batch AND c.day = s.day)`;
 }
 
-/**
- * DuckDB: writes the given days' facts as Parquet in one pass, one file per day at `<dir>/day=<day>/part-0.parquet`
- * (the `day` column is the partition in the path, not in the file).
- */
-export function copyDaysToParquet(source: string, days: readonly string[], dir: string): string {
-  const columns = ['day', ...PARQUET_COLUMNS.map((c) => c.name)].join(', ');
-  return `COPY (SELECT ${columns} FROM ${source} WHERE day IN ${inList(days)} ORDER BY day, time)
-TO ${literal(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day), FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)`;
-}
-
-export function readFirstSeen(path: string): string {
-  return `SELECT src, first_day FROM read_parquet(${literal(path)})`;
-}
-
-export function writeFirstSeen(table: string, path: string): string {
-  return `COPY (SELECT src, first_day FROM ${table} ORDER BY first_day) TO ${literal(path)} (FORMAT parquet, COMPRESSION zstd)`;
+/** A list of local files for DuckDB's readers, `['a', 'b']`. */
+export function fileList(paths: readonly string[]): string {
+  return `[${paths.map(literal).join(', ')}]`;
 }
 
 /**
- * DuckDB, the close: the facts of the days being closed — what their Parquet (`old`) held, plus the staged
- * rows (`staged`) of counted batch days (`counted`) that it did not hold.
+ * DuckDB, the close: the tables that say which staged rows it takes. `close_objects`: the staging objects
+ * brought to `<dir>/b=<n>/s.csv` (a number per object, so the path gives it as a Hive partition: no per-row
+ * work on file names), with their sensor and batch; `close_counted`: the counted batch days not compacted yet,
+ * by object number and UTC day number (epoch days), with the day's name.
  */
-export const CLOSE_FACTS = `SELECT * FROM old
+export const CLOSE_TABLES = [
+  `CREATE TEMP TABLE close_objects (b INTEGER, sensor VARCHAR, batch VARCHAR)`,
+  `CREATE TEMP TABLE close_counted (b INTEGER, day_number INTEGER, day VARCHAR)`,
+];
+
+/** The partition of the close's output that holds staged rows it does not take (other days, or held ones). */
+export const NOT_TAKEN = 'rest';
+
+/**
+ * DuckDB, the close, in one pass over the staging objects: every staged row, with `part` its day when it
+ * belongs to a counted batch day not compacted yet, else NOT_TAKEN; plus every row of the days' Parquet it
+ * rewrites (`old`: files of `facts/day=<day>/`). The columns are those of a day's Parquet.
+ */
+function closeRows(stagingGlob: string | undefined, old: readonly string[]): string {
+  const columns = PARQUET_COLUMNS.map((c) => c.name);
+  const parts: string[] = [];
+  if (stagingGlob) {
+    const from: Record<string, string> = { sensor: 'o.sensor', batch: 'o.batch', time: 'epoch_ms(s.time_ms)' };
+    parts.push(`SELECT coalesce(c.day, ${literal(NOT_TAKEN)}) AS part, ${columns.map((c) => `${from[c] ?? `s.${c}`} AS ${c}`).join(', ')}
+FROM read_csv(${literal(stagingGlob)}, header = false, auto_detect = false, quote = '"', escape = '"', allow_quoted_nulls = false,
+  columns = ${STAGING_CSV_COLUMNS}, hive_partitioning = true, hive_types = {'b': INTEGER}, hive_types_autocast = false) s
+JOIN close_objects o ON o.b = s.b
+LEFT JOIN close_counted c ON c.b = s.b AND c.day_number = s.time_ms // 86400000`);
+  }
+  if (old.length > 0) {
+    parts.push(`SELECT day AS part, ${columns.join(', ')}
+FROM read_parquet(${fileList(old)}, hive_partitioning = true, hive_types = {'day': VARCHAR}, hive_types_autocast = false)`);
+  }
+  return parts.join('\nUNION ALL\n');
+}
+
+/**
+ * DuckDB, the close: writes the rows of `closeRows` as Parquet in one pass, a file per part at
+ * `<dir>/part=<day>/part-0.parquet` (no `day` column in the file: it is the partition). Not sorted by time:
+ * the sort cost more than the write itself, for no measured gain (bench/lake.ts).
+ */
+export function copyCloseFacts(stagingGlob: string | undefined, old: readonly string[], dir: string): string {
+  return `COPY (${closeRows(stagingGlob, old)})
+TO ${literal(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part), FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)`;
+}
+
+/** DuckDB: the first-seen rows of local Parquet files (the day objects, or the older one-object table). */
+export function readFirstSeen(paths: readonly string[]): string {
+  return paths.length === 0
+    ? `SELECT CAST(NULL AS VARCHAR) AS src, CAST(NULL AS VARCHAR) AS first_day WHERE false`
+    : `SELECT src, first_day FROM read_parquet(${fileList(paths)})`;
+}
+
+/**
+ * DuckDB, the close's first-seen update, over `facts` (the closed days) and the table's local files:
+ *  - `close_mins`: each source of the closed days with its earliest day among them;
+ *  - `close_known`: those sources' rows in the table, with the file that holds them;
+ *  - `close_added`: sources first seen on a closed day (not in the table on that day or before);
+ *  - `close_moved`: rows of the table whose source a late batch now shows earlier (to drop from their file).
+ */
+export function firstSeenUpdate(files: readonly string[]): string[] {
+  const known =
+    files.length === 0
+      ? `SELECT CAST(NULL AS VARCHAR) AS src, CAST(NULL AS VARCHAR) AS day, CAST(NULL AS VARCHAR) AS first_day, CAST(NULL AS VARCHAR) AS filename WHERE false`
+      : `SELECT m.src, m.day, f.first_day, f.filename FROM close_mins m JOIN read_parquet(${fileList(files)}, filename = true) f ON f.src = m.src`;
+  return [
+    `CREATE TEMP TABLE close_mins AS SELECT src, min(day) AS day FROM facts GROUP BY src`,
+    `CREATE TEMP TABLE close_known AS ${known}`,
+    `CREATE TEMP TABLE close_added AS SELECT m.src, m.day AS first_day FROM close_mins m
+WHERE NOT EXISTS (SELECT 1 FROM close_known k WHERE k.src = m.src AND k.first_day <= m.day)`,
+    `CREATE TEMP TABLE close_moved AS SELECT src, filename FROM close_known WHERE first_day > day`,
+  ];
+}
+
+/**
+ * DuckDB: the new content of the first-seen files the close rewrites (`touched`: their rows but the moved
+ * ones, plus the added rows), a file per first day at `<dir>/first_day=<day>/part-0.parquet` — with the
+ * `first_day` column kept in the file (Athena reads the files as they are, without partitions).
+ */
+export function copyFirstSeen(touched: readonly string[], dir: string): string {
+  const kept =
+    touched.length === 0
+      ? ''
+      : `SELECT src, first_day FROM read_parquet(${fileList(touched)}, filename = true) f
+WHERE NOT EXISTS (SELECT 1 FROM close_moved m WHERE m.src = f.src AND m.filename = f.filename)
 UNION ALL
-SELECT s.* FROM staged s JOIN counted c ON c.day = s.day AND c.batch = s.batch
-WHERE NOT EXISTS (SELECT 1 FROM old o WHERE o.day = s.day AND o.batch = s.batch)`;
+`;
+  return `COPY (${kept}SELECT src, first_day FROM close_added)
+TO ${literal(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (first_day), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)`;
+}
+
+/** DuckDB: the number of rows of each local Parquet file, from its footer (no data read). */
+export function fileRows(paths: readonly string[]): string {
+  return `SELECT file_name AS path, num_rows AS n FROM parquet_file_metadata(${fileList(paths)})`;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // The daily close: shared subset. `facts` is the relation of the days being closed, `first_seen` the
@@ -151,6 +226,9 @@ WHERE NOT EXISTS (SELECT 1 FROM old o WHERE o.day = s.day AND o.batch = s.batch)
 
 /** Distinct sources per day. */
 export const DAY_SOURCES = `SELECT day, count(DISTINCT src) AS sources FROM facts GROUP BY day`;
+
+/** Alerts and distinct sources per day. */
+export const DAY_FIGURES = `SELECT day, count(*) AS alerts, count(DISTINCT src) AS sources FROM facts GROUP BY day`;
 
 /** Distinct sources per day and sensor. */
 export const SENSOR_SOURCES = `SELECT day, sensor, count(DISTINCT src) AS sources FROM facts GROUP BY day, sensor`;
@@ -166,23 +244,3 @@ export const SIGNATURE_NAMES = `SELECT day, CASE WHEN sig_id IS NULL THEN 'msg:'
 FROM facts
 WHERE signature IS NOT NULL
 GROUP BY day, CASE WHEN sig_id IS NULL THEN 'msg:' || signature ELSE CAST(sig_id AS VARCHAR) END`;
-
-/**
- * The first-seen table after the close: every source's earliest day over what it held and the closed days.
- * A late batch for an early day moves a source's first day back; nothing ever moves it later.
- */
-export const MERGE_FIRST_SEEN = `SELECT src, min(first_day) AS first_day FROM (
-  SELECT src, first_day FROM first_seen
-  UNION ALL
-  SELECT src, min(day) AS first_day FROM facts GROUP BY src
-) AS seen GROUP BY src`;
-
-/** Days whose new sources change with the merge: those some source's first day moved away from. */
-export const MOVED_FIRST_DAYS = `SELECT DISTINCT o.first_day AS day
-FROM first_seen o JOIN first_seen_next n ON n.src = o.src
-WHERE n.first_day < o.first_day`;
-
-/** New sources of the given days: sources whose first day it is (DESIGN §6). */
-export function newSources(days: readonly string[]): string {
-  return `SELECT first_day AS day, count(*) AS new_sources FROM first_seen_next WHERE first_day IN ${inList(days)} GROUP BY first_day`;
-}

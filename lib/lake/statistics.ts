@@ -54,9 +54,15 @@ function baseCtes(period: Period, t: ScanThresholds): string[] {
     `pf AS (
   SELECT * FROM facts WHERE day >= ${literal(period.from)} AND day <= ${literal(period.to)}
 )`,
+    // A source-day with fewer alerts than the lower threshold cannot reach either: the distinct counts, the
+    // costly part, are taken only over the others (measured: half the time of the whole close's statistics
+    // on Zipf-like volumes, where most sources send a few alerts).
+    `busy_days AS (
+  SELECT day, src FROM pf GROUP BY day, src HAVING count(*) >= ${Math.min(t.minPorts, t.minDestinations)}
+)`,
     `scan_days AS (
-  SELECT day, src FROM pf GROUP BY day, src
-  HAVING count(DISTINCT ${PORT_EXPR}) >= ${t.minPorts} OR count(DISTINCT dst) >= ${t.minDestinations}
+  SELECT pf.day, pf.src FROM pf JOIN busy_days b ON b.day = pf.day AND b.src = pf.src GROUP BY pf.day, pf.src
+  HAVING count(DISTINCT ${PORT_EXPR}) >= ${t.minPorts} OR count(DISTINCT pf.dst) >= ${t.minDestinations}
 )`,
     `classified AS (
   SELECT pf.day, pf.src, pf.proto, pf.src_net, pf.dst_port, pf.sensor, ${PORT_EXPR} AS port,

@@ -50,15 +50,29 @@ export function isServable(key: string): boolean {
  *  - `staging/<day>/<sensor>/<idempotencyKey>.csv` — one batch's facts, written by ingest, under the batch's
  *                                                   earliest day (as its raw copy);
  *  - `facts/day=<day>/part-0.parquet`                — a day's compacted facts (the Glue table's location);
- *  - `lake/first-seen/part-0.parquet`                — pseudonym → first day, one row per source ever seen
- *                                                   (its own folder: the location of its Glue table);
+ *  - `lake/first-seen/day=<day>.parquet`             — pseudonym → first day for the sources first seen that
+ *                                                   day, one object per day, so a close writes only its new
+ *                                                   sources (the folder is the location of its Glue table);
+ *                                                   `part-0.parquet` there is the older one-object table, split
+ *                                                   into day objects by the first close that finds it;
  *  - `athena-results/`                               — what Athena writes for `query --stack`.
  */
 export const STAGING_PREFIX = 'staging/';
 export const FACTS_PREFIX = 'facts/';
 export const LAKE_PREFIX = 'lake/';
 export const FIRST_SEEN_PREFIX = 'lake/first-seen/';
+/** The first-seen table as one object (before day objects); read, then replaced by day objects by a close. */
 export const FIRST_SEEN_KEY = `${FIRST_SEEN_PREFIX}part-0.parquet`;
+
+/** The first-seen rows of the sources first seen on `day`. */
+export function firstSeenKey(day: string): string {
+  return `${FIRST_SEEN_PREFIX}day=${day}.parquet`;
+}
+
+/** `lake/first-seen/day=<day>.parquet` → the day, or undefined for anything else (the older one-object table). */
+export function firstSeenDay(key: string): string | undefined {
+  return /^lake\/first-seen\/day=(\d{4}-\d{2}-\d{2})\.parquet$/.exec(key)?.[1];
+}
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
 /** The partner charts' statistics of the last close, reused by the hourly runs in between. */
 export const PARTNER_STATISTICS_KEY = 'lake/partner-statistics.json';

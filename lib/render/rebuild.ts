@@ -14,7 +14,7 @@ import { countBatch } from '../counting/aggregate.js';
 import { mapLimit } from '../stats/daily.js';
 import { packAggregate, type DynamoBatchLedger } from '../store/ledger.js';
 import type { S3RawArchive } from '../store/raw-archive.js';
-import { FACTS_PREFIX, FIRST_SEEN_KEY, RAW_PREFIX } from '../publish/layout.js';
+import { FACTS_PREFIX, FIRST_SEEN_PREFIX, RAW_PREFIX } from '../publish/layout.js';
 import { factsCsv } from '../lake/facts.js';
 import type { S3Lake } from '../lake/store.js';
 
@@ -80,7 +80,7 @@ export async function rebuildFromArchive({ archive, ledger, lake, pseudonymKey }
  * rebuild) compacts every day again from the staging facts and recounts first sightings from scratch.
  */
 export async function resetLake(lake: S3Lake): Promise<number> {
-  const keys = [...(await lake.list(FACTS_PREFIX)).map((o) => o.key), FIRST_SEEN_KEY];
-  await lake.delete(keys);
-  return keys.length - 1;
+  const facts = (await lake.list(FACTS_PREFIX)).map((o) => o.key);
+  await lake.delete([...facts, ...(await lake.list(FIRST_SEEN_PREFIX)).map((o) => o.key)]);
+  return facts.length;
 }

@@ -200,7 +200,7 @@ describe('CDN', () => {
     });
   });
 
-  it.each(['staging/2026-01-01/s1/k.csv', 'facts/day=2026-01-01/part-0.parquet', 'lake/first-seen.parquet', 'athena-results/q.csv'])(
+  it.each(['staging/2026-01-01/s1/k.csv', 'facts/day=2026-01-01/part-0.parquet', 'lake/first-seen/day=2026-01-01.parquet', 'athena-results/q.csv'])(
     'denies CloudFront the lake object %s in the bucket policy',
     (key) => {
       const denies = allStatements(template).filter(
@@ -328,12 +328,12 @@ describe('least privilege', () => {
     expect(['s3:GetObject', 's3:DeleteObject'].flatMap((a) => grants(statements, a, staged))).toEqual([]);
   });
 
-  it.each(['facts/day=2026-01-01/part-0.parquet', 'lake/first-seen.parquet', 'athena-results/q.csv'])('gives ingest no access to %s', (key) => {
+  it.each(['facts/day=2026-01-01/part-0.parquet', 'lake/first-seen/day=2026-01-01.parquet', 'athena-results/q.csv'])('gives ingest no access to %s', (key) => {
     const statements = roleStatements(template, ingestId);
     expect(['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].flatMap((a) => grants(statements, a, `<${bucketId}.Arn>/${key}`))).toEqual([]);
   });
 
-  it.each(['staging/2026-01-01/s1/k.csv', 'facts/day=2026-01-01/part-0.parquet', 'lake/first-seen.parquet'])(
+  it.each(['staging/2026-01-01/s1/k.csv', 'facts/day=2026-01-01/part-0.parquet', 'lake/first-seen/day=2026-01-01.parquet'])(
     'lets render read, write and delete the lake object %s',
     (key) => {
       const statements = roleStatements(template, renderId);

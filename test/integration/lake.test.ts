@@ -12,7 +12,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { RenderService } from '../../lib/render/service.js';
 import { SummaryStore } from '../../lib/store/summaries.js';
 import { openFactsSession, runReadOnlyQuery } from '../../lib/lake/query.js';
-import { FIRST_SEEN_KEY, STAGING_PREFIX } from '../../lib/publish/layout.js';
+import { FIRST_SEEN_KEY, FIRST_SEEN_PREFIX, firstSeenKey, STAGING_PREFIX } from '../../lib/publish/layout.js';
+import { closeDays } from '../../lib/lake/close.js';
+import { LakeEngine } from '../../lib/lake/engine.js';
+import { ensureBucket } from '../../lib/local/provision.js';
+import { silentLog } from '../../lib/log.js';
 import { eveAlert } from '../helpers/eve.js';
 import { harnessRenderService, ndjsonBatch, postBatch, startHarness, type Harness, type TestSensor } from '../helpers/harness.js';
 
@@ -104,7 +108,8 @@ describe('the lake', () => {
     expect(await h.lake.list(STAGING_PREFIX)).toEqual([]);
     const facts = (await h.lake.listFacts()).map((o) => o.key).sort();
     expect(facts).toEqual([4, 3, 2, 1].map((n) => `facts/day=${dayName(n)}/part-0.parquet`));
-    expect((await h.lake.list(FIRST_SEEN_KEY)).length).toBe(1);
+    // The first-seen table: one object per day that has new sources (every day here), nothing else.
+    expect((await h.lake.list(FIRST_SEEN_PREFIX)).map((o) => o.key).sort()).toEqual([4, 3, 2, 1].map((n) => firstSeenKey(dayName(n))));
     const r = await query('select day, count(*) as n from facts group by day order by day');
     expect(r.rows).toEqual([
       { day: dayName(4), n: 2 },
@@ -209,5 +214,65 @@ describe('the lake', () => {
     }
     // A SELECT cannot reach files outside the session's copy of the facts.
     await expect(query("select * from read_csv('/etc/passwd')")).rejects.toMatchObject({ code: 'query_invalid' });
+  });
+});
+
+describe('the close on its own', () => {
+  const day = (n: number) => `2000-01-0${n}`;
+  const at = (n: number, hour: number) => Date.parse(`${day(n)}T${String(hour).padStart(2, '0')}:00:00Z`);
+  // A staging row in the order of STAGING_COLUMNS (lib/lake/facts.ts).
+  const row = (time: number, src: string) => `${time},${src},192.0.0.0/8,40000,dst-1,445,tcp,2001219,"ET SCAN probe","Attempted Information Leak",2,true\n`;
+
+  it('splits an older one-object first-seen table into day objects, moves a source back, and changes nothing when run again', async () => {
+    const s3 = localS3Client(inject('s3Endpoint'));
+    const bucket = `close-${Date.now().toString(36)}`;
+    await ensureBucket(s3, bucket);
+    const lake = new S3Lake(s3, bucket);
+    const work = await mkdtemp(join(tmpdir(), 'alertgraph-close-'));
+    try {
+      // Before: A first seen on day 1, B on day 3, in the one-object table of before the day objects.
+      const engine = await LakeEngine.open({ scratchDir: work });
+      const legacy = join(work, 'legacy.parquet');
+      await engine.run(`COPY (SELECT * FROM (VALUES ('A', '${day(1)}'), ('B', '${day(3)}')) t(src, first_day)) TO '${legacy}' (FORMAT parquet)`);
+      engine.close();
+      await lake.upload(legacy, FIRST_SEEN_KEY);
+      // A late batch for day 2 with A, B and C; its last row falls on day 4, not closed here.
+      await lake.writeFacts(day(2), 's1', 'k1', row(at(2, 1), 'A') + row(at(2, 2), 'B') + row(at(2, 3), 'C') + row(at(4, 1), 'D'));
+      const close = () =>
+        closeDays({ lake, scratchDir: work, log: silentLog }, [{ day: day(2), counted: new Map([['s1/k1', day(2)]]) }]);
+
+      const first = await close();
+      // New sources by hand: day 1 {A}; day 2 {B (moved back from day 3), C}; day 3 none left.
+      expect(Object.fromEntries(first.newSources)).toEqual({ [day(1)]: 1, [day(2)]: 2 });
+      expect(first.days.get(day(2))).toMatchObject({ alerts: 3, sources: 3, sourcesByPort: { 'tcp/445': 3 } });
+      expect((await lake.list(FIRST_SEEN_PREFIX)).map((o) => o.key).sort()).toEqual([firstSeenKey(day(1)), firstSeenKey(day(2))]);
+      // The staging object still has a row of day 4: it stays.
+      expect(first.compactedObjects).toBe(0);
+      expect((await lake.list(STAGING_PREFIX)).length).toBe(1);
+
+      const again = await close();
+      expect(Object.fromEntries(again.newSources)).toEqual({ [day(1)]: 1, [day(2)]: 2 });
+      expect(again.days.get(day(2))).toEqual(first.days.get(day(2)));
+      expect((await lake.list(FIRST_SEEN_PREFIX)).map((o) => o.key).sort()).toEqual([firstSeenKey(day(1)), firstSeenKey(day(2))]);
+      const session = await openFactsSession(lake, work);
+      try {
+        const r = await runReadOnlyQuery(session, `select day, count(*) as n, count(distinct batch) as batches from facts group by day order by day`);
+        expect(r.rows).toEqual([
+          { day: day(2), n: 3, batches: 1 },
+          { day: day(4), n: 1, batches: 1 },
+        ]);
+        const fs = await runReadOnlyQuery(session, `select src, first_day from first_seen order by src`);
+        expect(fs.rows).toEqual([
+          { src: 'A', first_day: day(1) },
+          { src: 'B', first_day: day(2) },
+          { src: 'C', first_day: day(2) },
+        ]);
+      } finally {
+        await session.close();
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
+      s3.destroy();
+    }
   });
 });

@@ -1,6 +1,7 @@
 /**
  * In-process S3 emulator (s3rver) on 127.0.0.1.
  */
+import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -23,11 +24,79 @@ export interface StartS3LocalOptions {
   buckets?: string[];
 }
 
+/**
+ * s3rver 3.7 makes the continuation token of a ListObjectsV2 page by encrypting the last key with single DES,
+ * which OpenSSL 3 (Node ≥ 17) refuses outside its legacy provider: every listing of more than 1,000 keys fails
+ * with a 500 on its first page. This shim replaces s3rver's bucket-listing handler (after s3rver has checked
+ * the request's signature, so the query string is left as the client signed it): a version 2 listing is
+ * answered by s3rver's version 1 listing (marker = where the page starts), turned back into a version 2
+ * answer whose continuation token is the last key of the page in base64url — opaque to clients, as S3's is.
+ * Installed once per process, the first time an emulator starts.
+ */
+let listingShimmed = false;
+
+interface ListingContext {
+  query: Record<string, string | undefined>;
+  body: unknown;
+}
+
+type ListingBody = { ListBucketResult: Record<string, unknown> & { Contents: { Key: string; Owner?: unknown }[]; CommonPrefixes: { Prefix: string }[]; IsTruncated: boolean } };
+
+const TOKEN_PREFIX = 'ag1.';
+
+function shimListingV2(): void {
+  if (listingShimmed) return;
+  listingShimmed = true;
+  const bucketController = createRequire(import.meta.url)('s3rver/lib/controllers/bucket.js') as {
+    getBucket: (ctx: ListingContext) => Promise<void>;
+  };
+  const original = bucketController.getBucket;
+  bucketController.getBucket = async function getBucket(ctx: ListingContext): Promise<void> {
+    const query = ctx.query;
+    if (query['list-type'] !== '2' || 'marker' in query) return original(ctx);
+    const token = query['continuation-token'];
+    let startAfter = query['start-after'];
+    if (token) {
+      if (!token.startsWith(TOKEN_PREFIX)) return original(ctx); // s3rver's own error for a token it did not make
+      startAfter = Buffer.from(token.slice(TOKEN_PREFIX.length), 'base64url').toString('utf8');
+    }
+    const v1: Record<string, string | undefined> = { ...query };
+    delete v1['list-type'];
+    delete v1['continuation-token'];
+    delete v1['start-after'];
+    delete v1['fetch-owner'];
+    if (startAfter) v1.marker = startAfter;
+    ctx.query = v1;
+    try {
+      await original(ctx);
+    } finally {
+      ctx.query = query;
+    }
+    const r = (ctx.body as ListingBody).ListBucketResult;
+    const last = [r.Contents.at(-1)?.Key, r.CommonPrefixes.at(-1)?.Prefix].filter((k): k is string => k !== undefined).sort().at(-1);
+    (ctx.body as ListingBody).ListBucketResult = {
+      '@': r['@'],
+      Name: r.Name,
+      Prefix: r.Prefix,
+      StartAfter: token ? undefined : query['start-after'],
+      ContinuationToken: token,
+      NextContinuationToken: r.IsTruncated && last ? TOKEN_PREFIX + Buffer.from(last, 'utf8').toString('base64url') : undefined,
+      KeyCount: r.Contents.length,
+      MaxKeys: r.MaxKeys,
+      Delimiter: r.Delimiter,
+      IsTruncated: r.IsTruncated,
+      Contents: query['fetch-owner'] === 'true' ? r.Contents : r.Contents.map(({ Owner: _owner, ...rest }) => rest),
+      CommonPrefixes: r.CommonPrefixes,
+    };
+  };
+}
+
 export async function startS3Local(opts: StartS3LocalOptions = {}): Promise<S3Local> {
   const persistent = opts.dataDir !== undefined;
   const directory =
     opts.dataDir !== undefined ? path.resolve(opts.dataDir) : await mkdtemp(path.join(os.tmpdir(), 'alertgraph-s3-'));
   await mkdir(directory, { recursive: true });
+  shimListingV2();
 
   const s3rver = new S3rver({
     address: '127.0.0.1',
