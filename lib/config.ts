@@ -96,8 +96,48 @@ export interface RenderConfig {
   scratchDir?: string;
   /** DuckDB memory limit (e.g. 6GB); default DuckDB's own, 80 % of the machine. */
   engineMemoryLimit?: string;
+  /** The early-warning thresholds (DESIGN §15); when absent, `loadWarningSettings()` of the environment. */
+  warnings?: WarningSettings;
   dynamoEndpoint?: string;
   s3Endpoint?: string;
+}
+
+/** The early-warning settings (DESIGN §15); the defaults are the design's. */
+export interface WarningSettings {
+  baselineDays: number;
+  minActiveDays: number;
+  surgeFactor: number;
+  surgeMinAlerts: number;
+  surgeMinSources: number;
+  newMinSources: number;
+  /** A sensor with no batch (not even a heartbeat) for longer than this is silent. */
+  silentAfterSeconds: number;
+  /** SNS topics the render job sends warnings to (AWS only): surge/new, and silent sensors (the alarm topic). */
+  topicArn?: string;
+  alarmTopicArn?: string;
+}
+
+function positiveNumber(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+export function loadWarningSettings(env: Env = process.env): WarningSettings {
+  const baselineDays = integer(env, 'WARN_BASELINE_DAYS', 28, 2, 366);
+  return {
+    baselineDays,
+    minActiveDays: integer(env, 'WARN_MIN_ACTIVE_DAYS', 14, 1, baselineDays),
+    surgeFactor: positiveNumber(env, 'WARN_SURGE_FACTOR', 3),
+    surgeMinAlerts: integer(env, 'WARN_SURGE_MIN_ALERTS', 50, 1, 1_000_000_000),
+    surgeMinSources: integer(env, 'WARN_SURGE_MIN_SOURCES', 10, 1, 1_000_000_000),
+    newMinSources: integer(env, 'WARN_NEW_MIN_SOURCES', 10, 1, 1_000_000_000),
+    silentAfterSeconds: integer(env, 'WARN_SILENT_AFTER_SECONDS', 2 * 3600, 1, 30 * 86_400),
+    topicArn: env.WARNINGS_TOPIC_ARN || undefined,
+    alarmTopicArn: env.ALARM_TOPIC_ARN || undefined,
+  };
 }
 
 function clock(env: Env, name: string, fallback: string): number {
@@ -144,6 +184,7 @@ function renderConfigWithKey(env: Env, key: Uint8Array): RenderConfig {
     publicBaseUrl: required(env, 'PUBLIC_BASE_URL', 'the https URL of the CDN (e.g. https://d111.cloudfront.net)'),
     scratchDir: env.SCRATCH_DIR || DEFAULT_SCRATCH_DIR,
     engineMemoryLimit: memoryLimit(env, 'ENGINE_MEMORY_LIMIT'),
+    warnings: loadWarningSettings(env),
     dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
     s3Endpoint: env.S3_ENDPOINT || undefined,
   };
