@@ -112,6 +112,8 @@ export interface WarningSettings {
   newMinSources: number;
   /** A sensor with no batch (not even a heartbeat) for longer than this is silent. */
   silentAfterSeconds: number;
+  /** The IDEA `Node.Name` of published warning records (reverse domain notation). */
+  ideaNodeName: string;
   /** SNS topics the render job sends warnings to (AWS only): surge/new, and silent sensors (the alarm topic). */
   topicArn?: string;
   alarmTopicArn?: string;
@@ -135,6 +137,7 @@ export function loadWarningSettings(env: Env = process.env): WarningSettings {
     surgeMinSources: integer(env, 'WARN_SURGE_MIN_SOURCES', 10, 1, 1_000_000_000),
     newMinSources: integer(env, 'WARN_NEW_MIN_SOURCES', 10, 1, 1_000_000_000),
     silentAfterSeconds: integer(env, 'WARN_SILENT_AFTER_SECONDS', 2 * 3600, 1, 30 * 86_400),
+    ideaNodeName: env.WARN_IDEA_NODE_NAME || 'org.alertgraph.warnings',
     topicArn: env.WARNINGS_TOPIC_ARN || undefined,
     alarmTopicArn: env.ALARM_TOPIC_ARN || undefined,
   };

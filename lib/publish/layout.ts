@@ -28,6 +28,16 @@ export function reportKey(month: string, ext: 'json' | 'html'): string {
   return `${REPORTS_PREFIX}${month}.${ext}`;
 }
 
+/**
+ * Early warnings for partners (DESIGN §15): the last 90 days' surge and new warnings as JSON, an Atom 1.0
+ * feed and IDEA records. The store of every warning (silent sensors included) is private: `WARNINGS_STORE_KEY`.
+ */
+export const PARTNER_WARNINGS_KEYS = {
+  json: 'partners/warnings.json',
+  atom: 'partners/warnings.atom',
+  idea: 'partners/warnings.idea.json',
+} as const;
+
 /** Cache-Control per kind of object. */
 export const CACHE = {
   /** The stable public objects change at every render (hourly): short, so embeds stay fresh. */
@@ -58,6 +68,8 @@ export const LAKE_PREFIX = 'lake/';
 export const FIRST_SEEN_PREFIX = 'lake/first-seen/';
 export const FIRST_SEEN_KEY = `${FIRST_SEEN_PREFIX}part-0.parquet`;
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
+/** Every warning ever raised (lib/warnings/store.ts): private, read whole by the render job and the CLI. */
+export const WARNINGS_STORE_KEY = 'lake/warnings.json';
 /** The partner charts' statistics of the last close, reused by the hourly runs in between. */
 export const PARTNER_STATISTICS_KEY = 'lake/partner-statistics.json';
 

@@ -32,6 +32,7 @@ import { buildPartnerStatistics, buildPeriodReport, type PartnerStatistics, type
 import { openFactsSession } from '../lake/query.js';
 import { PARTNER_STATISTICS_KEY, REPORTS_PREFIX } from '../publish/layout.js';
 import type { S3Lake } from '../lake/store.js';
+import { judgeClosedDays, type WarningOptions } from '../warnings/judge.js';
 import { historyDay, partnerChartData, publicChartData, toCsv, WINDOW_DAYS, DEFAULT_WATCHED_PORTS, firstDay } from './figures.js';
 
 export interface RenderDeps {
@@ -59,6 +60,8 @@ export interface RenderDeps {
   closeChunkAlerts?: number;
   /** Test seam: runs between the close of a chunk and the writing of its summaries. */
   afterClose?: (days: readonly string[]) => Promise<void>;
+  /** Early warnings (DESIGN §15): thresholds, last-seen times, delivery. */
+  warnings?: WarningOptions;
 }
 
 export class RenderBusyError extends Error {
@@ -335,6 +338,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
   }
 
   const analysis = await analyseClosedDays(deps, { start, closeThrough, closedNow: closedDays, watched });
+  const warnings = await judgeClosedDays(deps, { closedNow: closedDays, closeThrough, sensors });
   lap('analysis');
 
   const windowDays = daysBetween(addDays(closeThrough, -(WINDOW_DAYS - 1)), closeThrough);
@@ -344,7 +348,12 @@ async function renderHoldingLease(deps: RenderDeps, opts: { date?: string; all?:
   // The closed day's own graph is archived once; later runs (and re-opened days) leave it as it was.
   const archiveDay = closeThrough >= start && !(await deps.publisher.has(archiveKey(closeThrough))) ? closeThrough : undefined;
   lap('summaries');
-  const objects = await renderObjects(deps, publicData, partnerData, sensors, { archiveDay, closedHistory: history, analysis });
+  const objects = await renderObjects(deps, publicData, partnerData, sensors, {
+    archiveDay,
+    closedHistory: history,
+    analysis,
+    warnings: { list: warnings, through: closeThrough, settings: deps.warnings?.settings },
+  });
   lap('charts');
   const { written } = await deps.publisher.publish(objects);
   lap('publish');

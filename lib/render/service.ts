@@ -1,5 +1,5 @@
 /** Wires the render job from configuration, for the Lambda, the local scheduler and the CLI. */
-import { DEFAULT_SCRATCH_DIR, lakeCacheDir, type RenderConfig } from '../config.js';
+import { DEFAULT_SCRATCH_DIR, lakeCacheDir, loadWarningSettings, type RenderConfig } from '../config.js';
 import type { Log } from '../log.js';
 import { clientsFor, type IngestClients } from '../ingest/service.js';
 import { S3Publisher } from '../publish/publish.js';
@@ -34,6 +34,7 @@ export function createRenderService(
     watchedPorts: config.watchedPorts,
     publicBaseUrl: config.publicBaseUrl,
     leaseWaitMs: options.leaseWaitMs,
+    warnings: { settings: config.warnings ?? loadWarningSettings() },
   };
   return { run: (opts) => runRenderJob(deps, opts), deps };
 }

@@ -23,6 +23,8 @@ export interface Warning {
   kind: WarningKind;
   /** `tcp/445`, `sid:<id>`, `msg:<text>` or `sensor:<id>`. */
   subject: string;
+  /** A signature subject's text (for titles), when known. */
+  name?: string;
   /** The subject's figures on the day (a silent sensor: zeros). */
   figures: WarningFigures;
   /** Their medians over the baseline days (a silent sensor: zeros). */
@@ -67,6 +69,7 @@ export function fromJudgedRow(row: JudgedRow, at: string): Warning {
     day: row.day,
     kind: row.kind,
     subject: row.subject,
+    ...(row.name ? { name: row.name } : {}),
     figures: { alerts: Number(row.alerts), sources: Number(row.sources) },
     baseline: { alerts: Number(row.median_alerts), sources: Number(row.median_sources) },
     activeDays: Number(row.active_days),

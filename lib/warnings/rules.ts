@@ -68,6 +68,8 @@ export interface JudgedRow {
   day: string;
   kind: 'surge' | 'new';
   subject: string;
+  /** A signature's text on the day (NULL for ports). */
+  name: string | null;
   alerts: number;
   sources: number;
   active_days: number;
@@ -91,16 +93,17 @@ export function judgeQuery(days: readonly string[], rules: WarningRules = DEFAUL
   // Sorted position p of the padded series is the active value of rank p - (n - k).
   const at = (p: number, column: string, rank: string) => `sum(CASE WHEN ${rank} = k - ${int(n - p)} THEN ${column} ELSE 0 END)`;
   return `WITH subject_alerts AS (
-  SELECT day, src, ${PORT_SUBJECT} AS subject FROM facts WHERE ${within}
+  SELECT day, src, ${PORT_SUBJECT} AS subject, CAST(NULL AS VARCHAR) AS name FROM facts WHERE ${within}
   UNION ALL
-  SELECT day, src, ${SIGNATURE_SUBJECT} AS subject FROM facts WHERE ${within}
+  SELECT day, src, ${SIGNATURE_SUBJECT} AS subject, signature AS name FROM facts WHERE ${within}
 ),
 subject_days AS (
-  SELECT day, date_diff('day', DATE '1970-01-01', CAST(day AS DATE)) AS n, subject, count(*) AS alerts, count(DISTINCT src) AS sources
+  SELECT day, date_diff('day', DATE '1970-01-01', CAST(day AS DATE)) AS n, subject, min(name) AS name,
+    count(*) AS alerts, count(DISTINCT src) AS sources
   FROM subject_alerts WHERE subject IS NOT NULL GROUP BY day, subject
 ),
 candidates AS (
-  SELECT day, n, subject, alerts, sources FROM subject_days
+  SELECT day, n, subject, name, alerts, sources FROM subject_days
   WHERE day IN ${inList(sorted)} AND (alerts >= ${int(rules.surgeMinAlerts)} OR sources >= ${int(candidateSources)})
 ),
 history AS (
@@ -117,13 +120,13 @@ baseline AS (
   FROM history GROUP BY day, subject
 ),
 judged AS (
-  SELECT c.day, c.subject, c.alerts, c.sources, coalesce(b.k, 0) AS active_days,
+  SELECT c.day, c.subject, c.name, c.alerts, c.sources, coalesce(b.k, 0) AS active_days,
     CAST(coalesce(b.alerts2, 0) AS DOUBLE) / 2 AS median_alerts,
     CAST(coalesce(b.sources2, 0) AS DOUBLE) / 2 AS median_sources
   FROM candidates c LEFT JOIN baseline b ON b.day = c.day AND b.subject = c.subject
 ),
 flagged AS (
-  SELECT day, subject, alerts, sources, active_days, median_alerts, median_sources,
+  SELECT day, subject, name, alerts, sources, active_days, median_alerts, median_sources,
     CASE
       WHEN active_days = 0 AND sources >= ${int(rules.newMinSources)} THEN 'new'
       WHEN active_days >= ${int(rules.minActiveDays)} AND (
@@ -133,7 +136,7 @@ flagged AS (
     END AS kind
   FROM judged
 )
-SELECT day, kind, subject, alerts, sources, active_days, median_alerts, median_sources
+SELECT day, kind, subject, name, alerts, sources, active_days, median_alerts, median_sources
 FROM flagged WHERE kind IS NOT NULL
 ORDER BY day, subject`;
 }

@@ -1,0 +1,177 @@
+/**
+ * The render job's warning step (DESIGN §15): after the close, the days this run closed (and the days whose
+ * baseline holds them) are judged on the engine over the lake's facts, silent sensors are judged on every run
+ * (hourly), the store is upserted by id, and what was raised or cleared is handed to the notifier.
+ */
+import { loadWarningSettings, type WarningSettings } from '../config.js';
+import type { Log } from '../log.js';
+import { openFactsSession } from '../lake/query.js';
+import type { S3Lake } from '../lake/store.js';
+import type { SensorProfile } from '../store/registry.js';
+import { addDays, utcDay } from '../util/days.js';
+import { fromJudgedRow, mergeJudged, newestFirst, warningId, type Warning } from './model.js';
+import { daysToJudge, judgeableDays, judgeQuery, type JudgedRow, type WarningRules } from './rules.js';
+import { WarningStore } from './store.js';
+
+/** When each sensor last sent a batch (any batch, a heartbeat included), ISO 8601. */
+export interface LastSeenReader {
+  lastSeen(): Promise<Map<string, string>>;
+}
+
+/** Where raised and cleared warnings go (SNS on AWS; nothing locally). */
+export interface WarningNotifier {
+  notify(change: { raised: readonly Warning[]; updated: readonly Warning[]; cleared: readonly Warning[] }): Promise<void>;
+}
+
+export interface WarningOptions {
+  settings?: WarningSettings;
+  lastSeen?: LastSeenReader;
+  notifier?: WarningNotifier;
+}
+
+export interface WarningJobDeps {
+  lake: S3Lake;
+  scratchDir: string;
+  clock: () => number;
+  log: Log;
+  warnings?: WarningOptions;
+}
+
+export function rulesOf(s: WarningSettings): WarningRules {
+  return {
+    baselineDays: s.baselineDays,
+    minActiveDays: s.minActiveDays,
+    surgeFactor: s.surgeFactor,
+    surgeMinAlerts: s.surgeMinAlerts,
+    surgeMinSources: s.surgeMinSources,
+    newMinSources: s.newMinSources,
+  };
+}
+
+/** The first sensor's deployment day, undefined without sensors. */
+export function firstDeployment(sensors: readonly Pick<SensorProfile, 'deployedAt'>[]): string | undefined {
+  return sensors.map((s) => s.deployedAt).filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d)).sort()[0];
+}
+
+/**
+ * Silent sensors (pure): a sensor that has sent at least one batch and none for more than `afterSeconds` gets
+ * one `silent` warning (its day: the day the silence crossed the threshold); a later batch clears it. Revoked
+ * sensors are not judged. A sensor that never sent anything is not silent: it has not started.
+ */
+export function judgeSilent(
+  stored: readonly Warning[],
+  sensors: readonly Pick<SensorProfile, 'id' | 'status'>[],
+  lastSeen: ReadonlyMap<string, string>,
+  now: number,
+  afterSeconds: number,
+): { warnings: Warning[]; raised: Warning[]; cleared: Warning[] } {
+  const at = new Date(now).toISOString();
+  const out = [...stored];
+  const raised: Warning[] = [];
+  const cleared: Warning[] = [];
+  for (const sensor of sensors) {
+    if (sensor.status !== 'active') continue;
+    const seen = lastSeen.get(sensor.id);
+    if (!seen) continue;
+    const seenMs = Date.parse(seen);
+    const subject = `sensor:${sensor.id}`;
+    const open = out.findIndex((w) => w.kind === 'silent' && w.subject === subject && !w.clearedAt);
+    if (now - seenMs > afterSeconds * 1000) {
+      if (open >= 0) continue;
+      const day = utcDay(seenMs + afterSeconds * 1000);
+      const id = warningId(day, 'silent', subject);
+      // The same silence judged again (its warning cleared meanwhile by a batch that is older than this one
+      // cannot happen: a clearing batch moves `seen`), so an id already stored is left alone.
+      if (out.some((w) => w.id === id)) continue;
+      const w: Warning = {
+        id,
+        day,
+        kind: 'silent',
+        subject,
+        figures: { alerts: 0, sources: 0 },
+        baseline: { alerts: 0, sources: 0 },
+        raisedAt: at,
+        updatedAt: at,
+        lastSeenAt: new Date(seenMs).toISOString(),
+      };
+      out.push(w);
+      raised.push(w);
+    } else if (open >= 0 && Date.parse(out[open]!.lastSeenAt ?? '') < seenMs) {
+      const w: Warning = { ...out[open]!, clearedAt: new Date(seenMs).toISOString(), updatedAt: at };
+      out[open] = w;
+      cleared.push(w);
+    }
+  }
+  out.sort(newestFirst);
+  return { warnings: out, raised, cleared };
+}
+
+/**
+ * Judges what this run closed and the silent sensors, stores the result and notifies. Returns every stored
+ * warning (newest first), for the partner objects.
+ */
+export async function judgeClosedDays(
+  deps: WarningJobDeps,
+  input: { closedNow: ReadonlySet<string>; closeThrough: string; sensors: readonly SensorProfile[] },
+): Promise<Warning[]> {
+  const settings = deps.warnings?.settings ?? loadWarningSettings({});
+  const rules = rulesOf(settings);
+  const store = new WarningStore(deps.lake);
+  const stored = await store.list();
+  const now = deps.clock();
+  const at = new Date(now).toISOString();
+  let warnings = stored;
+  let raised: Warning[] = [];
+  let updated: Warning[] = [];
+  let cleared: Warning[] = [];
+  let changed = false;
+
+  const days = judgeableDays(daysToJudge(input.closedNow, input.closeThrough, rules), firstDeployment(input.sensors), rules);
+  if (days.length > 0) {
+    const started = Date.now();
+    const session = await openFactsSession(deps.lake, deps.scratchDir, { from: addDays(days[0]!, -rules.baselineDays), to: days.at(-1)! });
+    let rows: JudgedRow[];
+    try {
+      rows = await session.engine.rows<JudgedRow>(judgeQuery(days, rules));
+    } finally {
+      await session.close();
+    }
+    const merged = mergeJudged(warnings, rows.map((r) => fromJudgedRow(r, at)), new Set(days));
+    warnings = merged.warnings;
+    raised = merged.added;
+    updated = merged.updated;
+    changed = merged.added.length + merged.updated.length + merged.dropped.length > 0;
+    deps.log.info('warnings judged', {
+      days: days.length,
+      from: days[0],
+      to: days.at(-1),
+      raised: merged.added.length,
+      updated: merged.updated.length,
+      dropped: merged.dropped.length,
+      ms: Date.now() - started,
+    });
+  }
+
+  if (deps.warnings?.lastSeen) {
+    const silent = judgeSilent(warnings, input.sensors, await deps.warnings.lastSeen.lastSeen(), now, settings.silentAfterSeconds);
+    warnings = silent.warnings;
+    raised = [...raised, ...silent.raised];
+    cleared = silent.cleared;
+    if (silent.raised.length + silent.cleared.length > 0) {
+      changed = true;
+      deps.log.info('silent sensors judged', { raised: silent.raised.map((w) => w.subject), cleared: cleared.map((w) => w.subject) });
+    }
+  }
+
+  if (changed) {
+    await store.save(warnings);
+    // Stored first: a failed delivery is logged and not retried, rather than failing the render (the warning
+    // is in the store, the partner objects and `alertgraph warnings` either way).
+    try {
+      await deps.warnings?.notifier?.notify({ raised, updated, cleared });
+    } catch (err) {
+      deps.log.error('warnings could not be delivered', { error: (err as Error)?.message ?? String(err) });
+    }
+  }
+  return warnings;
+}
