@@ -244,6 +244,9 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
     if (day < today) writeUnits += await deps.ledger.markDayChanged(day, sensor, receivedAt);
   }
 
+  // When the sensor last reported, for the silent-sensor warning (DESIGN §15): every accepted batch counts.
+  if (deps.ledger.markSeen) writeUnits += await deps.ledger.markSeen(sensor, receivedAt);
+
   const duplicate = !claim.created && created === 0;
   receipt.duplicate = duplicate;
   receipt.writeUnits = writeUnits;

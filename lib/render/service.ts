@@ -20,9 +20,10 @@ export function createRenderService(
   options: { clients?: IngestClients; clock?: () => number; leaseWaitMs?: number } = {},
 ): RenderService {
   const clients = options.clients ?? clientsFor(config);
+  const ledger = new DynamoBatchLedger(clients.dynamo, config.tableName, config.horizonDays);
   const deps: RenderDeps = {
     registry: new DynamoSensorRegistry(clients.dynamo, config.tableName),
-    ledger: new DynamoBatchLedger(clients.dynamo, config.tableName, config.horizonDays),
+    ledger,
     summaries: new SummaryStore(clients.dynamo, config.tableName),
     lake: new S3Lake(clients.s3, config.bucketName, lakeCacheDir(config.scratchDir ?? DEFAULT_SCRATCH_DIR)),
     scratchDir: config.scratchDir ?? DEFAULT_SCRATCH_DIR,
@@ -34,7 +35,7 @@ export function createRenderService(
     watchedPorts: config.watchedPorts,
     publicBaseUrl: config.publicBaseUrl,
     leaseWaitMs: options.leaseWaitMs,
-    warnings: { settings: config.warnings ?? loadWarningSettings() },
+    warnings: { settings: config.warnings ?? loadWarningSettings(), lastSeen: ledger },
   };
   return { run: (opts) => runRenderJob(deps, opts), deps };
 }

@@ -15,7 +15,7 @@ import { WarningStore } from './store.js';
 
 /** When each sensor last sent a batch (any batch, a heartbeat included), ISO 8601. */
 export interface LastSeenReader {
-  lastSeen(): Promise<Map<string, string>>;
+  lastSeen(sensors: readonly string[]): Promise<Map<string, string>>;
 }
 
 /** Where raised and cleared warnings go (SNS on AWS; nothing locally). */
@@ -153,7 +153,7 @@ export async function judgeClosedDays(
   }
 
   if (deps.warnings?.lastSeen) {
-    const silent = judgeSilent(warnings, input.sensors, await deps.warnings.lastSeen.lastSeen(), now, settings.silentAfterSeconds);
+    const silent = judgeSilent(warnings, input.sensors, await deps.warnings.lastSeen.lastSeen(input.sensors.map((s) => s.id)), now, settings.silentAfterSeconds);
     warnings = silent.warnings;
     raised = [...raised, ...silent.raised];
     cleared = silent.cleared;
