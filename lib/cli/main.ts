@@ -39,6 +39,7 @@ Commands:
   partner        add | list | link | revoke partners and their signed links
   query          run one read-only SQL statement over the alert facts
   report         the period report of the analysts' statistics (sources, ICMP, scans, cohorts, ports)
+  warnings       early warnings: surges, new activity, silent sensors
 
 Every command takes --help, --data-dir DIR (default .alertgraph) and --json.`,
   dev: `Usage: alertgraph dev [--port 8787] [--data-dir .alertgraph] [--demo] [--daily-at 00:30] [--watched-ports tcp/135,udp/137,tcp/445]
@@ -615,6 +616,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   partner: cmdPartner,
   query: cmdQuery,
   report: cmdReport,
+  warnings: (argv) => import('./warnings.js').then((m) => m.cmdWarnings(argv, () => (process.stdout.write(`${m.WARNINGS_HELP}\n`), EXIT.ok))),
 };
 
 export async function main(argv: string[]): Promise<number> {

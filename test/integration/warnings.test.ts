@@ -15,11 +15,16 @@
  */
 // fast-xml-parser 3 (installed with s3rver): a real XML parser; validate() checks well-formedness.
 import { parse as parseXml, validate as validateXml } from 'fast-xml-parser';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARTNER_INDEX, PARTNER_WARNINGS_KEYS } from '../../lib/publish/layout.js';
 import { WarningStore } from '../../lib/warnings/store.js';
 import { warningId, type Warning } from '../../lib/warnings/model.js';
+import { writeLocalState } from '../../lib/local/state.js';
 import { eveAlert } from '../helpers/eve.js';
+import { runCli } from '../helpers/e2e.js';
 import { harnessRenderService, ndjsonBatch, postBatch, startHarness, type Harness, type TestSensor } from '../helpers/harness.js';
 
 const DAY = 86_400_000;
@@ -138,4 +143,30 @@ describe('warnings end to end', () => {
     ]);
     for (const w of surges) expect(w.raisedAt).toBe(before.find((b) => b.id === w.id)!.raisedAt);
   });
+
+  it('alertgraph warnings --json prints them newest first, --from inclusive, all kinds', async () => {
+    // The CLI finds a local stack through the data dir's state file; point it at this harness.
+    const dataDir = await mkdtemp(join(tmpdir(), 'alertgraph-warn-cli-'));
+    await writeLocalState(dataDir, {
+      version: 1,
+      pid: process.pid,
+      url: h.url,
+      dynamoEndpoint: h.config.dynamoEndpoint!,
+      s3Endpoint: h.config.s3Endpoint!,
+      tableName: h.config.tableName,
+      bucketName: h.config.bucketName,
+      startedAt: new Date().toISOString(),
+    });
+    const all = await runCli(dataDir, ['warnings', '--json']);
+    expect(all.code).toBe(0);
+    const printed = JSON.parse(all.stdout).warnings as Warning[];
+    expect(printed).toEqual(await store.list());
+    expect(printed.map((w) => w.day)).toEqual([...printed.map((w) => w.day)].sort().reverse());
+    const since = await runCli(dataDir, ['warnings', '--json', '--from', dayName(3)]);
+    expect(shape(JSON.parse(since.stdout).warnings.filter((w: Warning) => w.kind !== 'silent'))).toEqual(expected().filter((w) => w.day >= dayName(3)));
+    const human = await runCli(dataDir, ['warnings']);
+    expect(human.stdout).toContain(`${dayName(3)}  new     tcp/8080 (http-alt): 10 sources (10 alerts)`);
+    expect((await runCli(dataDir, ['warnings', '--from', 'yesterday'])).code).toBe(2);
+  }, 60_000);
 });
+
