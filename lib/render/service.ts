@@ -8,6 +8,7 @@ import { S3Lake } from '../lake/store.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
 import { SummaryStore } from '../store/summaries.js';
 import { runRenderJob, type RenderDeps, type RenderReport } from './job.js';
+import { SnsNotifier, snsQueryPublisher } from '../warnings/notify.js';
 
 export interface RenderService {
   run(opts?: { date?: string; all?: boolean }): Promise<RenderReport>;
@@ -21,6 +22,14 @@ export function createRenderService(
 ): RenderService {
   const clients = options.clients ?? clientsFor(config);
   const ledger = new DynamoBatchLedger(clients.dynamo, config.tableName, config.horizonDays);
+  const warnings = config.warnings ?? loadWarningSettings();
+  // On AWS the stack sets the topics (cdk/constructs/warnings.ts); locally there are none and nothing is sent.
+  const notifier =
+    warnings.topicArn || warnings.alarmTopicArn
+      ? new SnsNotifier({ warnings: warnings.topicArn, alarms: warnings.alarmTopicArn }, snsQueryPublisher(() => clients.s3.config.credentials()), {
+          baselineDays: warnings.baselineDays,
+        })
+      : undefined;
   const deps: RenderDeps = {
     registry: new DynamoSensorRegistry(clients.dynamo, config.tableName),
     ledger,
@@ -35,7 +44,7 @@ export function createRenderService(
     watchedPorts: config.watchedPorts,
     publicBaseUrl: config.publicBaseUrl,
     leaseWaitMs: options.leaseWaitMs,
-    warnings: { settings: config.warnings ?? loadWarningSettings(), lastSeen: ledger },
+    warnings: { settings: warnings, lastSeen: ledger, ...(notifier ? { notifier } : {}) },
   };
   return { run: (opts) => runRenderJob(deps, opts), deps };
 }

@@ -37,6 +37,9 @@ export interface WarningJobDeps {
   warnings?: WarningOptions;
 }
 
+/** Surge and new warnings of this many days up to the last closed day are sent when raised; older ones only stored. */
+export const NOTIFY_DAYS = 3;
+
 export function rulesOf(s: WarningSettings): WarningRules {
   return {
     baselineDays: s.baselineDays,
@@ -168,7 +171,9 @@ export async function judgeClosedDays(
     // Stored first: a failed delivery is logged and not retried, rather than failing the render (the warning
     // is in the store, the partner objects and `alertgraph warnings` either way).
     try {
-      await deps.warnings?.notifier?.notify({ raised, updated, cleared });
+      // A first run or a rebuild judges the whole history: only the last days' warnings are news worth sending.
+      const fresh = raised.filter((w) => w.kind === 'silent' || w.day >= addDays(input.closeThrough, -(NOTIFY_DAYS - 1)));
+      await deps.warnings?.notifier?.notify({ raised: fresh, updated, cleared });
     } catch (err) {
       deps.log.error('warnings could not be delivered', { error: (err as Error)?.message ?? String(err) });
     }
