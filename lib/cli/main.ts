@@ -60,12 +60,13 @@ to register with \`alertgraph sensor add\`.`,
 
 Acts on the local stack started by \`alertgraph dev\` with the same --data-dir.
 Adding an existing id replaces its key and details (key rotation); a revoked sensor is refused within a minute.`,
-  push: `Usage: alertgraph push <file|-> --sensor <id> --key <file> [--endpoint URL] [--format eve|snort|native]
+  push: `Usage: alertgraph push <file|-> --sensor <id> --key <file> [--endpoint URL] [--format eve|snort|idea|native]
                        [--batch-size 1000] [--retry-for 5m] [--spool-dir DIR] [--json]
        alertgraph push <file> --follow --sensor <id> --key <file> [--heartbeat 5m] [--flush-after 5s]
                        [--checkpoint FILE] [same options as above]
 
-Input: Suricata EVE or Snort 3 alert_json (one object per line), or native alerts — one object per line, or one
+Input: Suricata EVE, Snort 3 alert_json or IDEA ("Format": "IDEA0", CESNET's Warden) records, one object per
+line, or native alerts — one object per line, or one
 {"alerts":[…]} document; --format is detected from the first line when not given.
 Reads the log as a stream and sends it in signed batches of at most --batch-size lines and 4 MiB. Each
 batch's Idempotency-Key is derived from its content, so pushing the same log twice counts it once.
@@ -277,7 +278,7 @@ async function cmdPush(argv: string[]): Promise<number> {
   if (!values.sensor) throw new UsageError('--sensor <id> is required');
   if (!values.key) throw new UsageError('--key <file> is required (the private key from `alertgraph keygen`)');
   const format = values.format as InputFormat | undefined;
-  if (format !== undefined && !['eve', 'snort', 'native'].includes(format)) throw new UsageError('--format must be eve, snort or native');
+  if (format !== undefined && !['eve', 'snort', 'idea', 'native'].includes(format)) throw new UsageError('--format must be eve, snort, idea or native');
   const batchSize = parsePositiveInt(values['batch-size'], '--batch-size', 1000, 10_000);
   const retryForMs = parseDuration(values['retry-for'], '--retry-for');
   const heartbeatMs = values.heartbeat.trim() === '0' ? 0 : parseDuration(values.heartbeat, '--heartbeat');

@@ -11,7 +11,7 @@
  * batch is what keeps a 1 GB push's memory flat: garbage the collector would free "later" is memory too.
  */
 
-export type InputFormat = 'eve' | 'snort' | 'native';
+export type InputFormat = 'eve' | 'snort' | 'idea' | 'native';
 
 export interface BatchLimits {
   /** Lines per batch (`--batch-size`). */
@@ -43,6 +43,7 @@ export function detectFormat(line: string): InputFormat {
   try {
     const obj = JSON.parse(line) as Record<string, unknown>;
     if (typeof obj.event_type === 'string') return 'eve';
+    if (obj.Format === 'IDEA0') return 'idea';
     if (typeof obj.srcIp === 'string' || typeof obj.time === 'string') return 'native';
   } catch {
     /* fall through: the service reports the line */
