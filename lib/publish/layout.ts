@@ -68,6 +68,14 @@ export const LAKE_PREFIX = 'lake/';
 export const FIRST_SEEN_PREFIX = 'lake/first-seen/';
 export const FIRST_SEEN_KEY = `${FIRST_SEEN_PREFIX}part-0.parquet`;
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
+/**
+ * Per closed day, each warning subject's alerts and distinct sources (lib/warnings/judge.ts): judging a day then
+ * reads one day of facts and 28 small objects, not 29 days of facts.
+ */
+export const SUBJECT_DAYS_PREFIX = 'lake/subject-days/';
+export function subjectDaysKey(day: string): string {
+  return `${SUBJECT_DAYS_PREFIX}day=${day}.json`;
+}
 /** Every warning ever raised (lib/warnings/store.ts): private, read whole by the render job and the CLI. */
 export const WARNINGS_STORE_KEY = 'lake/warnings.json';
 /** The partner charts' statistics of the last close, reused by the hourly runs in between. */

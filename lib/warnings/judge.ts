@@ -8,9 +8,14 @@ import type { Log } from '../log.js';
 import { openFactsSession } from '../lake/query.js';
 import type { S3Lake } from '../lake/store.js';
 import type { SensorProfile } from '../store/registry.js';
-import { addDays, utcDay } from '../util/days.js';
+import { addDays, daysBetween, utcDay } from '../util/days.js';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LakeEngine } from '../lake/engine.js';
+import { SUBJECT_DAYS_PREFIX, subjectDaysKey } from '../publish/layout.js';
+import { mapLimit } from '../stats/daily.js';
 import { fromJudgedRow, mergeJudged, newestFirst, warningId, type Warning } from './model.js';
-import { daysToJudge, judgeableDays, judgeQuery, type JudgedRow, type WarningRules } from './rules.js';
+import { daysToJudge, judgeableDays, judgeFiguresQuery, subjectDaysQuery, type JudgedRow, type WarningRules } from './rules.js';
 import { WarningStore } from './store.js';
 
 /** When each sensor last sent a batch (any batch, a heartbeat included), ISO 8601. */
@@ -132,13 +137,7 @@ export async function judgeClosedDays(
   const days = judgeableDays(daysToJudge(input.closedNow, input.closeThrough, rules), firstDeployment(input.sensors), rules);
   if (days.length > 0) {
     const started = Date.now();
-    const session = await openFactsSession(deps.lake, deps.scratchDir, { from: addDays(days[0]!, -rules.baselineDays), to: days.at(-1)! });
-    let rows: JudgedRow[];
-    try {
-      rows = await session.engine.rows<JudgedRow>(judgeQuery(days, rules));
-    } finally {
-      await session.close();
-    }
+    const rows = await judgeDays(deps, days, input.closedNow, rules);
     const merged = mergeJudged(warnings, rows.map((r) => fromJudgedRow(r, at)), new Set(days));
     warnings = merged.warnings;
     raised = merged.added;
@@ -179,4 +178,68 @@ export async function judgeClosedDays(
     }
   }
   return warnings;
+}
+
+/** One subject's figures on one day: [subject, signature text or '', alerts, sources]. */
+type FigureRow = [string, string, number, number];
+
+interface StoredFigures {
+  day: string;
+  rows: FigureRow[];
+}
+
+/**
+ * Each day's subject figures: from the store (`lake/subject-days/`), or computed from the facts on the engine
+ * for the days this run (re)closed and the days not stored yet — then stored.
+ */
+async function dayFigures(deps: WarningJobDeps, needed: readonly string[], changed: ReadonlySet<string>): Promise<Map<string, FigureRow[]>> {
+  const stored = new Set((await deps.lake.list(SUBJECT_DAYS_PREFIX)).map((o) => o.key));
+  const missing = needed.filter((d) => changed.has(d) || !stored.has(subjectDaysKey(d)));
+  const out = new Map<string, FigureRow[]>();
+  if (missing.length > 0) {
+    for (const d of missing) out.set(d, []);
+    const session = await openFactsSession(deps.lake, deps.scratchDir, { from: missing[0]!, to: missing.at(-1)! });
+    try {
+      const rows = await session.engine.rows<{ day: string; subject: string; name: string | null; alerts: number; sources: number }>(subjectDaysQuery(missing));
+      for (const r of rows) out.get(r.day)?.push([r.subject, r.name ?? '', Number(r.alerts), Number(r.sources)]);
+    } finally {
+      await session.close();
+    }
+    await mapLimit(missing, 8, (day) => deps.lake.writeJson(subjectDaysKey(day), { day, rows: out.get(day)! } satisfies StoredFigures));
+  }
+  const rest = needed.filter((d) => !out.has(d));
+  await mapLimit(rest, 16, async (day) => void out.set(day, (await deps.lake.readJson<StoredFigures>(subjectDaysKey(day)))?.rows ?? []));
+  return out;
+}
+
+/**
+ * The rules on the engine over the stored per-day figures of the judged days and their baselines. Only the
+ * subjects that can be flagged on a judged day (the rules' candidates) are loaded, with their whole baseline:
+ * the rules look at nothing else, so the answer is the one `judgeQuery` gives over the facts.
+ */
+async function judgeDays(deps: WarningJobDeps, days: readonly string[], changed: ReadonlySet<string>, rules: WarningRules): Promise<JudgedRow[]> {
+  const needed = daysBetween(addDays(days[0]!, -rules.baselineDays), days.at(-1)!);
+  const figures = await dayFigures(deps, needed, changed);
+  const minSources = Math.min(rules.surgeMinSources, rules.newMinSources);
+  const candidates = new Set<string>();
+  for (const d of days) for (const [subject, , alerts, sources] of figures.get(d) ?? []) if (alerts >= rules.surgeMinAlerts || sources >= minSources) candidates.add(subject);
+  if (candidates.size === 0) return [];
+  await mkdir(deps.scratchDir, { recursive: true });
+  const work = await mkdtemp(join(deps.scratchDir, 'warnings-'));
+  const engine = await LakeEngine.open({ scratchDir: work });
+  try {
+    await engine.run(`CREATE TABLE figures_text (day VARCHAR, subject VARCHAR, name VARCHAR, alerts VARCHAR, sources VARCHAR)`);
+    const rows: string[][] = [];
+    for (const [day, list] of figures) {
+      for (const [subject, name, alerts, sources] of list) if (candidates.has(subject)) rows.push([day, subject, name, String(alerts), String(sources)]);
+    }
+    await engine.appendRows('figures_text', rows);
+    await engine.run(
+      `CREATE TABLE subject_figures AS SELECT day, subject, NULLIF(name, '') AS name, CAST(alerts AS BIGINT) AS alerts, CAST(sources AS BIGINT) AS sources FROM figures_text`,
+    );
+    return await engine.rows<JudgedRow>(judgeFiguresQuery(days, rules));
+  } finally {
+    engine.close();
+    await rm(work, { recursive: true, force: true });
+  }
 }

@@ -77,55 +77,64 @@ export interface JudgedRow {
   median_sources: number;
 }
 
-/**
- * The warnings of the given days: every (day, subject) the rules of §15 flag, with its figures and baseline
- * medians, ordered by day and subject. `days` must be days whose baseline is complete (see `judgeableDays`).
- */
-export function judgeQuery(days: readonly string[], rules: WarningRules = DEFAULT_WARNING_RULES): string {
-  if (days.length === 0) throw new RangeError('judgeQuery needs at least one day');
-  const sorted = [...days].sort();
-  const n = rules.baselineDays;
-  const [lo, hi] = medianPositions(n);
-  const from = addDays(sorted[0]!, -n);
-  const to = sorted.at(-1)!;
-  const within = `day >= ${literal(from)} AND day <= ${literal(to)}`;
-  const candidateSources = Math.min(rules.surgeMinSources, rules.newMinSources);
-  // Sorted position p of the padded series is the active value of rank p - (n - k).
-  const at = (p: number, column: string, rank: string) => `sum(CASE WHEN ${rank} = k - ${int(n - p)} THEN ${column} ELSE 0 END)`;
-  return `WITH subject_alerts AS (
+/** The day number of `day` (days since 1970-01-01), in both dialects, so that "the 28 days before" is arithmetic. */
+const DAY_NUMBER = `date_diff('day', DATE '1970-01-01', CAST(day AS DATE))`;
+
+/** Each alert once per subject it has (a port, a signature), with the signature's text for titles. */
+function subjectAlertsCte(within: string): string {
+  return `subject_alerts AS (
   SELECT day, src, ${PORT_SUBJECT} AS subject, CAST(NULL AS VARCHAR) AS name FROM facts WHERE ${within}
   UNION ALL
   SELECT day, src, ${SIGNATURE_SUBJECT} AS subject, signature AS name FROM facts WHERE ${within}
-),
-subject_days AS (
-  SELECT day, date_diff('day', DATE '1970-01-01', CAST(day AS DATE)) AS n, subject, min(name) AS name,
-    count(*) AS alerts, count(DISTINCT src) AS sources
-  FROM subject_alerts WHERE subject IS NOT NULL GROUP BY day, subject
-),
-candidates AS (
+)`;
+}
+
+const SUBJECT_FIGURES = `SELECT day, subject, min(name) AS name, count(*) AS alerts, count(DISTINCT src) AS sources
+  FROM subject_alerts WHERE subject IS NOT NULL GROUP BY day, subject`;
+
+/**
+ * A day's figures per subject (alerts, distinct sources, a signature's text), from `facts`: what the judge
+ * keeps per closed day (`lake/subject-days/`), so judging a day reads one day of facts, not 29.
+ */
+export function subjectDaysQuery(days: readonly string[]): string {
+  if (days.length === 0) throw new RangeError('subjectDaysQuery needs at least one day');
+  return `WITH ${subjectAlertsCte(`day IN ${inList([...days].sort())}`)}
+${SUBJECT_FIGURES}
+ORDER BY day, subject`;
+}
+
+/** The rules proper, from `subject_days` (day, n, subject, name, alerts, sources) on. */
+function rulesCtes(sorted: readonly string[], rules: WarningRules): string[] {
+  const n = rules.baselineDays;
+  const [lo, hi] = medianPositions(n);
+  const candidateSources = Math.min(rules.surgeMinSources, rules.newMinSources);
+  // Sorted position p of the padded series is the active value of rank p - (n - k).
+  const at = (p: number, column: string, rank: string) => `sum(CASE WHEN ${rank} = k - ${int(n - p)} THEN ${column} ELSE 0 END)`;
+  return [
+    `candidates AS (
   SELECT day, n, subject, name, alerts, sources FROM subject_days
   WHERE day IN ${inList(sorted)} AND (alerts >= ${int(rules.surgeMinAlerts)} OR sources >= ${int(candidateSources)})
-),
-history AS (
+)`,
+    `history AS (
   SELECT c.day, c.subject, h.alerts, h.sources,
     count(*) OVER (PARTITION BY c.day, c.subject) AS k,
     row_number() OVER (PARTITION BY c.day, c.subject ORDER BY h.alerts) AS ra,
     row_number() OVER (PARTITION BY c.day, c.subject ORDER BY h.sources) AS rs
   FROM candidates c JOIN subject_days h ON h.subject = c.subject AND h.n >= c.n - ${int(n)} AND h.n <= c.n - 1
-),
-baseline AS (
+)`,
+    `baseline AS (
   SELECT day, subject, max(k) AS k,
     ${at(lo, 'alerts', 'ra')} + ${at(hi, 'alerts', 'ra')} AS alerts2,
     ${at(lo, 'sources', 'rs')} + ${at(hi, 'sources', 'rs')} AS sources2
   FROM history GROUP BY day, subject
-),
-judged AS (
+)`,
+    `judged AS (
   SELECT c.day, c.subject, c.name, c.alerts, c.sources, coalesce(b.k, 0) AS active_days,
     CAST(coalesce(b.alerts2, 0) AS DOUBLE) / 2 AS median_alerts,
     CAST(coalesce(b.sources2, 0) AS DOUBLE) / 2 AS median_sources
   FROM candidates c LEFT JOIN baseline b ON b.day = c.day AND b.subject = c.subject
-),
-flagged AS (
+)`,
+    `flagged AS (
   SELECT day, subject, name, alerts, sources, active_days, median_alerts, median_sources,
     CASE
       WHEN active_days = 0 AND sources >= ${int(rules.newMinSources)} THEN 'new'
@@ -135,10 +144,43 @@ flagged AS (
       ) THEN 'surge'
     END AS kind
   FROM judged
-)
-SELECT day, kind, subject, name, alerts, sources, active_days, median_alerts, median_sources
+)`,
+  ];
+}
+
+const FLAGGED = `SELECT day, kind, subject, name, alerts, sources, active_days, median_alerts, median_sources
 FROM flagged WHERE kind IS NOT NULL
 ORDER BY day, subject`;
+
+/**
+ * The warnings of the given days, straight from `facts`: every (day, subject) the rules of §15 flag, with its
+ * figures and baseline medians, ordered by day and subject — one self-contained text (Athena runs it as is).
+ * `days` must be days whose baseline is complete (see `judgeableDays`).
+ */
+export function judgeQuery(days: readonly string[], rules: WarningRules = DEFAULT_WARNING_RULES): string {
+  if (days.length === 0) throw new RangeError('judgeQuery needs at least one day');
+  const sorted = [...days].sort();
+  const from = addDays(sorted[0]!, -rules.baselineDays);
+  const within = `day >= ${literal(from)} AND day <= ${literal(sorted.at(-1)!)}`;
+  return `WITH ${subjectAlertsCte(within)},
+subject_figures AS (
+  ${SUBJECT_FIGURES}
+),
+subject_days AS (SELECT day, ${DAY_NUMBER} AS n, subject, name, alerts, sources FROM subject_figures),
+${rulesCtes(sorted, rules).join(',\n')}
+${FLAGGED}`;
+}
+
+/**
+ * The same rules over a relation `subject_figures` (day, subject, name, alerts, sources) that holds the stored
+ * per-day figures of the judged days and their baselines (the embedded engine's path).
+ */
+export function judgeFiguresQuery(days: readonly string[], rules: WarningRules = DEFAULT_WARNING_RULES): string {
+  if (days.length === 0) throw new RangeError('judgeFiguresQuery needs at least one day');
+  const sorted = [...days].sort();
+  return `WITH subject_days AS (SELECT day, ${DAY_NUMBER} AS n, subject, name, alerts, sources FROM subject_figures),
+${rulesCtes(sorted, rules).join(',\n')}
+${FLAGGED}`;
 }
 
 /**

@@ -19,7 +19,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PARTNER_INDEX, PARTNER_WARNINGS_KEYS } from '../../lib/publish/layout.js';
+import { PARTNER_INDEX, PARTNER_WARNINGS_KEYS, SUBJECT_DAYS_PREFIX, subjectDaysKey } from '../../lib/publish/layout.js';
 import { WarningStore } from '../../lib/warnings/store.js';
 import { warningId, type Warning } from '../../lib/warnings/model.js';
 import { writeLocalState } from '../../lib/local/state.js';
@@ -83,6 +83,9 @@ describe('warnings end to end', () => {
     const all = await judged();
     expect(shape(all)).toEqual(expected());
     for (const w of all) expect(w.id).toBe(warningId(w.day, w.kind, w.subject));
+    // The judged days -12 … -1 and their baselines back to day -40: each day's subject figures kept once.
+    const kept = (await h.lake.list(SUBJECT_DAYS_PREFIX)).map((o) => o.key).sort();
+    expect(kept).toEqual(Array.from({ length: 40 }, (_, i) => subjectDaysKey(dayName(40 - i))));
   });
 
   it('publishes them to partners as JSON, a valid Atom feed and IDEA records, and on the page', async () => {

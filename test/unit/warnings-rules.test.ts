@@ -33,7 +33,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LakeEngine } from '../../lib/lake/engine.js';
 import { FACT_COLUMNS } from '../../lib/lake/sql.js';
 import { daysBetween } from '../../lib/util/days.js';
-import { daysToJudge, judgeableDays, judgeQuery, medianPositions, type JudgedRow } from '../../lib/warnings/rules.js';
+import { daysToJudge, judgeableDays, judgeFiguresQuery, judgeQuery, medianPositions, subjectDaysQuery, type JudgedRow } from '../../lib/warnings/rules.js';
 import { fromJudgedRow, mergeJudged, warningId } from '../../lib/warnings/model.js';
 
 const FEB = daysBetween('2026-02-01', '2026-02-28');
@@ -158,6 +158,19 @@ describe('the rules of DESIGN §15', () => {
     expect(judgeableDays(['2026-03-01'], undefined)).toEqual([]);
     const rows = await judge(judgeableDays(['2026-01-28', '2026-01-29'], '2026-01-01'));
     expect(rows.map((r) => [r.day, r.kind, r.subject])).toEqual([['2026-01-29', 'new', 'tcp/1013']]);
+  });
+
+  it('gives the same answer from the stored per-day figures as from the facts', async () => {
+    const all = daysBetween('2026-01-01', D);
+    await engine.run(`CREATE TABLE subject_figures AS ${subjectDaysQuery(all)}`);
+    try {
+      const days = ['2026-01-29', '2026-02-15', D];
+      const fromFigures = await engine.rows<JudgedRow>(judgeFiguresQuery(days));
+      expect(fromFigures).toEqual(await judge(days));
+      expect(fromFigures.length).toBe(10);
+    } finally {
+      await engine.run('DROP TABLE subject_figures');
+    }
   });
 
   it('a changed day re-judges itself and the 28 days after it, up to the last closed day', () => {
