@@ -63,8 +63,10 @@ export function firstDeployment(sensors: readonly Pick<SensorProfile, 'deployedA
 
 /**
  * Silent sensors (pure): a sensor that has sent at least one batch and none for more than `afterSeconds` gets
- * one `silent` warning (its day: the day the silence crossed the threshold); a later batch clears it. Revoked
- * sensors are not judged. A sensor that never sent anything is not silent: it has not started.
+ * one `silent` warning (its day: the day the silence crossed the threshold); a later batch clears it. A sensor
+ * silent again after that gets a warning again — the same one (reopened) when the new silence crosses the
+ * threshold on the same day, since a warning's id is its day, kind and subject. Revoked sensors are not judged;
+ * a sensor that never sent anything is not silent: it has not started.
  */
 export function judgeSilent(
   stored: readonly Warning[],
@@ -82,33 +84,34 @@ export function judgeSilent(
     const seen = lastSeen.get(sensor.id);
     if (!seen) continue;
     const seenMs = Date.parse(seen);
+    const seenAt = new Date(seenMs).toISOString();
     const subject = `sensor:${sensor.id}`;
+    // A batch after the silence began clears its warning.
     const open = out.findIndex((w) => w.kind === 'silent' && w.subject === subject && !w.clearedAt);
-    if (now - seenMs > afterSeconds * 1000) {
-      if (open >= 0) continue;
-      const day = utcDay(seenMs + afterSeconds * 1000);
-      const id = warningId(day, 'silent', subject);
-      // The same silence judged again (its warning cleared meanwhile by a batch that is older than this one
-      // cannot happen: a clearing batch moves `seen`), so an id already stored is left alone.
-      if (out.some((w) => w.id === id)) continue;
-      const w: Warning = {
-        id,
-        day,
-        kind: 'silent',
-        subject,
-        figures: { alerts: 0, sources: 0 },
-        baseline: { alerts: 0, sources: 0 },
-        raisedAt: at,
-        updatedAt: at,
-        lastSeenAt: new Date(seenMs).toISOString(),
-      };
-      out.push(w);
-      raised.push(w);
-    } else if (open >= 0 && Date.parse(out[open]!.lastSeenAt ?? '') < seenMs) {
-      const w: Warning = { ...out[open]!, clearedAt: new Date(seenMs).toISOString(), updatedAt: at };
+    if (open >= 0 && Date.parse(out[open]!.lastSeenAt ?? '') < seenMs) {
+      const w: Warning = { ...out[open]!, clearedAt: seenAt, updatedAt: at };
       out[open] = w;
       cleared.push(w);
     }
+    if (now - seenMs <= afterSeconds * 1000) continue;
+    if (out.some((w) => w.kind === 'silent' && w.subject === subject && !w.clearedAt)) continue;
+    const day = utcDay(seenMs + afterSeconds * 1000);
+    const id = warningId(day, 'silent', subject);
+    const base = {
+      id,
+      day,
+      kind: 'silent' as const,
+      subject,
+      figures: { alerts: 0, sources: 0 },
+      baseline: { alerts: 0, sources: 0 },
+      updatedAt: at,
+      lastSeenAt: seenAt,
+    };
+    const same = out.findIndex((w) => w.id === id);
+    const w: Warning = same >= 0 ? { ...base, raisedAt: out[same]!.raisedAt } : { ...base, raisedAt: at };
+    if (same >= 0) out[same] = w;
+    else out.push(w);
+    raised.push(w);
   }
   out.sort(newestFirst);
   return { warnings: out, raised, cleared };
