@@ -15,6 +15,7 @@ import { Ingest } from './constructs/ingest.js';
 import { Lake } from './constructs/lake.js';
 import { Publishing } from './constructs/publishing.js';
 import { Store } from './constructs/store.js';
+import { Warnings } from './constructs/warnings.js';
 
 export interface AlertgraphStackProps extends StackProps {
   config: DeployConfig;
@@ -46,6 +47,7 @@ export class AlertgraphStack extends Stack {
     this.ingest = new Ingest(this, 'Ingest', { store: this.store, config, alarms, metricsNamespace: METRICS_NAMESPACE });
     this.publishing = new Publishing(this, 'Publishing', { store: this.store, config, alarms, metricsNamespace: METRICS_NAMESPACE });
     this.lake = new Lake(this, 'Lake', { bucket: this.store.bucket, bytesScannedCutoffPerQuery: config.athenaBytesScannedCutoffGb * 1e9 });
+    new Warnings(this, 'Warnings', { renderFunction: this.publishing.renderer.function, alarmTopic: alarms.topic });
 
     const outputs: Record<StackOutputKey, { value: string; description: string }> = {
       apiUrl: { value: this.ingest.api.apiEndpoint, description: 'Ingest API base URL (alertgraph push --endpoint)' },

@@ -112,8 +112,45 @@ export interface RenderConfig {
   scratchDir?: string;
   /** DuckDB memory limit (e.g. 6GB); default DuckDB's own, 80 % of the machine. */
   engineMemoryLimit?: string;
+  /** The early-warning thresholds (DESIGN §15); when absent, `loadWarningSettings()` of the environment. */
+  warnings?: WarningSettings;
   dynamoEndpoint?: string;
   s3Endpoint?: string;
+}
+
+/** The early-warning settings (DESIGN §15); the defaults are the design's (lib/settings.ts). */
+export interface WarningSettings {
+  baselineDays: number;
+  minActiveDays: number;
+  surgeFactor: number;
+  surgeMinAlerts: number;
+  surgeMinSources: number;
+  newMinSources: number;
+  /** A sensor with no batch (not even a heartbeat) for longer than this is silent. */
+  silentAfterSeconds: number;
+  /** The IDEA `Node.Name` of published warning records (reverse domain notation). */
+  ideaNodeName: string;
+  /** SNS topics the render job sends warnings to (AWS only): surge/new, and silent sensors (the alarm topic). */
+  topicArn?: string;
+  alarmTopicArn?: string;
+}
+
+export function loadWarningSettings(env: Env = process.env): WarningSettings {
+  const baselineDays = integer(env, SETTINGS.warnBaselineDays);
+  const minActiveDays = integer(env, SETTINGS.warnMinActiveDays);
+  if (minActiveDays > baselineDays) throw new ConfigError(`${SETTINGS.warnMinActiveDays.env} (${minActiveDays}) must not exceed ${SETTINGS.warnBaselineDays.env} (${baselineDays})`);
+  return {
+    baselineDays,
+    minActiveDays,
+    surgeFactor: integer(env, SETTINGS.warnSurgeFactor),
+    surgeMinAlerts: integer(env, SETTINGS.warnSurgeMinAlerts),
+    surgeMinSources: integer(env, SETTINGS.warnSurgeMinSources),
+    newMinSources: integer(env, SETTINGS.warnNewMinSources),
+    silentAfterSeconds: integer(env, SETTINGS.warnSilentAfterSeconds),
+    ideaNodeName: optional(env, SETTINGS.warnIdeaNodeName) ?? SETTINGS.warnIdeaNodeName.default,
+    topicArn: optional(env, SETTINGS.warningsTopicArn),
+    alarmTopicArn: optional(env, SETTINGS.alarmTopicArn),
+  };
 }
 
 export function pseudonymKeyFromValue(value: string, source: string): Uint8Array {
@@ -138,6 +175,7 @@ function renderConfigWithKey(env: Env, key: Uint8Array): RenderConfig {
     publicBaseUrl: required(env, SETTINGS.publicBaseUrl),
     scratchDir: optional(env, SETTINGS.scratchDir) ?? DEFAULT_SCRATCH_DIR,
     engineMemoryLimit: memoryLimit(env, SETTINGS.engineMemoryLimit.env),
+    warnings: loadWarningSettings(env),
     dynamoEndpoint: optional(env, SETTINGS.dynamoEndpoint),
     s3Endpoint: optional(env, SETTINGS.s3Endpoint),
   };

@@ -53,6 +53,17 @@ export const SETTINGS = {
   sensorCacheTtlSeconds: int({ env: 'SENSOR_CACHE_TTL_SECONDS', context: 'sensorCacheTtlSeconds', default: 10, min: 0, max: 60, doc: "how long a sensor's key and status are cached (bounds how late a revocation or key rotation bites)" }),
   sensorBatchesPerSecond: int({ env: 'SENSOR_BATCHES_PER_SECOND', context: 'sensorBatchesPerSecond', default: 10, min: 1, max: 10_000, doc: "each sensor's sustained budget of batches per second (a token bucket per container)" }),
   sensorBatchBurst: int({ env: 'SENSOR_BATCH_BURST', context: 'sensorBatchBurst', default: 50, min: 1, max: 100_000, doc: "each sensor's burst of batches above its budget" }),
+  // Early warning (DESIGN §15): the design's thresholds.
+  warnBaselineDays: int({ env: 'WARN_BASELINE_DAYS', context: 'warnBaselineDays', default: 28, min: 2, max: 366, doc: 'days a subject is judged against (the baseline window before the day)' }),
+  warnMinActiveDays: int({ env: 'WARN_MIN_ACTIVE_DAYS', context: 'warnMinActiveDays', default: 14, min: 1, max: 366, doc: 'days of the baseline a subject must have alerts on to be judged for a surge' }),
+  warnSurgeFactor: int({ env: 'WARN_SURGE_FACTOR', context: 'warnSurgeFactor', default: 3, min: 1, max: 1000, doc: 'a surge is at least this many times the baseline median' }),
+  warnSurgeMinAlerts: int({ env: 'WARN_SURGE_MIN_ALERTS', context: 'warnSurgeMinAlerts', default: 50, min: 1, max: 1_000_000_000, doc: 'alerts a surge of alerts needs on the day' }),
+  warnSurgeMinSources: int({ env: 'WARN_SURGE_MIN_SOURCES', context: 'warnSurgeMinSources', default: 10, min: 1, max: 1_000_000_000, doc: 'distinct sources a surge of sources needs on the day' }),
+  warnNewMinSources: int({ env: 'WARN_NEW_MIN_SOURCES', context: 'warnNewMinSources', default: 10, min: 1, max: 1_000_000_000, doc: 'distinct sources new activity needs on the day' }),
+  warnSilentAfterSeconds: int({ env: 'WARN_SILENT_AFTER_SECONDS', context: 'warnSilentAfterSeconds', default: 7200, min: 1, max: 30 * 86_400, doc: 'a sensor with no batch (not even a heartbeat) for longer than this is silent' }),
+  warnIdeaNodeName: text({ env: 'WARN_IDEA_NODE_NAME', context: 'warnIdeaNodeName', default: 'org.alertgraph.warnings', doc: 'the IDEA Node.Name of published warning records (reverse domain notation)' }),
+  warningsTopicArn: text({ env: 'WARNINGS_TOPIC_ARN', doc: 'SNS topic of surge and new warnings (set by the stack)' }),
+  alarmTopicArn: text({ env: 'ALARM_TOPIC_ARN', doc: "SNS topic of the operators' alarms, which also gets silent-sensor warnings (set by the stack)" }),
   // Where things are.
   tableName: text({ env: 'TABLE_NAME', doc: 'the DynamoDB table name' }),
   bucketName: text({ env: 'BUCKET_NAME', doc: 'the S3 bucket name' }),

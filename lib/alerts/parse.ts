@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors.js';
 import { NOT_AN_ALERT, readEveRecord } from './eve.js';
+import { isIdeaRecord, readIdeaRecord } from './idea.js';
 import { parseNativeBody } from './native.js';
 import {
   findForbiddenKey,
@@ -102,9 +103,13 @@ const SNORT_KEYS = [
   'priority', 'pkt_num', 'pkt_gen', 'dir', 'action',
 ] as const;
 
-/** The NDJSON dialect of one parsed line: EVE records carry `event_type`; Snort's are recognized by its fields. */
-export function detectLineFormat(value: unknown): 'eve' | 'snort' | undefined {
+/**
+ * The NDJSON dialect of one parsed line: IDEA records say `"Format": "IDEA0"`; EVE records carry `event_type`;
+ * Snort's are recognized by its fields.
+ */
+export function detectLineFormat(value: unknown): 'eve' | 'snort' | 'idea' | undefined {
   if (!isJsonObject(value)) return undefined;
+  if (isIdeaRecord(value)) return 'idea';
   if (value.event_type !== undefined) return 'eve';
   for (const key of SNORT_KEYS) if (value[key] !== undefined) return 'snort';
   return undefined;
@@ -134,7 +139,7 @@ function startsLikeObject(line: string): boolean {
   return line.trimStart().charCodeAt(0) === 123;
 }
 
-function parseNdjson(lines: readonly string[], format: 'eve' | 'snort' | 'ndjson', ctx: ParseContext, out: BatchCollector): void {
+function parseNdjson(lines: readonly string[], format: 'eve' | 'snort' | 'idea' | 'ndjson', ctx: ParseContext, out: BatchCollector): void {
   let nonBlank = 0;
   // Whether any line is (or, for a line too long to parse, starts like) a JSON object: if none is, the body
   // is not NDJSON at all (HTML, binary) and deserves one malformed_body rather than a rejection per line.
@@ -195,8 +200,10 @@ function parseNdjson(lines: readonly string[], format: 'eve' | 'snort' | 'ndjson
       }
     } else if (dialect === 'snort') {
       result = readSnortRecord(value, ctx);
+    } else if (dialect === 'idea') {
+      result = readIdeaRecord(value, ctx);
     } else {
-      result = 'not an EVE record (no event_type) nor a Snort alert_json record';
+      result = 'not an EVE record (no event_type), a Snort alert_json record nor an IDEA record ("Format": "IDEA0")';
     }
     if (typeof result === 'string') out.reject(lineNo, result);
     else out.accept(result);
@@ -205,7 +212,7 @@ function parseNdjson(lines: readonly string[], format: 'eve' | 'snort' | 'ndjson
   if (nonBlank > 0 && !sawObject) {
     throw new ValidationError(
       'malformed_body',
-      'no line of the body is a JSON object; expected NDJSON with one EVE or Snort alert_json record per line',
+      'no line of the body is a JSON object; expected NDJSON with one EVE, Snort alert_json or IDEA record per line',
     );
   }
 }

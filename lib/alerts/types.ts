@@ -24,10 +24,10 @@ export interface RejectedAlert {
 }
 
 /**
- * 'eve' and 'snort' force one NDJSON dialect; 'ndjson' detects the dialect per line (a sensor may mix them);
- * 'native' is the `{"alerts":[...]}` JSON body.
+ * 'eve', 'snort' and 'idea' force one NDJSON dialect; 'ndjson' detects the dialect per line (a sensor may mix
+ * them); 'native' is the `{"alerts":[...]}` JSON body.
  */
-export type BatchFormat = 'eve' | 'snort' | 'native' | 'ndjson';
+export type BatchFormat = 'eve' | 'snort' | 'idea' | 'native' | 'ndjson';
 
 /** What a parser returns for one batch body. */
 export interface ParsedBatch {

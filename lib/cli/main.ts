@@ -37,6 +37,7 @@ Commands:
   partner        add | list | link | links | revoke | reinstate partners and their signed links
   query          run one read-only SQL statement over the alert facts
   report         the period report of the analysts' statistics (sources, ICMP, scans, cohorts, ports)
+  warnings       early warnings: surges, new activity, silent sensors
 
 Every command takes --help, --data-dir DIR (default .alertgraph) and --json. The admin commands (sensor,
 stats, render, rebuild, partner, query, report) act on the local stack that \`alertgraph dev\` runs for the data
@@ -516,6 +517,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   partner: cmdPartner,
   query: cmdQuery,
   report: cmdReport,
+  warnings: (argv) => import('./warnings.js').then((m) => m.cmdWarnings(argv, () => (process.stdout.write(`${m.WARNINGS_HELP}\n`), EXIT.ok))),
 };
 
 export async function main(argv: string[]): Promise<number> {

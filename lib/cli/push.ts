@@ -14,13 +14,13 @@ import { DEFAULT_FLUSH_AFTER_MS, followLog } from '../client/follow.js';
 import { privateKeyFromPem } from '../signing/keys.js';
 import { readLocalState } from '../local/state.js';
 
-export const PUSH_HELP = `Usage: alertgraph push <file|-> --sensor <id> --key <file> [--endpoint URL] [--format eve|snort|native]
+export const PUSH_HELP = `Usage: alertgraph push <file|-> --sensor <id> --key <file> [--endpoint URL] [--format eve|snort|idea|native]
                        [--batch-size 1000] [--retry-for 5m] [--spool-dir DIR] [--json]
        alertgraph push <file> --follow --sensor <id> --key <file> [--heartbeat 5m] [--flush-after 10m]
                        [--checkpoint FILE] [same options as above]
 
-Input: Suricata EVE or Snort 3 alert_json (one object per line), or native alerts — one object per line, or one
-{"alerts":[…]} document; --format is detected from the first line when not given. A gzip-compressed input (a
+Input: Suricata EVE, Snort 3 alert_json or IDEA records ("Format": "IDEA0", CESNET's Warden), one object per
+line, or native alerts — one object per line, or one {"alerts":[…]} document; --format is detected from the first line when not given. A gzip-compressed input (a
 rotated eve.json.2.gz) is recognised by its first bytes and decompressed.
 Reads the log as a stream and sends it in signed batches of at most --batch-size lines and 4 MiB. Each
 batch's Idempotency-Key is derived from its content, so pushing the same log twice counts it once.
@@ -96,7 +96,7 @@ export async function cmdPush(argv: string[]): Promise<number> {
   if (!values.sensor) throw new UsageError('--sensor <id> is required');
   if (!values.key) throw new UsageError('--key <file> is required (the private key from `alertgraph keygen`)');
   const format = values.format as InputFormat | undefined;
-  if (format !== undefined && !['eve', 'snort', 'native'].includes(format)) throw new UsageError('--format must be eve, snort or native');
+  if (format !== undefined && !['eve', 'snort', 'idea', 'native'].includes(format)) throw new UsageError('--format must be eve, snort, idea or native');
   const batchSize = parsePositiveInt(values['batch-size'], '--batch-size', 1000, 10_000);
   const retryForMs = parseDuration(values['retry-for'], '--retry-for');
   const heartbeatMs = values.heartbeat.trim() === '0' ? 0 : parseDuration(values.heartbeat, '--heartbeat');

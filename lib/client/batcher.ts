@@ -13,7 +13,7 @@
 
 import { SETTINGS } from '../settings.js';
 
-export type InputFormat = 'eve' | 'snort' | 'native';
+export type InputFormat = 'eve' | 'snort' | 'idea' | 'native';
 
 export interface BatchLimits {
   /** Lines per batch (`--batch-size`). */
@@ -62,6 +62,7 @@ export function detectFormat(line: string): InputFormat {
   try {
     const obj = JSON.parse(line) as Record<string, unknown>;
     if (typeof obj.event_type === 'string') return 'eve';
+    if (obj.Format === 'IDEA0') return 'idea';
     if (typeof obj.srcIp === 'string' || typeof obj.time === 'string') return 'native';
   } catch {
     /* fall through: the service reports the line */
@@ -72,6 +73,8 @@ export function detectFormat(line: string): InputFormat {
 const DAY_MS = 86_400_000;
 const EVE_TIME = Buffer.from('"timestamp":"');
 const NATIVE_TIME = Buffer.from('"time":"');
+// IDEA's time of detection (RFC 3339); records written with a space after the colon are left undated here.
+const IDEA_TIME = Buffer.from('"DetectTime":"');
 const SNORT_SECONDS = Buffer.from('"seconds":');
 
 /**
@@ -91,7 +94,7 @@ export function lineDay(src: Buffer, from: number, to: number, format: InputForm
     for (; p < to && src[p]! >= 0x30 && src[p]! <= 0x39 && digits < 12; p++, digits++) seconds = seconds * 10 + src[p]! - 0x30;
     return digits === 0 ? undefined : Math.floor(seconds / 86_400);
   }
-  const key = format === 'native' ? NATIVE_TIME : EVE_TIME;
+  const key = format === 'native' ? NATIVE_TIME : format === 'idea' ? IDEA_TIME : EVE_TIME;
   const at = src.indexOf(key, from);
   if (at < 0 || at >= to) return undefined;
   const p = at + key.length;

@@ -287,6 +287,9 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
   const marks = await Promise.all(dayList.filter((day) => day < today).map((day) => deps.ledger.markDayChanged(day, sensor, receivedAt)));
   for (const units of marks) writeUnits += units;
 
+  // When the sensor last reported, for the silent-sensor warning (DESIGN §15): every accepted batch counts.
+  if (deps.ledger.markSeen) writeUnits += await deps.ledger.markSeen(sensor, receivedAt);
+
   const duplicate = !countedHere;
   receipt.duplicate = duplicate;
   receipt.writeUnits = writeUnits;

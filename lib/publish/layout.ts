@@ -30,6 +30,16 @@ export function reportKey(month: string, ext: 'json' | 'html'): string {
   return `${REPORTS_PREFIX}${month}.${ext}`;
 }
 
+/**
+ * Early warnings for partners (DESIGN §15): the last 90 days' surge and new warnings as JSON, an Atom 1.0
+ * feed and IDEA records. The store of every warning (silent sensors included) is private: `WARNINGS_STORE_KEY`.
+ */
+export const PARTNER_WARNINGS_KEYS = {
+  json: 'partners/warnings.json',
+  atom: 'partners/warnings.atom',
+  idea: 'partners/warnings.idea.json',
+} as const;
+
 /** Cache-Control per kind of object. */
 export const CACHE = {
   /** The stable public objects change at every render (hourly): short, so embeds stay fresh. */
@@ -74,6 +84,16 @@ export function firstSeenDay(key: string): string | undefined {
   return /^lake\/first-seen\/day=(\d{4}-\d{2}-\d{2})\.parquet$/.exec(key)?.[1];
 }
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
+/**
+ * Per closed day, each warning subject's alerts and distinct sources (lib/warnings/judge.ts): judging a day then
+ * reads one day of facts and 28 small objects, not 29 days of facts.
+ */
+export const SUBJECT_DAYS_PREFIX = 'lake/subject-days/';
+export function subjectDaysKey(day: string): string {
+  return `${SUBJECT_DAYS_PREFIX}day=${day}.json`;
+}
+/** Every warning ever raised (lib/warnings/store.ts): private, read whole by the render job and the CLI. */
+export const WARNINGS_STORE_KEY = 'lake/warnings.json';
 /** The partner charts' statistics of the last close, reused by the hourly runs in between. */
 export const PARTNER_STATISTICS_KEY = 'lake/partner-statistics.json';
 

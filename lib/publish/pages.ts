@@ -4,6 +4,8 @@
  */
 import type { SensorMark } from '../charts/model.js';
 import { partnerPageHeadTags, signedAsset, signedAssetScript } from '../links/partner-page.js';
+import type { Warning } from '../warnings/model.js';
+import { PARTNER_WARNING_DAYS, warningText, warningTitle } from '../warnings/publish.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -21,7 +23,31 @@ const STYLE = `
   nav a { margin-right: 1rem; }
   .figure-links a { margin-right: 1rem; }
   .share { font-size: 1.1rem; }
+  .warning { border-left: 4px solid #c0392b; padding: .3rem .8rem; margin: .6rem 0; background: #fbf3f2; }
+  .warning.new { border-left-color: #d68910; background: #fdf6ec; }
+  .warning .kind { font-weight: 600; text-transform: uppercase; font-size: .8rem; margin-right: .5rem; }
 `;
+
+/**
+ * The partner page's first section (DESIGN §15): surge and new warnings of the last 90 days, newest first,
+ * each with its figures and baseline, and where to subscribe.
+ */
+function warningsSection(warnings: readonly Warning[]): string {
+  const items = warnings.length === 0
+    ? `<p>No surge or new activity in the last ${PARTNER_WARNING_DAYS} days.</p>`
+    : warnings
+        .map(
+          (w) =>
+            `<div class="warning ${w.kind}" id="warning-${escapeHtml(w.id)}"><span class="kind">${escapeHtml(w.kind)}</span><strong>${escapeHtml(warningTitle(w))}</strong><br>${escapeHtml(warningText(w))}</div>`,
+        )
+        .join('\n');
+  return `<section id="warnings">
+<h2 class="part">Warnings</h2>
+<p>A <strong>surge</strong>: a port or signature active on at least 14 of the 28 days before had at least three times its median alerts (and at least 50) or distinct sources (and at least 10) on a closed day. <strong>New</strong>: a port or signature with no alert in the 28 days before was seen from at least 10 distinct sources.</p>
+${items}
+<p class="figure-links">Subscribe: <a ${signedAsset('href', 'warnings.atom')}>Atom feed</a> <a ${signedAsset('href', 'warnings.json')}>JSON</a> <a ${signedAsset('href', 'warnings.idea.json')}>IDEA records</a> (open them through your partner link, which signs them)</p>
+</section>`;
+}
 
 function sensorTable(sensors: readonly SensorMark[]): string {
   if (sensors.length === 0) return '<p>No sensors yet.</p>';
@@ -136,6 +162,8 @@ export function partnerIndexHtml(input: {
   window?: { from: string; to: string };
   /** Closed months whose report is published (`reports/YYYY-MM.html` and `.json`). */
   months?: readonly string[];
+  /** Surge and new warnings of the last 90 days (a section at the top when given). */
+  warnings?: readonly Warning[];
 }): string {
   const history = input.figures.filter((f) => f.section === 'history');
   const window = input.figures.filter((f) => f.section !== 'history');
@@ -168,7 +196,8 @@ ${partnerPageHeadTags()}
 <body>
 <h1>Partner statistics</h1>
 <p class="meta">Not for redistribution. Source addresses are counted as keyed pseudonyms; no address appears here. Updated ${escapeHtml(input.generatedAt)}.</p>
-<nav><a href="#history">Since the first deployment</a> <a href="#window">Last 30 closed days</a> <a href="#reports">Monthly reports</a> <a href="#sensors">Sensors</a></nav>
+<nav>${input.warnings ? '<a href="#warnings">Warnings</a> ' : ''}<a href="#history">Since the first deployment</a> <a href="#window">Last 30 closed days</a> <a href="#reports">Monthly reports</a> <a href="#sensors">Sensors</a></nav>
+${input.warnings ? warningsSection(input.warnings) : ''}
 ${figures}
 <h2 class="part" id="reports">Monthly reports</h2>
 <p>The period report of each closed month (headline, charts and tables), newest first; the JSON is what <code>alertgraph report --json</code> prints for that month.</p>

@@ -32,6 +32,7 @@ import { buildPartnerStatistics, buildPeriodReport, type PartnerStatistics, type
 import { openFactsSession } from '../lake/query.js';
 import { PARTNER_STATISTICS_KEY, REPORTS_PREFIX } from '../publish/layout.js';
 import type { S3Lake } from '../lake/store.js';
+import { judgeClosedDays, type WarningOptions } from '../warnings/judge.js';
 import { historyDay, partnerChartData, publicChartData, toCsv, WINDOW_DAYS, DEFAULT_WATCHED_PORTS, firstDay } from './figures.js';
 
 export interface RenderDeps {
@@ -59,6 +60,8 @@ export interface RenderDeps {
   closeChunkAlerts?: number;
   /** Test seam: runs between the close of a chunk and the writing of its summaries. */
   afterClose?: (days: readonly string[]) => Promise<void>;
+  /** Early warnings (DESIGN §15): thresholds, last-seen times, delivery. */
+  warnings?: WarningOptions;
 }
 
 export class RenderBusyError extends Error {
@@ -375,6 +378,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   }
 
   const analysis = await analyseClosedDays(deps, { start, closeThrough, closedNow: closedDays, watched });
+  const warnings = await judgeClosedDays(deps, { closedNow: closedDays, closeThrough, sensors });
   lap('analysis');
 
   const windowDays = daysBetween(addDays(closeThrough, -(WINDOW_DAYS - 1)), closeThrough);
@@ -385,7 +389,10 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   const archived = await deps.publisher.archivedDays();
   const archiveDays = [...history.keys()].filter((d) => d >= start && d <= closeThrough && !archived.has(d)).sort().reverse().slice(0, ARCHIVE_COPIES_PER_RUN);
   lap('summaries');
-  const objects = await renderObjects(deps, publicData, partnerData, sensors, { analysis });
+  const objects = await renderObjects(deps, publicData, partnerData, sensors, {
+    analysis,
+    warnings: { list: warnings, through: closeThrough, settings: deps.warnings?.settings },
+  });
   lap('charts');
   const { written } = await deps.publisher.publish(objects);
   lap('publish');

@@ -16,6 +16,9 @@ import { serviceName } from '../ports/index.js';
 import type { SensorProfile } from '../store/registry.js';
 import type { HistoryDay } from '../store/summaries.js';
 import { publicChartData, toCsv, WINDOW_DAYS } from './figures.js';
+import type { Warning } from '../warnings/model.js';
+import type { WarningSettings } from '../config.js';
+import { partnerWarnings, partnerWarningObjects } from '../warnings/publish.js';
 
 /** The analysts' statistics of a render (lib/render/job.ts analyseClosedDays). */
 export interface RenderAnalysis {
@@ -309,7 +312,11 @@ export async function renderObjects(
   pub: PublicChartData,
   partner: PartnerChartData,
   sensors: readonly SensorProfile[],
-  opts: { analysis: RenderAnalysis },
+  opts: {
+    analysis: RenderAnalysis;
+    /** Every stored warning and the last closed day (partners get surge and new of the 90 days up to it). */
+    warnings?: { list: readonly Warning[]; through: string; settings?: WarningSettings };
+  },
 ): Promise<PublishedObject[]> {
   const objects: PublishedObject[] = [];
   const render = deps.renderChart ?? renderChart;
@@ -363,6 +370,12 @@ export async function renderObjects(
       { key: reportKey(month, 'html'), body: reportPageHtml(report, reportFigures), contentType: 'text/html; charset=utf-8', cacheControl: CACHE.private },
     );
   }
+  if (opts.warnings) {
+    const { list, through, settings } = opts.warnings;
+    objects.push(
+      ...partnerWarningObjects(list, { generatedAt: partner.generatedAt, through, nodeName: settings?.ideaNodeName, baselineDays: settings?.baselineDays }),
+    );
+  }
   objects.push({
     key: PARTNER_INDEX,
     body: partnerIndexHtml({
@@ -371,6 +384,7 @@ export async function renderObjects(
       figures,
       window: { from: opts.analysis.statistics.report.from, to: opts.analysis.statistics.report.to },
       months: opts.analysis.months,
+      ...(opts.warnings ? { warnings: partnerWarnings(opts.warnings.list, opts.warnings.through) } : {}),
     }),
     contentType: 'text/html; charset=utf-8',
     cacheControl: CACHE.private,

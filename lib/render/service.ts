@@ -1,5 +1,5 @@
 /** Wires the render job from configuration, for the Lambda, the local scheduler and the CLI. */
-import { DEFAULT_SCRATCH_DIR, lakeCacheDir, type RenderConfig } from '../config.js';
+import { DEFAULT_SCRATCH_DIR, lakeCacheDir, loadWarningSettings, type RenderConfig } from '../config.js';
 import type { Log } from '../log.js';
 import { clientsFor, type AwsClients } from '../store/aws-clients.js';
 import { S3Publisher } from '../publish/publish.js';
@@ -8,6 +8,7 @@ import { S3Lake } from '../lake/store.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
 import { SummaryStore } from '../store/summaries.js';
 import { runRenderJob, type RenderDeps, type RenderReport } from './job.js';
+import { SnsNotifier, snsQueryPublisher } from '../warnings/notify.js';
 
 export interface RenderService {
   run(opts?: { date?: string; all?: boolean }): Promise<RenderReport>;
@@ -20,9 +21,18 @@ export function createRenderService(
   options: { clients?: AwsClients; clock?: () => number; leaseWaitMs?: number } = {},
 ): RenderService {
   const clients = options.clients ?? clientsFor(config);
+  const ledger = new DynamoBatchLedger(clients.dynamo, config.tableName, config.horizonDays);
+  const warnings = config.warnings ?? loadWarningSettings();
+  // On AWS the stack sets the topics (cdk/constructs/warnings.ts); locally there are none and nothing is sent.
+  const notifier =
+    warnings.topicArn || warnings.alarmTopicArn
+      ? new SnsNotifier({ warnings: warnings.topicArn, alarms: warnings.alarmTopicArn }, snsQueryPublisher(() => clients.s3.config.credentials()), {
+          baselineDays: warnings.baselineDays,
+        })
+      : undefined;
   const deps: RenderDeps = {
     registry: new DynamoSensorRegistry(clients.dynamo, config.tableName),
-    ledger: new DynamoBatchLedger(clients.dynamo, config.tableName, config.horizonDays),
+    ledger,
     summaries: new SummaryStore(clients.dynamo, config.tableName),
     lake: new S3Lake(clients.s3, config.bucketName, lakeCacheDir(config.scratchDir ?? DEFAULT_SCRATCH_DIR)),
     scratchDir: config.scratchDir ?? DEFAULT_SCRATCH_DIR,
@@ -34,6 +44,7 @@ export function createRenderService(
     watchedPorts: config.watchedPorts,
     publicBaseUrl: config.publicBaseUrl,
     leaseWaitMs: options.leaseWaitMs,
+    warnings: { settings: warnings, lastSeen: ledger, ...(notifier ? { notifier } : {}) },
   };
   return { run: (opts) => runRenderJob(deps, opts), deps };
 }

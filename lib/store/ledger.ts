@@ -4,10 +4,10 @@
  * Exactly once without transactions: every write is a conditional put of a new item, so a retry of any
  * step is harmless, and a batch is counted when its contribution items exist — each exactly once.
  */
-import { PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { decodeAggregate, encodeAggregate, type DayAggregate } from '../counting/aggregate.js';
-import { CLAIM_SK, claimPk, contributionSk, DIRTY_PK, expiryForDay, ROLLUP_SK, sensorDayPk } from './table.js';
+import { CLAIM_SK, claimPk, contributionSk, DIRTY_PK, expiryForDay, ROLLUP_SK, SEEN_SK, seenPk, sensorDayPk } from './table.js';
 import { batchGet, putIfAbsent, queryPartition, scanByPkPrefix, type Item } from './dynamo.js';
 import { withStorage } from './errors.js';
 import { mapLimit } from '../util/map-limit.js';
@@ -73,6 +73,11 @@ export interface BatchLedger {
    * a retry, so that a batch already counted writes no facts again.
    */
   countedDays(sensor: string, idempotencyKey: string, days: readonly string[]): Promise<Set<string>>;
+  /**
+   * Records when a sensor last sent a batch (any accepted batch, a heartbeat or a duplicate included), for the
+   * silent-sensor warning (DESIGN §15). Optional so that test wrappers need not forward it.
+   */
+  markSeen?(sensor: string, at: string): Promise<number>;
 }
 
 /** DynamoDB rejects items over 400 KB; a packed aggregate leaves room for keys and other attributes. */
@@ -174,6 +179,42 @@ export class DynamoBatchLedger implements BatchLedger {
       ),
     );
     return units(out);
+  }
+
+  /**
+   * One item per sensor, overwritten by each of its batches (its own partition, so sensors never share one).
+   * Returns the write units consumed.
+   */
+  async markSeen(sensor: string, at: string): Promise<number> {
+    const out = await withStorage(() =>
+      this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: { pk: { S: seenPk(sensor) }, sk: { S: SEEN_SK }, at: { S: at } },
+          // Batches of one sensor may finish out of order: the latest time wins.
+          ConditionExpression: 'attribute_not_exists(#at) OR #at < :at',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':at': { S: at } },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      ),
+    ).catch((err: unknown) => {
+      // A later batch was recorded already: nothing to do (a failed condition is billed one unit).
+      if (err instanceof ConditionalCheckFailedException) return undefined;
+      throw err;
+    });
+    return out ? units(out) : 1;
+  }
+
+  /** When each of the given sensors last sent a batch (sensors that never did are absent). */
+  async lastSeen(sensors: readonly string[]): Promise<Map<string, string>> {
+    const found = await batchGet(this.client, this.tableName, sensors.map((id) => ({ pk: { S: seenPk(id) }, sk: { S: SEEN_SK } })));
+    const out = new Map<string, string>();
+    for (const item of found) {
+      const pk = item.pk?.S ?? '';
+      if (item.at?.S) out.set(pk.slice(seenPk('').length), item.at.S);
+    }
+    return out;
   }
 
   /** Every contribution and the rollup (if any) of one sensor-day: one Query, paginated. */

@@ -13,6 +13,7 @@
  * | `DAY#<day>`                      | `SUMMARY`             | all sensors' sum for the day, sources (render job) |
  * | `HISTORY`                        | `<YYYY-MM>`           | per-day figures of a month for the long charts     |
  * | `DIRTY`                          | `<day>`               | a batch arrived for a past day: re-roll it         |
+ * | `SEEN#<sensorId>`                | `LAST`                | when the sensor last sent a batch (silent warning) |
  * | `RENDER`                         | `STATE`               | the last day the render job closed                 |
  * | `RENDER`                         | `LEASE`               | the close lease: one render job at a time          |
  *
@@ -42,6 +43,11 @@ export const REGISTRY_PARTNER_PK = 'REGISTRY#PARTNER';
 export const CLAIM_SK = 'CLAIM';
 export const ROLLUP_SK = 'ROLLUP';
 export const DIRTY_PK = 'DIRTY';
+export const SEEN_SK = 'LAST';
+
+export function seenPk(sensorId: string): string {
+  return `SEEN#${sensorId}`;
+}
 
 export function claimPk(sensorId: string, idempotencyKey: string): string {
   return `BATCH#${sensorId}#${idempotencyKey}`;

@@ -273,7 +273,7 @@ describe('NDJSON framing', () => {
 
   it("rejects an object that is neither EVE nor Snort under 'ndjson'", () => {
     const r = parseBatch('{"hello":"world"}', 'ndjson', OPTS);
-    expect(r.rejected).toEqual([{ line: 1, reason: 'not an EVE record (no event_type) nor a Snort alert_json record' }]);
+    expect(r.rejected).toEqual([{ line: 1, reason: 'not an EVE record (no event_type), a Snort alert_json record nor an IDEA record ("Format": "IDEA0")' }]);
   });
 
   it('detects the dialect of an object', () => {
