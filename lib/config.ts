@@ -32,6 +32,8 @@ export interface IngestConfig {
   /** Each sensor's budget: batches per second, and the burst it may send at once (429 rate_limited over it). */
   sensorBatchesPerSecond: number;
   sensorBatchBurst: number;
+  /** The silence threshold of the warnings (DESIGN §15): how often a sensor's last-seen mark must be refreshed. */
+  silentAfterSeconds?: number;
   /** Key of the HMAC that turns addresses into the pseudonyms of the facts (DESIGN §13); same as the render job's. */
   pseudonymKey: Uint8Array;
   /** Endpoint overrides for the local stack; undefined on AWS. */
@@ -91,6 +93,7 @@ function ingestConfigWithKey(env: Env, pseudonymKey: Uint8Array): IngestConfig {
     sensorCacheTtlMs: integer(env, SETTINGS.sensorCacheTtlSeconds) * 1000,
     sensorBatchesPerSecond: integer(env, SETTINGS.sensorBatchesPerSecond),
     sensorBatchBurst: integer(env, SETTINGS.sensorBatchBurst),
+    silentAfterSeconds: integer(env, SETTINGS.warnSilentAfterSeconds),
     pseudonymKey,
     dynamoEndpoint: optional(env, SETTINGS.dynamoEndpoint),
     s3Endpoint: optional(env, SETTINGS.s3Endpoint),

@@ -36,6 +36,7 @@ import { IDEMPOTENCY_KEY_PATTERN } from '../store/table.js';
 import type { SensorBudgets } from './rate-limit.js';
 import type { SensorKeyCache } from './sensor-keys.js';
 import { SETTINGS } from '../settings.js';
+import type { SeenMarks } from './seen.js';
 
 export { REQUIRED_COMPONENTS };
 
@@ -71,6 +72,8 @@ export interface IngestDeps {
   pseudonyms: Pseudonyms;
   clock: () => number;
   limits: IngestLimits;
+  /** Which batches refresh their sensor's last-seen mark; every batch when absent. */
+  seen?: SeenMarks;
 }
 
 export interface BatchRequest extends HttpRequestParts {
@@ -287,8 +290,9 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
   const marks = await Promise.all(dayList.filter((day) => day < today).map((day) => deps.ledger.markDayChanged(day, sensor, receivedAt)));
   for (const units of marks) writeUnits += units;
 
-  // When the sensor last reported, for the silent-sensor warning (DESIGN §15): every accepted batch counts.
-  if (deps.ledger.markSeen) writeUnits += await deps.ledger.markSeen(sensor, receivedAt);
+  // When the sensor last reported, for the silent-sensor warning (DESIGN §15): every accepted batch counts, and
+  // the mark is refreshed at most once per interval per container (lib/ingest/seen.ts).
+  if (deps.ledger.markSeen && (!deps.seen || deps.seen.due(sensor, now))) writeUnits += await deps.ledger.markSeen(sensor, receivedAt);
 
   const duplicate = !countedHere;
   receipt.duplicate = duplicate;

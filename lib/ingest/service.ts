@@ -1,4 +1,6 @@
 /** Wires the ingest API from configuration: clients and caches built once per process. */
+import { SeenMarks } from './seen.js';
+import { SETTINGS } from '../settings.js';
 import type { IngestConfig } from '../config.js';
 import { handleApiRequest, type ApiDeps, type ApiRequest } from '../http/api.js';
 import type { HttpResponse } from '../http/problem.js';
@@ -49,6 +51,7 @@ export function createIngestApi(
     facts: options.wrapFacts ? options.wrapFacts(facts) : facts,
     pseudonyms: new Pseudonyms(config.pseudonymKey),
     budgets: new SensorBudgets(config.sensorBatchesPerSecond, config.sensorBatchBurst),
+    seen: SeenMarks.forSilence(config.silentAfterSeconds ?? SETTINGS.warnSilentAfterSeconds.default),
     clock,
     limits: {
       ...DEFAULT_LIMITS,

@@ -76,14 +76,15 @@ const SENSOR_DAY_PARTITIONS = sensorDayPk(ANY_DAY, '*');
 /**
  * Everything the ingest function does to the table (lib/ingest, through lib/store): it reads a sensor's registry
  * entry (GetItem) and, on a retry, which days already hold the batch's contribution (BatchGetItem); it writes
- * the batch's claim and its per-day contributions as puts of new items, and the dirty mark of a past day. It
+ * the batch's claim and its per-day contributions as puts of new items, the dirty mark of a past day, and its
+ * sensor's last-seen mark (a conditional put, newest time wins). It
  * never updates or deletes, and never touches the day summaries (`DAY#<day>` alone), the history, the render
  * state, the partner registry or the link audit. The CDK grants exactly this; a test replays a real ingest
  * against DynamoDB Local and checks every request it sends against the synthesized grant.
  */
 export const INGEST_ITEM_ACCESS: { read: ItemAccess; write: ItemAccess } = {
   read: { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], partitions: [REGISTRY_SENSOR_PK, SENSOR_DAY_PARTITIONS] },
-  write: { actions: ['dynamodb:PutItem'], partitions: [CLAIM_PARTITIONS, SENSOR_DAY_PARTITIONS, DIRTY_PK] },
+  write: { actions: ['dynamodb:PutItem'], partitions: [CLAIM_PARTITIONS, SENSOR_DAY_PARTITIONS, DIRTY_PK, seenPk('*')] },
 };
 
 /** Days after the horizon a contribution is still kept, so that clock skew never lets a replay through. */
