@@ -26,6 +26,20 @@ export interface DeployConfig {
   maxBodyBytes: number;
   maxAlertsPerBatch: number;
   sensorCacheTtlSeconds: number;
+  maxDaysPerBatch: number;
+  sensorBatchesPerSecond: number;
+  sensorBatchBurst: number;
+  /** The early-warning thresholds (DESIGN §15), given to the render function (and the silence one to ingest). */
+  warnings: {
+    baselineDays: number;
+    minActiveDays: number;
+    surgeFactor: number;
+    surgeMinAlerts: number;
+    surgeMinSources: number;
+    newMinSources: number;
+    silentAfterSeconds: number;
+    ideaNodeName: string;
+  };
   /** Steady-state requests per second and burst of the API's default stage. */
   apiRateLimit: number;
   apiBurstLimit: number;
@@ -125,6 +139,19 @@ export function loadDeployConfig(ctx: ContextReader): DeployConfig {
     maxBodyBytes: int(ctx, SETTINGS.maxBodyBytes),
     maxAlertsPerBatch: int(ctx, SETTINGS.maxAlertsPerBatch),
     sensorCacheTtlSeconds: int(ctx, SETTINGS.sensorCacheTtlSeconds),
+    maxDaysPerBatch: int(ctx, SETTINGS.maxDaysPerBatch),
+    sensorBatchesPerSecond: int(ctx, SETTINGS.sensorBatchesPerSecond),
+    sensorBatchBurst: int(ctx, SETTINGS.sensorBatchBurst),
+    warnings: {
+      baselineDays: int(ctx, SETTINGS.warnBaselineDays),
+      minActiveDays: int(ctx, SETTINGS.warnMinActiveDays),
+      surgeFactor: int(ctx, SETTINGS.warnSurgeFactor),
+      surgeMinAlerts: int(ctx, SETTINGS.warnSurgeMinAlerts),
+      surgeMinSources: int(ctx, SETTINGS.warnSurgeMinSources),
+      newMinSources: int(ctx, SETTINGS.warnNewMinSources),
+      silentAfterSeconds: int(ctx, SETTINGS.warnSilentAfterSeconds),
+      ideaNodeName: text(ctx, SETTINGS.warnIdeaNodeName)!,
+    },
     apiRateLimit,
     apiBurstLimit: int(ctx, SETTINGS.apiBurstLimit, { fallback: apiRateLimit * 2 }),
     // At least 1 GB: DuckDB, Node, Vega and sharp share it. 10240 MB is Lambda's maximum.

@@ -188,27 +188,12 @@ function renderConfigWithKey(env: Env, key: Uint8Array): RenderConfig {
 export type SecureParameterReader = (name: string) => Promise<string>;
 
 /**
- * SSM GetParameter with decryption. The client is imported on first use, so the ingest function and the CLI,
- * which never read a parameter here, do not load it.
- */
-export const readSecureParameter: SecureParameterReader = async (name) => {
-  const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
-  const out = await new SSMClient({}).send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-  const value = out.Parameter?.Value;
-  if (!value) throw new ConfigError(`SSM parameter ${name} is empty`);
-  return value;
-};
-
-/**
  * The render function's configuration on AWS, where the pseudonym key is not in the environment (it would show
  * in the console and in the template) but in an SSM SecureString that the operator created once: the function
  * gets its name in PSEUDONYM_KEY_PARAMETER and reads it at cold start. PSEUDONYM_KEY, when set, wins, so the
  * same loader also serves hosts that have the key at hand.
  */
-export async function loadRenderConfigAsync(
-  env: Env = process.env,
-  readParameter: SecureParameterReader = readSecureParameter,
-): Promise<RenderConfig> {
+export async function loadRenderConfigAsync(readParameter: SecureParameterReader, env: Env = process.env): Promise<RenderConfig> {
   if (env[SETTINGS.pseudonymKey.env]) return loadRenderConfig(env);
   // Everything else is checked before the network is touched, so a misconfigured function fails at once.
   const base = renderConfigWithKey(env, new Uint8Array(0));

@@ -51,6 +51,11 @@ export class Ingest extends Construct {
         maxBodyBytes: config.maxBodyBytes,
         maxAlertsPerBatch: config.maxAlertsPerBatch,
         sensorCacheTtlSeconds: config.sensorCacheTtlSeconds,
+        maxDaysPerBatch: config.maxDaysPerBatch,
+        sensorBatchesPerSecond: config.sensorBatchesPerSecond,
+        sensorBatchBurst: config.sensorBatchBurst,
+        // How often a sensor's last-seen mark is refreshed follows the silence threshold (lib/ingest/seen.ts).
+        warnSilentAfterSeconds: config.warnings.silentAfterSeconds,
         // The facts carry HMAC pseudonyms of the addresses (DESIGN §6, §13), with the render function's key.
         pseudonymKeyParameter: config.pseudonymKeyParameter,
       }),

@@ -71,6 +71,14 @@ export class RenderFunction {
         publicBaseUrl: props.publicBaseUrl,
         scratchDir: RENDER_SCRATCH_DIR,
         engineMemoryLimit: engineMemoryLimit(config.renderMemoryMb),
+        warnBaselineDays: config.warnings.baselineDays,
+        warnMinActiveDays: config.warnings.minActiveDays,
+        warnSurgeFactor: config.warnings.surgeFactor,
+        warnSurgeMinAlerts: config.warnings.surgeMinAlerts,
+        warnSurgeMinSources: config.warnings.surgeMinSources,
+        warnNewMinSources: config.warnings.newMinSources,
+        warnSilentAfterSeconds: config.warnings.silentAfterSeconds,
+        warnIdeaNodeName: config.warnings.ideaNodeName,
       }),
     });
     const fn = this.handler.function;

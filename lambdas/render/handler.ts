@@ -6,10 +6,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadRenderConfigAsync } from '../../lib/config.js';
 import { createRenderService } from '../../lib/render/service.js';
+import { readSecureParameter } from '../../lib/store/ssm-client.js';
 
 const logger = new Logger({ serviceName: 'alertgraph-render' });
 // Top-level await (the bundle is ESM): the pseudonym key is read from SSM once, during the init phase.
-const service = createRenderService(await loadRenderConfigAsync(), logger);
+const service = createRenderService(await loadRenderConfigAsync(readSecureParameter), logger);
 
 export async function handler(event: { date?: unknown; all?: unknown } = {}) {
   logger.resetKeys();

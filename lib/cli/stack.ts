@@ -142,7 +142,7 @@ export async function stackAdminContext(dataDir: string, name: string, clients: 
     settings: stack.settings,
     // The operator's credentials read the same SecureString the functions read (for `rebuild`'s facts).
     pseudonymKey: async () => {
-      const { pseudonymKeyFromValue, readSecureParameter } = await import('../config.js');
+      const [{ pseudonymKeyFromValue }, { readSecureParameter }] = await Promise.all([import('../config.js'), import('../store/ssm-client.js')]);
       const parameter = stack.outputs.pseudonymKeyParameter;
       return pseudonymKeyFromValue(await readSecureParameter(parameter), `SSM parameter ${parameter}`);
     },

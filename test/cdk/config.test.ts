@@ -91,12 +91,14 @@ describe('lakeNames', () => {
 });
 
 describe('loadRenderConfigAsync', () => {
+  // The reader comes first in the signature; these tests read better with the environment first.
+  const load = (env: Record<string, string>, reader: (name: string) => Promise<string>) => loadRenderConfigAsync(reader, env);
   const base = { TABLE_NAME: 't', BUCKET_NAME: 'b', PUBLIC_BASE_URL: 'https://d1.cloudfront.net' };
   const key = Buffer.alloc(32, 9).toString('base64');
 
   it('reads the pseudonym key from the SSM parameter named in PSEUDONYM_KEY_PARAMETER', async () => {
     const asked: string[] = [];
-    const config = await loadRenderConfigAsync({ ...base, PSEUDONYM_KEY_PARAMETER: '/alertgraph/pseudonym-key' }, async (name) => {
+    const config = await load({ ...base, PSEUDONYM_KEY_PARAMETER: '/alertgraph/pseudonym-key' }, async (name) => {
       asked.push(name);
       return `${key}\n`;
     });
@@ -105,13 +107,13 @@ describe('loadRenderConfigAsync', () => {
   });
 
   it('uses PSEUDONYM_KEY when it is set, without reading SSM', async () => {
-    const config = await loadRenderConfigAsync({ ...base, PSEUDONYM_KEY: key, PSEUDONYM_KEY_PARAMETER: '/x' }, () => Promise.reject(new Error('no')));
+    const config = await load({ ...base, PSEUDONYM_KEY: key, PSEUDONYM_KEY_PARAMETER: '/x' }, () => Promise.reject(new Error('no')));
     expect(config.pseudonymKey).toHaveLength(32);
   });
 
   it('refuses a short key from SSM, naming the parameter but not the value', async () => {
     const short = Buffer.alloc(8, 1).toString('base64');
-    const error = await loadRenderConfigAsync({ ...base, PSEUDONYM_KEY_PARAMETER: '/p' }, async () => short).catch((e: Error) => e);
+    const error = await load({ ...base, PSEUDONYM_KEY_PARAMETER: '/p' }, async () => short).catch((e: Error) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(/SSM parameter \/p must decode to at least 32 bytes/);
     expect((error as Error).message).not.toContain(short);
@@ -120,7 +122,7 @@ describe('loadRenderConfigAsync', () => {
   it('checks the other settings before reading SSM', async () => {
     let read = false;
     await expect(
-      loadRenderConfigAsync({ PSEUDONYM_KEY_PARAMETER: '/p' }, async () => {
+      load({ PSEUDONYM_KEY_PARAMETER: '/p' }, async () => {
         read = true;
         return key;
       }),

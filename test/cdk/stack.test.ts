@@ -292,7 +292,7 @@ describe('functions', () => {
   });
 
   it('gives the render function the environment its loader reads, with the deployed settings', async () => {
-    const config = await loadRenderConfigAsync(environmentOf(renderId), keyFromSsm);
+    const config = await loadRenderConfigAsync(keyFromSsm, environmentOf(renderId));
     expect(config).toMatchObject({ horizonDays: 400, closeAfterMinutes: 30, watchedPorts: ['tcp/135', 'udp/137', 'tcp/445'], scratchDir: '/tmp/alertgraph' });
     expect(config.bucketName).toBe(`<${bucketId}>`);
   });
@@ -377,9 +377,9 @@ describe('least privilege', () => {
     expect(writes).toEqual(['dynamodb:PutItem']);
   });
 
-  it('lets ingest put items only in the claim, sensor-day contribution and dirty-mark partitions', () => {
+  it('lets ingest put items only in the claim, sensor-day contribution, dirty-mark and last-seen partitions', () => {
     const puts = grants(roleStatements(template, ingestId), 'dynamodb:PutItem', `<${tableId}.Arn>`);
-    expect(puts.map((s) => s.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['BATCH#*#*', 'DAY#????-??-??#SENSOR#*', 'DIRTY'] } }]);
+    expect(puts.map((s) => s.Condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['BATCH#*#*', 'DAY#????-??-??#SENSOR#*', 'DIRTY', 'SEEN#*'] } }]);
   });
 
   it.each([

@@ -179,7 +179,7 @@ describe('the ingest role allows every request a real ingest sends', () => {
   it('sent the reads and writes the grant is about (so the check below is not empty)', () => {
     expect(new Set(dynamoCalls.map((c) => c.command))).toEqual(new Set(['GetItemCommand', 'PutItemCommand', 'BatchGetItemCommand']));
     const partitions = new Set(dynamoCalls.flatMap(leadingKeys).map((pk) => pk.replace(/\d{4}-\d\d-\d\d/, 'D').replace(/#[^#]*$/, '#…')));
-    expect(partitions).toEqual(new Set(['REGISTRY#…', 'BATCH#iam-s1#…', 'DAY#D#SENSOR#…', 'DIRTY']));
+    expect(partitions).toEqual(new Set(['REGISTRY#…', 'BATCH#iam-s1#…', 'DAY#D#SENSOR#…', 'DIRTY', 'SEEN#…']));
     expect(s3Calls.map((c) => `${c.command} ${String(c.input.Key).split('/')[0]}`).sort()).toEqual(['PutObjectCommand raw', 'PutObjectCommand raw', 'PutObjectCommand staging']);
   });
 

@@ -20,7 +20,10 @@ let quiet: TestSensor;
 let store: WarningStore;
 
 beforeAll(async () => {
-  h = await startHarness();
+  // Ingest refreshes a sensor's last-seen mark at most once per quarter of its silence threshold (lib/ingest/
+  // seen.ts): 4 s here, so the heartbeat sent moments after the first batch refreshes it. The render job judges
+  // with its own threshold (the 2 hours of the design) on its injected clock.
+  h = await startHarness({ config: { silentAfterSeconds: 4 } });
   sensor = await h.addSensor('silent-a', { deployedAt: utcDay(Date.now()) });
   // Registered but never sent anything: not started, so never silent.
   quiet = await h.addSensor('silent-never', { deployedAt: utcDay(Date.now()) });
