@@ -28,6 +28,11 @@ export interface IngestConfig {
   /** Each sensor's budget: batches per second, and the burst it may send at once (429 rate_limited over it). */
   sensorBatchesPerSecond: number;
   sensorBatchBurst: number;
+  /**
+   * How long one batch may take before the sensor is told 503 retry_later: under the function's timeout (29 s,
+   * API Gateway's 30 s), so a stalled storage call gets a clean answer instead of a bare 5xx.
+   */
+  deadlineMs: number;
   /** Key of the HMAC that turns addresses into the pseudonyms of the facts (DESIGN §13); same as the render job's. */
   pseudonymKey: Uint8Array;
   /** Endpoint overrides for the local stack; undefined on AWS. */
@@ -93,6 +98,7 @@ function ingestConfigWithKey(env: Env, pseudonymKey: Uint8Array): IngestConfig {
     sensorCacheTtlMs: integer(env, 'SENSOR_CACHE_TTL_SECONDS', 10, 0, 60) * 1000,
     sensorBatchesPerSecond: integer(env, 'SENSOR_BATCHES_PER_SECOND', 10, 1, 10_000),
     sensorBatchBurst: integer(env, 'SENSOR_BATCH_BURST', 50, 1, 100_000),
+    deadlineMs: integer(env, 'INGEST_DEADLINE_SECONDS', 20, 1, 28) * 1000,
     pseudonymKey,
     dynamoEndpoint: env.DYNAMODB_ENDPOINT || undefined,
     s3Endpoint: env.S3_ENDPOINT || undefined,

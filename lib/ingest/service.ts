@@ -26,11 +26,21 @@ export interface IngestClients {
   s3: S3Client;
 }
 
+/**
+ * Timeouts of the ingest's AWS clients: a connection that is not up in 1 s, or a request not answered in 5 s, is
+ * abandoned (and retried by the SDK, 3 attempts in all), so one stalled call cannot run to the function's
+ * timeout; the request's own deadline (limits.deadlineMs, under that timeout) bounds the sum.
+ */
+export const AWS_CLIENT_TIMEOUTS = {
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
+  maxAttempts: 3,
+} as const;
+
 /** Real AWS clients on Lambda; clients for the local emulators when their endpoints are configured. */
 export function clientsFor(config: Pick<IngestConfig, 'dynamoEndpoint' | 's3Endpoint'>): IngestClients {
   return {
-    dynamo: config.dynamoEndpoint ? localDynamoClient(config.dynamoEndpoint) : new DynamoDBClient({}),
-    s3: config.s3Endpoint ? localS3Client(config.s3Endpoint) : new S3Client({}),
+    dynamo: config.dynamoEndpoint ? localDynamoClient(config.dynamoEndpoint) : new DynamoDBClient(AWS_CLIENT_TIMEOUTS),
+    s3: config.s3Endpoint ? localS3Client(config.s3Endpoint) : new S3Client(AWS_CLIENT_TIMEOUTS),
   };
 }
 
@@ -67,6 +77,7 @@ export function createIngestApi(
       maxBodyBytes: config.maxBodyBytes,
       maxAlertsPerBatch: config.maxAlertsPerBatch,
       maxDaysPerBatch: config.maxDaysPerBatch,
+      deadlineMs: config.deadlineMs,
     },
   };
   return { handle: (req) => handleApiRequest(req, { ingest: deps, log, onBatch: options.onBatch }), keys, deps };
