@@ -112,6 +112,7 @@ async function inProcessService(opts: { dynamoEndpoint: string; s3Endpoint: stri
     maxDaysPerBatch: 31,
     sensorBatchesPerSecond: 10,
     sensorBatchBurst: 50,
+    deadlineMs: 20_000,
     sensorCacheTtlMs: 3_600_000,
     pseudonymKey: Buffer.alloc(32, 2),
     dynamoEndpoint: opts.dynamoEndpoint,

@@ -126,6 +126,7 @@ export async function benchIngest(opts: { liveInput: string; backfillInput: stri
       maxDaysPerBatch: 31,
       sensorBatchesPerSecond: 10,
       sensorBatchBurst: 50,
+      deadlineMs: 20_000,
       sensorCacheTtlMs: 60_000,
       pseudonymKey: Buffer.alloc(32, 1),
       dynamoEndpoint: opts.dynamoEndpoint,

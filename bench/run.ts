@@ -3,7 +3,7 @@
  * measured side by side in one run on this machine, printed as a table and written as JSON (default
  * bench/results.json). `--national` adds the synthetic national day of the lake (14.4 M alerts, several
  * minutes); without it, the national figures of the previous results file are kept, marked as carried over.
- * `--only ingest,bundle` (sections: ingest, lake, bundle, render, memory) measures just those and writes them
+ * `--only ingest,bundle` (sections: ingest, flood, lake, bundle, render, memory) measures just those and writes them
  * into the previous results file, whose other sections are kept as they were (`partialRuns` says which
  * sections which run measured); the cost model needs the ingest section. `--no-history` leaves out the lake's
  * 190-day history (kept from the results file, marked as carried over).
@@ -27,6 +27,7 @@ import { DynamoSensorRegistry } from '../lib/store/registry.js';
 import { benchBundles } from './bundle.js';
 import { usdPerMillionAlerts } from './cost.js';
 import { generateEveLog } from './eve-gen.js';
+import { benchFlood } from './flood.js';
 import { benchIngest } from './ingest.js';
 import { benchFollow } from './follow.js';
 import { benchLakeClose, benchNationalDay, previousNational } from './lake.js';
@@ -40,7 +41,7 @@ const arg = argValue;
 const quick = process.argv.includes('--quick');
 const outFile = arg('--out') ?? join(REPO_ROOT, 'bench', 'results.json');
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-const SECTIONS = ['ingest', 'lake', 'bundle', 'render', 'memory'] as const;
+const SECTIONS = ['ingest', 'flood', 'lake', 'bundle', 'render', 'memory'] as const;
 const only = arg('--only')?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const s of only ?? []) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`--only: unknown section ${s} (one of ${SECTIONS.join(', ')})`);
 const want = (section: (typeof SECTIONS)[number]) => only === undefined || only.includes(section);
@@ -170,6 +171,11 @@ async function main(): Promise<void> {
       results.ingest = { ...ingest, alertsPerSecond: e2e.alertsPerSecond, endToEnd: e2e, ...follow };
     }
 
+    if (want('flood')) {
+      log('flood: one honest sensor at 4 batches/s, alone and under 200 junk requests/s');
+      results.flood = await benchFlood({ dynamoEndpoint: dynamo.endpoint, s3Endpoint: s3.endpoint, seconds: quick ? 3 : 5 });
+    }
+
     if (want('lake')) results.lake = await lakeSection(s3.endpoint, work);
 
     if (want('bundle')) {
@@ -291,6 +297,8 @@ function printTable(r: Record<string, any>): void {
     ['ingest.factsCpuOverParse', r.ingest?.factsCpuOverParse, 'factsCsv alone, 1,000 alerts, every source new', atMost(0.5)],
     ['ingest.factsCpuOverParseRepeatSources', r.ingest?.factsCpuOverParseRepeatSources, 'the same, sources seen in an earlier batch'],
     ['ingest.alertsPerSecond', r.ingest?.alertsPerSecond, 'end to end against dev, 4 clients'],
+    ['flood.honestSlowdown', r.flood?.honestSlowdown, `honest median ${r.flood?.honestQuietMedianMs} → ${r.flood?.honestLoadedMedianMs} ms under ${r.flood?.junkPerSecond} junk req/s; ${r.flood?.honestAccepted}/${r.flood?.honestBatches} accepted`, atMost(2)],
+    ['flood.junkCpuUs', r.flood ? JSON.stringify(r.flood.junkCpuUs) : undefined, 'CPU µs of one refusal: made-up id / bad signature / unsigned'],
     ['lake.closeMs', lake.closeMs, `closeDays, ${lake.alerts?.toLocaleString('en')} alerts in ${lake.stagingObjects?.toLocaleString('en')} objects`],
     ['lake.closePhasesMs', '', phases(lake.phasesMs)],
     ['lake.floorMs', lake.floorMs, 'one warm DuckDB query: distinct, new, per port'],

@@ -27,6 +27,7 @@ export interface DeployConfig {
   maxAlertsPerBatch: number;
   sensorCacheTtlSeconds: number;
   maxDaysPerBatch: number;
+  ingestDeadlineSeconds: number;
   sensorBatchesPerSecond: number;
   sensorBatchBurst: number;
   /** The early-warning thresholds (DESIGN §15), given to the render function (and the silence one to ingest). */
@@ -140,6 +141,7 @@ export function loadDeployConfig(ctx: ContextReader): DeployConfig {
     maxAlertsPerBatch: int(ctx, SETTINGS.maxAlertsPerBatch),
     sensorCacheTtlSeconds: int(ctx, SETTINGS.sensorCacheTtlSeconds),
     maxDaysPerBatch: int(ctx, SETTINGS.maxDaysPerBatch),
+    ingestDeadlineSeconds: int(ctx, SETTINGS.ingestDeadlineSeconds),
     sensorBatchesPerSecond: int(ctx, SETTINGS.sensorBatchesPerSecond),
     sensorBatchBurst: int(ctx, SETTINGS.sensorBatchBurst),
     warnings: {

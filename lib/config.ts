@@ -34,6 +34,11 @@ export interface IngestConfig {
   sensorBatchBurst: number;
   /** The silence threshold of the warnings (DESIGN §15): how often a sensor's last-seen mark must be refreshed. */
   silentAfterSeconds?: number;
+  /**
+   * How long one batch may take before the sensor is told 503 retry_later: under the function's timeout (29 s,
+   * API Gateway's 30 s), so a stalled storage call gets a clean answer instead of a bare 5xx.
+   */
+  deadlineMs: number;
   /** Key of the HMAC that turns addresses into the pseudonyms of the facts (DESIGN §13); same as the render job's. */
   pseudonymKey: Uint8Array;
   /** Endpoint overrides for the local stack; undefined on AWS. */
@@ -94,6 +99,7 @@ function ingestConfigWithKey(env: Env, pseudonymKey: Uint8Array): IngestConfig {
     sensorBatchesPerSecond: integer(env, SETTINGS.sensorBatchesPerSecond),
     sensorBatchBurst: integer(env, SETTINGS.sensorBatchBurst),
     silentAfterSeconds: integer(env, SETTINGS.warnSilentAfterSeconds),
+    deadlineMs: integer(env, SETTINGS.ingestDeadlineSeconds) * 1000,
     pseudonymKey,
     dynamoEndpoint: optional(env, SETTINGS.dynamoEndpoint),
     s3Endpoint: optional(env, SETTINGS.s3Endpoint),

@@ -51,6 +51,7 @@ export const SETTINGS = {
   maxAlertsPerBatch: int({ env: 'MAX_ALERTS_PER_BATCH', context: 'maxAlertsPerBatch', default: 10_000, min: 1, max: 100_000, doc: 'alerts in one batch' }),
   maxDaysPerBatch: int({ env: 'MAX_DAYS_PER_BATCH', context: 'maxDaysPerBatch', default: 31, min: 1, max: 3650, doc: 'distinct UTC days one batch may span (a month of a sparse backfill; push splits by day below it)' }),
   sensorCacheTtlSeconds: int({ env: 'SENSOR_CACHE_TTL_SECONDS', context: 'sensorCacheTtlSeconds', default: 10, min: 0, max: 60, doc: "how long a sensor's key and status are cached (bounds how late a revocation or key rotation bites)" }),
+  ingestDeadlineSeconds: int({ env: 'INGEST_DEADLINE_SECONDS', context: 'ingestDeadlineSeconds', default: 20, min: 1, max: 28, doc: 'how long one batch may take before the sensor is told 503 retry_later (under the 29 s of the function and API Gateway)' }),
   sensorBatchesPerSecond: int({ env: 'SENSOR_BATCHES_PER_SECOND', context: 'sensorBatchesPerSecond', default: 10, min: 1, max: 10_000, doc: "each sensor's sustained budget of batches per second (a token bucket per container)" }),
   sensorBatchBurst: int({ env: 'SENSOR_BATCH_BURST', context: 'sensorBatchBurst', default: 50, min: 1, max: 100_000, doc: "each sensor's burst of batches above its budget" }),
   // Early warning (DESIGN §15): the design's thresholds.

@@ -52,6 +52,7 @@ export class Ingest extends Construct {
         maxAlertsPerBatch: config.maxAlertsPerBatch,
         sensorCacheTtlSeconds: config.sensorCacheTtlSeconds,
         maxDaysPerBatch: config.maxDaysPerBatch,
+        ingestDeadlineSeconds: config.ingestDeadlineSeconds,
         sensorBatchesPerSecond: config.sensorBatchesPerSecond,
         sensorBatchBurst: config.sensorBatchBurst,
         // How often a sensor's last-seen mark is refreshed follows the silence threshold (lib/ingest/seen.ts).

@@ -24,7 +24,7 @@ import { gunzipSync } from 'node:zlib';
 import { formatFromContentType, parseBatch } from '../alerts/parse.js';
 import type { RejectedAlert } from '../alerts/types.js';
 import { countBatch, emptyAggregate, utcDay } from '../counting/aggregate.js';
-import { ConflictError, RateLimitedError, ValidationError } from '../errors.js';
+import { ConflictError, RateLimitedError, RetryLaterError, ValidationError } from '../errors.js';
 import { checkContentDigest } from '../signing/content-digest.js';
 import { REQUIRED_COMPONENTS } from '../signing/profile.js';
 import { verifyRequestSignature, type HttpRequestParts } from '../signing/rfc9421.js';
@@ -46,6 +46,8 @@ export interface IngestLimits {
   maxAlertsPerBatch: number;
   /** Distinct UTC days one batch may span. */
   maxDaysPerBatch: number;
+  /** Time from the request's start after which storage calls give up with 503 retry_later. */
+  deadlineMs: number;
   /** Rejected lines listed in a receipt or error (the count is always complete). */
   maxRejectedListed: number;
   /** Signature `created` window, seconds either side of server time. */
@@ -57,6 +59,7 @@ export const DEFAULT_LIMITS: IngestLimits = {
   maxBodyBytes: SETTINGS.maxBodyBytes.default,
   maxAlertsPerBatch: SETTINGS.maxAlertsPerBatch.default,
   maxDaysPerBatch: SETTINGS.maxDaysPerBatch.default,
+  deadlineMs: SETTINGS.ingestDeadlineSeconds.default * 1000,
   maxRejectedListed: 100,
   maxSkewSeconds: 300,
 };
@@ -147,16 +150,33 @@ function alertsBefore(days: Record<string, number>, deployedAt: string): number 
   return n;
 }
 
+/**
+ * The storage calls of one request, bounded by its deadline: past it the request answers 503 retry_later and
+ * the sensor retries with the same key. What the abandoned call may still write is what a crash at that point
+ * leaves, which the retry completes (exactly once, test/integration/exactly-once.test.ts).
+ */
+function deadlineOf(startedAt: number, ms: number) {
+  return <T>(work: Promise<T>): Promise<T> => {
+    const left = startedAt + ms - performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RetryLaterError('storage did not answer in time; retry with the same Idempotency-Key', 5)), Math.max(0, left));
+    });
+    return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+  };
+}
+
 export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<IngestResult> {
   const { limits } = deps;
   const now = deps.clock();
+  const within = deadlineOf(performance.now(), limits.deadlineMs);
   const kind = mediaType(req.headers['content-type']);
   const enc = encoding(req.headers['content-encoding']);
   if (req.body.byteLength > limits.maxBodyBytes) throw tooLarge(limits.maxBodyBytes);
 
   const signature = await verifyRequestSignature(req, {
-    keyLookup: (keyId) => deps.keys.keyFor(keyId),
-    refreshKey: (keyId) => deps.keys.refreshedKeyFor(keyId),
+    keyLookup: (keyId) => within(deps.keys.keyFor(keyId)),
+    refreshKey: (keyId) => within(deps.keys.refreshedKeyFor(keyId)),
     now,
     maxSkewSeconds: limits.maxSkewSeconds,
     requiredComponents: REQUIRED_COMPONENTS,
@@ -227,14 +247,14 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
 
   let writeUnits = 0;
   const dayList = [...perDay.keys()].sort();
-  const claim = await deps.ledger.claimBatch({
+  const claim = await within(deps.ledger.claimBatch({
     sensor,
     idempotencyKey,
     digest,
     days: dayList,
     receivedAt,
     receipt: JSON.stringify({ ...receipt, rejectedLines: undefined }),
-  });
+  }));
   writeUnits += claim.writeUnits;
   if (!claim.created && claim.existing?.digest !== digest) {
     throw new ConflictError(
@@ -244,7 +264,7 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
   }
 
   const archiveDay = dayList[0]!;
-  await deps.archive.archiveBatch({
+  await within(deps.archive.archiveBatch({
     day: archiveDay,
     sensor,
     idempotencyKey,
@@ -253,14 +273,14 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
     contentType: kind === 'json' ? 'application/json' : 'application/x-ndjson',
     digest,
     receivedAt,
-  });
+  }));
 
   // A retry (the claim was there) counts only the days still missing; when none is, the batch is a duplicate
   // and writes nothing more.
-  const counted = claim.created ? new Set<string>() : await deps.ledger.countedDays(sensor, idempotencyKey, dayList);
+  const counted = claim.created ? new Set<string>() : await within(deps.ledger.countedDays(sensor, idempotencyKey, dayList));
   const pending = [...packed].filter(([day]) => !counted.has(day));
   if (pending.length > 0 && parsed.alerts.length > 0) {
-    await deps.facts.writeFacts(archiveDay, sensor, idempotencyKey, factsCsv(parsed.alerts, deps.pseudonyms));
+    await within(deps.facts.writeFacts(archiveDay, sensor, idempotencyKey, factsCsv(parsed.alerts, deps.pseudonyms)));
   }
 
   // Exactly one request reports the batch as counted (202), however many copies race: the one whose put
@@ -271,7 +291,7 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
   const firstPending = pending.find(([day]) => day === firstDay);
   const others = pending.filter(([day]) => day !== firstDay);
   const put = async ([day, bytes]: [string, Uint8Array]) => {
-    const outcome = await deps.ledger.putContribution({ sensor, idempotencyKey, day, digest, packed: bytes, rawDay: archiveDay });
+    const outcome = await within(deps.ledger.putContribution({ sensor, idempotencyKey, day, digest, packed: bytes, rawDay: archiveDay }));
     writeUnits += outcome.writeUnits;
     if (!outcome.created && outcome.existing?.digest !== digest) {
       // Only possible if a claim expired while its contributions remained; refuse rather than mix two batches.
@@ -287,7 +307,7 @@ export async function ingestBatch(req: BatchRequest, deps: IngestDeps): Promise<
   // first attempt may have crashed between the two).
   // Concurrently: a backfill batch spans up to maxDaysPerBatch days, and one mark after another adds up.
   const today = utcDay(now);
-  const marks = await Promise.all(dayList.filter((day) => day < today).map((day) => deps.ledger.markDayChanged(day, sensor, receivedAt)));
+  const marks = await within(Promise.all(dayList.filter((day) => day < today).map((day) => deps.ledger.markDayChanged(day, sensor, receivedAt))));
   for (const units of marks) writeUnits += units;
 
   // When the sensor last reported, for the silent-sensor warning (DESIGN §15): every accepted batch counts, and

@@ -18,11 +18,16 @@ export class TokenBucket {
 
   /** Takes one token if there is one at `now` (ms). */
   take(now: number): boolean {
-    if (this.updatedAt !== undefined) this.tokens = Math.min(this.burst, this.tokens + ((now - this.updatedAt) / 1000) * this.perSecond);
-    this.updatedAt = now;
-    if (this.tokens < 1) return false;
+    if (!this.has(now)) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  /** Whether there is a token at `now`, without taking it. */
+  has(now: number): boolean {
+    if (this.updatedAt !== undefined) this.tokens = Math.min(this.burst, this.tokens + ((now - this.updatedAt) / 1000) * this.perSecond);
+    this.updatedAt = now;
+    return this.tokens >= 1;
   }
 
   /** Seconds until the next token (at least 1, for Retry-After). */

@@ -59,6 +59,7 @@ export function createIngestApi(
       maxBodyBytes: config.maxBodyBytes,
       maxAlertsPerBatch: config.maxAlertsPerBatch,
       maxDaysPerBatch: config.maxDaysPerBatch,
+      deadlineMs: config.deadlineMs,
     },
   };
   return { handle: (req) => handleApiRequest(req, { ingest: deps, log, onBatch: options.onBatch }), keys, deps };

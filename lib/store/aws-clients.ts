@@ -13,11 +13,22 @@ export interface AwsClients {
   s3: S3Client;
 }
 
+/**
+ * Timeouts of the real AWS clients: a connection not up in 1 s, or a request silent for 5 s (the handler's socket
+ * timeout: a long download that keeps receiving is not cut), is abandoned and retried by the SDK, 3 attempts in
+ * all, so one stalled call cannot run to the function's timeout; ingest's own deadline (INGEST_DEADLINE_SECONDS)
+ * bounds the sum.
+ */
+export const AWS_CLIENT_TIMEOUTS = {
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
+  maxAttempts: 3,
+} as const;
+
 /** Real AWS clients, or clients for the local emulators when their endpoints are configured. */
 export function clientsFor(config: { dynamoEndpoint?: string; s3Endpoint?: string }): AwsClients {
   return {
-    dynamo: config.dynamoEndpoint ? localDynamoClient(config.dynamoEndpoint) : new DynamoDBClient({}),
-    s3: config.s3Endpoint ? localS3Client(config.s3Endpoint) : new S3Client({}),
+    dynamo: config.dynamoEndpoint ? localDynamoClient(config.dynamoEndpoint) : new DynamoDBClient(AWS_CLIENT_TIMEOUTS),
+    s3: config.s3Endpoint ? localS3Client(config.s3Endpoint) : new S3Client(AWS_CLIENT_TIMEOUTS),
   };
 }
 

@@ -67,6 +67,7 @@ export async function startHarness(opts: {
     // Tests push as fast as they can; the flood test sets the production budget itself.
     sensorBatchesPerSecond: 10_000,
     sensorBatchBurst: 10_000,
+    deadlineMs: 20_000,
     sensorCacheTtlMs: 0,
     pseudonymKey: TEST_PSEUDONYM_KEY,
     dynamoEndpoint: opts.dynamoEndpoint ?? inject('dynamoEndpoint'),

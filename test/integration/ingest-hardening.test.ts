@@ -270,3 +270,39 @@ describe('flood protection', () => {
     }
   });
 });
+
+describe('a storage stall', () => {
+  let stalled: Harness;
+  let s: TestSensor;
+  let stall = true;
+  beforeAll(async () => {
+    stalled = await startHarness({
+      config: { deadlineMs: 1_000 },
+      wrapLedger: (ledger) => ({
+        claimBatch: (c) => ledger.claimBatch(c),
+        countedDays: (...a) => ledger.countedDays(...a),
+        markDayChanged: (...a) => ledger.markDayChanged(...a),
+        // A contribution put that never answers while `stall` is set (a DynamoDB request hanging).
+        putContribution: (c) => (stall ? new Promise(() => undefined) : ledger.putContribution(c)),
+      }),
+    });
+    s = await stalled.addSensor('s-stall');
+  });
+  afterAll(async () => stalled?.close());
+
+  it('answers 503 retry_later with Retry-After before the deadline runs out, and the retry counts the batch once', async () => {
+    const batch = ndjsonBatch(s.id, [eveAlert({ time: now - HOUR }), eveAlert({ time: now - HOUR + 1 })], 'stall-1');
+    const t = performance.now();
+    const first = await postBatch(stalled.url, s, batch);
+    const ms = performance.now() - t;
+    expect(first.status).toBe(503);
+    expect(first.json.code).toBe('retry_later');
+    expect(Number(first.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(ms).toBeLessThan(5_000);
+    expect(await stalled.totals([s.id], dayOf(now - DAY), dayOf(now))).toEqual({});
+    stall = false;
+    const retry = await postBatch(stalled.url, s, batch);
+    expect(retry.status).toBe(202);
+    expect(await stalled.totals([s.id], dayOf(now - DAY), dayOf(now))).toEqual({ [dayOf(now - HOUR)]: 2 });
+  });
+});

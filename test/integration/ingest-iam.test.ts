@@ -126,6 +126,7 @@ beforeAll(async () => {
     maxDaysPerBatch: 31,
     sensorBatchesPerSecond: 10,
     sensorBatchBurst: 50,
+    deadlineMs: 20_000,
     sensorCacheTtlMs: 0,
     pseudonymKey: TEST_PSEUDONYM_KEY,
     dynamoEndpoint: inject('dynamoEndpoint'),
