@@ -42,13 +42,13 @@ import {
   copyFirstSeen,
   DAY_FIGURES,
   EMPTY_FACTS,
-  FACT_COLUMNS,
   fileList,
   fileRows,
   firstSeenPerDay,
   firstSeenUpdate,
   literal,
   NOT_TAKEN,
+  PARQUET_COLUMNS,
   parquetFacts,
   PORT_FIGURES,
   readFirstSeen,
@@ -186,17 +186,16 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
     }
     const done = fetched.filter((o) => !pending.has(o.batch)).map((o) => o.key);
     // The closed days' facts: the days just written, and the others as their Parquet holds them.
-    const factsFiles = [...wanted].sort().flatMap((d) => {
-      const paths = written.has(d) ? [written.get(d)!] : (oldByDay.get(d) ?? []).map((o) => o.path);
-      return paths.map((path) => ({ day: d, path }));
-    });
-    await engine.run(
-      factsFiles.length > 0
-        ? `CREATE VIEW facts AS SELECT ${FACT_COLUMNS.map((c) => c.name).join(', ')} FROM (${factsFiles
-            .map((f) => `SELECT ${literal(f.day)} AS day, * FROM read_parquet(${literal(f.path)})`)
-            .join(' UNION ALL ')})`
-        : `CREATE VIEW facts AS ${EMPTY_FACTS}`,
-    );
+    // One reader per kind of file (not one per day: a first close of a long history has hundreds of days), the
+    // day from the path as the Hive partition it is.
+    const columns = PARQUET_COLUMNS.map((c) => c.name).join(', ');
+    const newFiles = [...wanted].filter((d) => written.has(d)).map((d) => written.get(d)!);
+    const oldFiles = [...wanted].filter((d) => !written.has(d)).flatMap((d) => (oldByDay.get(d) ?? []).map((o) => o.path));
+    const readers = [
+      ...(newFiles.length > 0 ? [`SELECT part AS day, ${columns} FROM ${hiveParquet(newFiles, 'part')}`] : []),
+      ...(oldFiles.length > 0 ? [`SELECT day, ${columns} FROM ${hiveParquet(oldFiles, 'day')}`] : []),
+    ];
+    await engine.run(`CREATE VIEW facts AS ${readers.length > 0 ? readers.join(' UNION ALL ') : EMPTY_FACTS}`);
     const t2 = Date.now();
 
     // 4. Figures of the closed days.
@@ -294,6 +293,11 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
     engine.close();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** DuckDB: local Parquet files whose directory names their partition, `<key>=<value>/`. */
+function hiveParquet(paths: readonly string[], key: string): string {
+  return `read_parquet(${fileList(paths)}, hive_partitioning = true, hive_types = {'${key}': VARCHAR}, hive_types_autocast = false)`;
 }
 
 /**
