@@ -24,7 +24,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LakeEngine } from '../lib/lake/engine.js';
-import { DAY_SOURCES, literal, parquetFacts, PORT_FIGURES } from '../lib/lake/sql.js';
+import { DAY_SOURCES, firstSeenPartSql, literal, parquetFacts, PORT_FIGURES } from '../lib/lake/sql.js';
 import { S3Lake } from '../lib/lake/store.js';
 import { localS3Client } from '../lib/local/aws-clients.js';
 import { ensureBucket } from '../lib/local/provision.js';
@@ -57,9 +57,9 @@ interface GeneratedDay {
   csvBytes: number;
   /** The first-seen table before the close, as one file (for the floor). */
   firstSeenPath: string;
-  /** The same rows as the close keeps them: `<dir>/first_day=<day>/part-0.parquet`, one per day. */
+  /** The same rows as the close keeps them (firstSeenPartOf): `<dir>/part=<day-… | month-…>/part-0.parquet`. */
   firstSeenDir: string;
-  firstSeenDays: string[];
+  firstSeenParts: string[];
   batches: { sensor: string; key: string }[];
   expected: { sources: number; newSources: number };
   generateMs: number;
@@ -150,22 +150,23 @@ export async function generateDay(spec: SyntheticDay, dir: string): Promise<Gene
     csvMs = performance.now() - t;
     // Earlier sources: ids 0..E-1, first seen on one of the 365 days before. Ids below `sources` (those that
     // reappear today) have the most recent first days. One file for the floor's anti-join, and the same rows as
-    // the close keeps them: an object per first day (lib/publish/layout.ts firstSeenKey).
+    // the close keeps them: an object per day of this month, per month before (lib/publish/layout.ts).
     const earlier = `SELECT ${pseudonymSql(seed, 'src', 'g')} AS src,
     CAST(DATE ${literal(spec.day)} - CAST(1 + (g * 365) // ${E} AS INTEGER) AS VARCHAR) AS first_day
   FROM (SELECT ${E} - 1 - i AS g FROM range(${E}) t(i))`;
     await engine.run(`COPY (${earlier}) TO ${literal(firstSeenPath)} (FORMAT parquet, COMPRESSION zstd)`);
-    await engine.run(`SET partitioned_write_max_open_files = 400`); // one file per day: more days than files open
-    await engine.run(`COPY (SELECT * FROM read_parquet(${literal(firstSeenPath)})) TO ${literal(firstSeenDir)}
-  (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (first_day), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)`);
+    await engine.run(`SET partitioned_write_max_open_files = 400`); // one file per object: more objects than files open
+    await engine.run(`COPY (SELECT src, first_day, ${firstSeenPartSql(spec.day.slice(0, 7))} AS part FROM read_parquet(${literal(firstSeenPath)}))
+  TO ${literal(firstSeenDir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part), FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)`);
   } finally {
     engine.close();
     await rm(join(dir, 'engine'), { recursive: true, force: true });
   }
-  const firstSeenDays = (await readdir(firstSeenDir)).map((name) => /^first_day=(.+)$/.exec(name)![1]!).sort();
-  for (const day of firstSeenDays) {
-    const files = await readdir(join(firstSeenDir, `first_day=${day}`));
-    if (files.length !== 1 || files[0] !== 'part-0.parquet') throw new Error(`first-seen of ${day}: ${files.join(', ')}, expected part-0.parquet alone`);
+  // Partition values `day-…` / `month-…` are the objects `day=…` / `month=…` (lib/publish/layout.ts).
+  const firstSeenParts = (await readdir(firstSeenDir)).map((name) => /^part=(.+)$/.exec(name)![1]!).sort();
+  for (const value of firstSeenParts) {
+    const files = await readdir(join(firstSeenDir, `part=${value}`));
+    if (files.length !== 1 || files[0] !== 'part-0.parquet') throw new Error(`first-seen ${value}: ${files.join(', ')}, expected part-0.parquet alone`);
   }
   const objects = A / spec.rowsPerObject;
   const keys = uuids(objects, seed);
@@ -177,7 +178,7 @@ export async function generateDay(spec: SyntheticDay, dir: string): Promise<Gene
     csvBytes: (await stat(csvPath)).size,
     firstSeenPath,
     firstSeenDir,
-    firstSeenDays,
+    firstSeenParts,
     batches,
     expected: { sources: D, newSources: D - earlier },
     generateMs: performance.now() - t,
@@ -214,7 +215,7 @@ async function clearDay(lake: S3Lake, gen: GeneratedDay): Promise<void> {
     ...gen.batches.map((b) => stagingKey(gen.spec.day, b.sensor, b.key)),
     factsKey(gen.spec.day),
     FIRST_SEEN_KEY,
-    ...[...gen.firstSeenDays, gen.spec.day].map(firstSeenKey),
+    ...[...gen.firstSeenParts.map((v) => v.replace('-', '=')), `day=${gen.spec.day}`].map(firstSeenKey),
   ]);
 }
 
@@ -222,7 +223,7 @@ async function clearDay(lake: S3Lake, gen: GeneratedDay): Promise<void> {
 async function stageDay(lake: S3Lake, gen: GeneratedDay): Promise<number> {
   const t = performance.now();
   await clearDay(lake, gen);
-  await mapLimit(gen.firstSeenDays, UPLOAD_CONCURRENCY, (day) => lake.upload(join(gen.firstSeenDir, `first_day=${day}`, 'part-0.parquet'), firstSeenKey(day)));
+  await mapLimit(gen.firstSeenParts, UPLOAD_CONCURRENCY, (v) => lake.upload(join(gen.firstSeenDir, `part=${v}`, 'part-0.parquet'), firstSeenKey(v.replace('-', '='))));
   const inflight = new Set<Promise<void>>();
   let b = 0;
   for await (const csv of stagingObjects(gen.csvPath, gen.spec.rowsPerObject)) {

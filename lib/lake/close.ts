@@ -20,9 +20,9 @@
  * Idempotent, whatever runs twice or stops half way:
  *  - a day's Parquet is rewritten whole from what it held plus the staged rows of that day it did not hold yet
  *    (recognised by the `batch` column), then every staging object whose days are all compacted is deleted;
- *  - the first-seen table is one object per first day: a close adds its new sources to their day's object and,
- *    when a late batch shows a source earlier, drops it from the later day's object; closing a day again finds
- *    nothing new and writes nothing. A stop between those writes leaves a source in two objects for a while;
+ *  - the first-seen table is one object per first day of the latest closed month, one per month before (see
+ *    firstSeenPartOf): a close adds its new sources to their object and, when a late batch shows a source
+ *    earlier, drops it from the later object; closing a day again finds nothing new and writes nothing. A stop between those writes leaves a source in two objects for a while;
  *    the next close (the same days, since their progress was not recorded) drops it from the later one;
  *  - new sources are read back from the table for every day (a source is new on its first day), so a late
  *    batch that moves a source's first day back changes the later day it was counted on, too.
@@ -31,7 +31,7 @@
  */
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FIRST_SEEN_PREFIX, factsKey, firstSeenDay, firstSeenKey, stagingKey } from '../publish/layout.js';
+import { FIRST_SEEN_PREFIX, factsKey, firstSeenKey, firstSeenPart, firstSeenPartOf, stagingKey } from '../publish/layout.js';
 import { addDays } from '../util/days.js';
 import type { Log } from '../log.js';
 import { mapLimit } from '../stats/daily.js';
@@ -42,12 +42,13 @@ import {
   copyFirstSeen,
   DAY_FIGURES,
   EMPTY_FACTS,
-  FACT_COLUMNS,
   fileList,
   fileRows,
+  firstSeenPerDay,
   firstSeenUpdate,
   literal,
   NOT_TAKEN,
+  PARQUET_COLUMNS,
   parquetFacts,
   PORT_FIGURES,
   readFirstSeen,
@@ -185,17 +186,16 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
     }
     const done = fetched.filter((o) => !pending.has(o.batch)).map((o) => o.key);
     // The closed days' facts: the days just written, and the others as their Parquet holds them.
-    const factsFiles = [...wanted].sort().flatMap((d) => {
-      const paths = written.has(d) ? [written.get(d)!] : (oldByDay.get(d) ?? []).map((o) => o.path);
-      return paths.map((path) => ({ day: d, path }));
-    });
-    await engine.run(
-      factsFiles.length > 0
-        ? `CREATE VIEW facts AS SELECT ${FACT_COLUMNS.map((c) => c.name).join(', ')} FROM (${factsFiles
-            .map((f) => `SELECT ${literal(f.day)} AS day, * FROM read_parquet(${literal(f.path)})`)
-            .join(' UNION ALL ')})`
-        : `CREATE VIEW facts AS ${EMPTY_FACTS}`,
-    );
+    // One reader per kind of file (not one per day: a first close of a long history has hundreds of days), the
+    // day from the path as the Hive partition it is.
+    const columns = PARQUET_COLUMNS.map((c) => c.name).join(', ');
+    const newFiles = [...wanted].filter((d) => written.has(d)).map((d) => written.get(d)!);
+    const oldFiles = [...wanted].filter((d) => !written.has(d)).flatMap((d) => (oldByDay.get(d) ?? []).map((o) => o.path));
+    const readers = [
+      ...(newFiles.length > 0 ? [`SELECT part AS day, ${columns} FROM ${hiveParquet(newFiles, 'part')}`] : []),
+      ...(oldFiles.length > 0 ? [`SELECT day, ${columns} FROM ${hiveParquet(oldFiles, 'day')}`] : []),
+    ];
+    await engine.run(`CREATE VIEW facts AS ${readers.length > 0 ? readers.join(' UNION ALL ') : EMPTY_FACTS}`);
     const t2 = Date.now();
 
     // 4. Figures of the closed days.
@@ -216,36 +216,59 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
       result.days.get(r.day)!.signatureNames[r.sig] = r.name;
     }
 
-    // 5. The first-seen table: only the objects of the days that gain sources (or lose some to a late batch)
-    // are rewritten. The older one-object table, when there, is split into day objects once.
-    const firstSeenFiles = firstSeenObjects.map((o) => ({ key: o.key, day: firstSeenDay(o.key), path: localFirstSeen(o.key) }));
+    // 5. The first-seen table: only the objects that gain sources (or lose some to a late batch) are
+    // rewritten, and when the close enters a new month, the last month's day objects are folded into one. The
+    // older one-object table, when there, is split once.
+    const firstSeenFiles = firstSeenObjects.map((o) => ({ key: o.key, part: firstSeenPart(o.key), path: localFirstSeen(o.key) }));
+    // The latest month any close has reached (a re-opened earlier day does not unfold a month): this close's
+    // last day, the days of the day objects, the month after each month object.
+    const latest = [lastDay, ...firstSeenFiles.flatMap((f) => {
+      if (f.part?.startsWith('day=')) return [f.part.slice('day='.length)];
+      if (f.part?.startsWith('month=')) return [addDays(`${f.part.slice('month='.length)}-28`, 4)];
+      return [];
+    })].sort().at(-1)!;
+    const part = (day: string) => firstSeenPartOf(day, latest);
+    // Where an object's rows belong now: a day object of a month before the latest closed day's goes to its month.
+    const target = (p: string) => (p.startsWith('day=') ? part(p.slice('day='.length)) : p);
     for (const sql of firstSeenUpdate(firstSeenFiles.map((f) => f.path))) await engine.run(sql);
-    const legacy = firstSeenFiles.some((f) => f.day === undefined);
-    const addedDays = new Set((await engine.rows<{ day: string }>(`SELECT DISTINCT first_day AS day FROM close_added`)).map((r) => r.day));
+    const legacy = firstSeenFiles.some((f) => f.part === undefined);
+    const addedParts = new Set((await engine.rows<{ day: string }>(`SELECT DISTINCT first_day AS day FROM close_added`)).map((r) => part(r.day)));
     const movedFrom = new Set((await engine.rows<{ path: string }>(`SELECT DISTINCT filename AS path FROM close_moved`)).map((r) => r.path));
-    const touched = firstSeenFiles.filter((f) => legacy || movedFrom.has(f.path) || (f.day !== undefined && addedDays.has(f.day)));
+    const touched = firstSeenFiles.filter(
+      (f) => legacy || f.part === undefined || movedFrom.has(f.path) || addedParts.has(f.part) || target(f.part) !== f.part,
+    );
+    // Every object of a part being rewritten is read into it (a month object gaining last month's days).
+    const rewrittenParts = new Set([...addedParts, ...touched.flatMap((f) => (f.part ? [target(f.part)] : []))]);
+    for (const f of firstSeenFiles) if (f.part && rewrittenParts.has(f.part) && !touched.includes(f)) touched.push(f);
     const fsOut = join(work, 'first-seen-new');
     const rewritten = new Map<string, string>();
-    if (touched.length > 0 || addedDays.size > 0) {
-      await engine.run(`SET partitioned_write_max_open_files = ${legacy ? 512 : touched.length + addedDays.size + 2}`);
-      await engine.run(copyFirstSeen(touched.map((f) => f.path), fsOut));
-      for (const [day, path] of await onePerPartition(engine, fsOut, 'first_day')) rewritten.set(day, path);
+    if (touched.length > 0 || addedParts.size > 0) {
+      await engine.run(`SET partitioned_write_max_open_files = ${legacy ? 512 : rewrittenParts.size + 2}`);
+      await engine.run(copyFirstSeen(touched.map((f) => f.path), fsOut, latest.slice(0, 7)));
+      for (const [value, path] of await onePerPartition(engine, fsOut, 'part')) rewritten.set(value.replace('-', '='), path);
     }
-    // Objects whose rows all moved (or the older table) go; the others are current as downloaded.
-    const gone = touched.filter((f) => f.day === undefined || !rewritten.has(f.day)).map((f) => f.key);
+    // Objects no longer needed (all rows moved, folded into a month, or the older table) go; the others are
+    // current as downloaded.
+    const gone = touched.filter((f) => f.part === undefined || !rewritten.has(f.part)).map((f) => f.key);
     const finalFirstSeen = new Map<string, string>();
-    for (const f of firstSeenFiles) if (f.day !== undefined && !gone.includes(f.key)) finalFirstSeen.set(f.day, f.path);
-    for (const [day, path] of rewritten) finalFirstSeen.set(day, path);
-    // New sources of every day: the number of rows of its object (one row per source first seen that day).
-    const paths = [...finalFirstSeen.values()];
-    const dayOfPath = new Map([...finalFirstSeen].map(([day, path]) => [path, day]));
-    if (paths.length > 0) {
-      for (const r of await engine.rows<{ path: string; n: number }>(fileRows(paths))) {
+    for (const f of firstSeenFiles) if (f.part !== undefined && !gone.includes(f.key)) finalFirstSeen.set(f.part, f.path);
+    for (const [p, path] of rewritten) finalFirstSeen.set(p, path);
+    // New sources of every day: a day object's number of rows (one row per source first seen that day, from
+    // its footer), a month object's rows per day.
+    const dayObjects = [...finalFirstSeen].filter(([p]) => p.startsWith('day='));
+    const monthObjects = [...finalFirstSeen].filter(([p]) => p.startsWith('month=')).map(([, path]) => path);
+    const dayOfPath = new Map(dayObjects.map(([p, path]) => [path, p.slice('day='.length)]));
+    if (dayObjects.length > 0) {
+      for (const r of await engine.rows<{ path: string; n: number }>(fileRows(dayObjects.map(([, path]) => path)))) {
         if (r.n > 0) result.newSources.set(dayOfPath.get(r.path)!, r.n);
       }
     }
+    if (monthObjects.length > 0) {
+      for (const r of await engine.rows<{ day: string; n: number }>(firstSeenPerDay(monthObjects))) result.newSources.set(r.day, r.n);
+    }
     // The statistics of DESIGN §14 that `stats` shows per day, over the closed days' first-seen rows.
-    await engine.run(`CREATE VIEW first_seen AS ${readFirstSeen([...wanted].flatMap((d) => (finalFirstSeen.has(d) ? [finalFirstSeen.get(d)!] : [])))}`);
+    const closedParts = new Set([...wanted].map(part));
+    await engine.run(`CREATE VIEW first_seen AS ${readFirstSeen([...finalFirstSeen].filter(([p]) => closedParts.has(p)).map(([, path]) => path))}`);
     for (const r of await engine.rows<{ day: string; scan_alerts: number; new_unknown_sources: number }>(closeDayStatisticsQuery([...wanted], deps.thresholds))) {
       const figures = result.days.get(r.day)!;
       figures.scanAlerts = r.scan_alerts;
@@ -260,7 +283,7 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
     await deps.lake.delete([...written.keys()].flatMap((d) => (oldByDay.get(d) ?? []).map((o) => o.key).filter((k) => k !== factsKey(d))));
     await deps.lake.delete(done);
     result.compactedObjects = done.length;
-    await mapLimit([...rewritten], 8, ([day, path]) => deps.lake.upload(path, firstSeenKey(day)));
+    await mapLimit([...rewritten], 8, ([p, path]) => deps.lake.upload(path, firstSeenKey(p)));
     await deps.lake.delete(gone);
     result.ms.figures = t3 - t2;
     result.ms.store = Date.now() - t3;
@@ -270,6 +293,11 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
     engine.close();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** DuckDB: local Parquet files whose directory names their partition, `<key>=<value>/`. */
+function hiveParquet(paths: readonly string[], key: string): string {
+  return `read_parquet(${fileList(paths)}, hive_partitioning = true, hive_types = {'${key}': VARCHAR}, hive_types_autocast = false)`;
 }
 
 /**

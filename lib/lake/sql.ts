@@ -199,11 +199,12 @@ WHERE NOT EXISTS (SELECT 1 FROM close_known k WHERE k.src = m.src AND k.first_da
 }
 
 /**
- * DuckDB: the new content of the first-seen files the close rewrites (`touched`: their rows but the moved
- * ones, plus the added rows), a file per first day at `<dir>/first_day=<day>/part-0.parquet` — with the
- * `first_day` column kept in the file (Athena reads the files as they are, without partitions).
+ * DuckDB: the new content of the first-seen objects the close rewrites (`touched`: their rows but the moved
+ * ones, plus the added rows), a file per object at `<dir>/part=<day-YYYY-MM-DD | month-YYYY-MM>/` (see
+ * firstSeenPartOf: days of `latestMonth`, months before it) — with both columns in the file (Athena reads the
+ * objects as they are, without partitions).
  */
-export function copyFirstSeen(touched: readonly string[], dir: string): string {
+export function copyFirstSeen(touched: readonly string[], dir: string, latestMonth: string): string {
   const kept =
     touched.length === 0
       ? ''
@@ -211,8 +212,18 @@ export function copyFirstSeen(touched: readonly string[], dir: string): string {
 WHERE NOT EXISTS (SELECT 1 FROM close_moved m WHERE m.src = f.src AND m.filename = f.filename)
 UNION ALL
 `;
-  return `COPY (${kept}SELECT src, first_day FROM close_added)
-TO ${literal(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (first_day), WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)`;
+  return `COPY (SELECT src, first_day, ${firstSeenPartSql(latestMonth)} AS part FROM (${kept}SELECT src, first_day FROM close_added))
+TO ${literal(dir)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (part), FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE)`;
+}
+
+/** DuckDB: the object a first-seen row belongs in (firstSeenPartOf), as a partition value: `day-…`, `month-…`. */
+export function firstSeenPartSql(latestMonth: string): string {
+  return `CASE WHEN substr(first_day, 1, 7) < ${literal(latestMonth)} THEN 'month-' || substr(first_day, 1, 7) ELSE 'day-' || first_day END`;
+}
+
+/** DuckDB: new sources per first day in local first-seen objects that hold several days (month objects). */
+export function firstSeenPerDay(paths: readonly string[]): string {
+  return `SELECT first_day AS day, count(*) AS n FROM read_parquet(${fileList(paths)}) GROUP BY first_day`;
 }
 
 /** DuckDB: the number of rows of each local Parquet file, from its footer (no data read). */

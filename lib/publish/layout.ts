@@ -61,8 +61,10 @@ export function isServable(key: string): boolean {
  *                                                   earliest day (as its raw copy);
  *  - `facts/day=<day>/part-0.parquet`                — a day's compacted facts (the Glue table's location);
  *  - `lake/first-seen/day=<day>.parquet`             — pseudonym → first day for the sources first seen that
- *                                                   day, one object per day, so a close writes only its new
- *                                                   sources (the folder is the location of its Glue table);
+ *    `lake/first-seen/month=<YYYY-MM>.parquet`        day (days of the latest closed month) or month (before
+ *                                                   it), so a close writes only its new sources, and a cold
+ *                                                   close fetches a few dozen objects, not one per day (the
+ *                                                   folder is the location of its Glue table);
  *                                                   `part-0.parquet` there is the older one-object table, split
  *                                                   into day objects by the first close that finds it;
  *  - `athena-results/`                               — what Athena writes for `query --stack`.
@@ -74,14 +76,21 @@ export const FIRST_SEEN_PREFIX = 'lake/first-seen/';
 /** The first-seen table as one object (before day objects); read, then replaced by day objects by a close. */
 export const FIRST_SEEN_KEY = `${FIRST_SEEN_PREFIX}part-0.parquet`;
 
-/** The first-seen rows of the sources first seen on `day`. */
-export function firstSeenKey(day: string): string {
-  return `${FIRST_SEEN_PREFIX}day=${day}.parquet`;
+/**
+ * The first-seen table's objects: `day=<day>` for each day of the latest closed day's month, `month=<YYYY-MM>`
+ * for each month before it (a close that enters a new month folds the last month's day objects into one).
+ */
+export function firstSeenPartOf(day: string, latestClosedDay: string): string {
+  return day.slice(0, 7) < latestClosedDay.slice(0, 7) ? `month=${day.slice(0, 7)}` : `day=${day}`;
 }
 
-/** `lake/first-seen/day=<day>.parquet` → the day, or undefined for anything else (the older one-object table). */
-export function firstSeenDay(key: string): string | undefined {
-  return /^lake\/first-seen\/day=(\d{4}-\d{2}-\d{2})\.parquet$/.exec(key)?.[1];
+export function firstSeenKey(part: string): string {
+  return `${FIRST_SEEN_PREFIX}${part}.parquet`;
+}
+
+/** `lake/first-seen/day=<day>.parquet` → `day=<day>` (or `month=<YYYY-MM>`); undefined for the older one-object table. */
+export function firstSeenPart(key: string): string | undefined {
+  return /^lake\/first-seen\/((?:day=\d{4}-\d{2}-\d{2})|(?:month=\d{4}-\d{2}))\.parquet$/.exec(key)?.[1];
 }
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
 /**

@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { RenderService } from '../../lib/render/service.js';
 import { SummaryStore } from '../../lib/store/summaries.js';
 import { openFactsSession, runReadOnlyQuery } from '../../lib/lake/query.js';
-import { FIRST_SEEN_KEY, FIRST_SEEN_PREFIX, firstSeenKey, STAGING_PREFIX } from '../../lib/publish/layout.js';
+import { FIRST_SEEN_KEY, FIRST_SEEN_PREFIX, firstSeenKey, firstSeenPartOf, STAGING_PREFIX } from '../../lib/publish/layout.js';
 import { closeDays } from '../../lib/lake/close.js';
 import { LakeEngine } from '../../lib/lake/engine.js';
 import { ensureBucket } from '../../lib/local/provision.js';
@@ -108,8 +108,10 @@ describe('the lake', () => {
     expect(await h.lake.list(STAGING_PREFIX)).toEqual([]);
     const facts = (await h.lake.listFacts()).map((o) => o.key).sort();
     expect(facts).toEqual([4, 3, 2, 1].map((n) => `facts/day=${dayName(n)}/part-0.parquet`));
-    // The first-seen table: one object per day that has new sources (every day here), nothing else.
-    expect((await h.lake.list(FIRST_SEEN_PREFIX)).map((o) => o.key).sort()).toEqual([4, 3, 2, 1].map((n) => firstSeenKey(dayName(n))));
+    // The first-seen table: one object per day with new sources (every day here) of the latest closed day's
+    // month, one per month before it.
+    const parts = new Set([4, 3, 2, 1].map((n) => firstSeenKey(firstSeenPartOf(dayName(n), dayName(1)))));
+    expect((await h.lake.list(FIRST_SEEN_PREFIX)).map((o) => o.key).sort()).toEqual([...parts].sort());
     const r = await query('select day, count(*) as n from facts group by day order by day');
     expect(r.rows).toEqual([
       { day: dayName(4), n: 2 },
@@ -245,7 +247,7 @@ describe('the close on its own', () => {
       // New sources by hand: day 1 {A}; day 2 {B (moved back from day 3), C}; day 3 none left.
       expect(Object.fromEntries(first.newSources)).toEqual({ [day(1)]: 1, [day(2)]: 2 });
       expect(first.days.get(day(2))).toMatchObject({ alerts: 3, sources: 3, sourcesByPort: { 'tcp/445': 3 } });
-      expect((await lake.list(FIRST_SEEN_PREFIX)).map((o) => o.key).sort()).toEqual([firstSeenKey(day(1)), firstSeenKey(day(2))]);
+      expect((await lake.list(FIRST_SEEN_PREFIX)).map((o) => o.key).sort()).toEqual([firstSeenKey(`day=${day(1)}`), firstSeenKey(`day=${day(2)}`)]);
       // The staging object still has a row of day 4: it stays.
       expect(first.compactedObjects).toBe(0);
       expect((await lake.list(STAGING_PREFIX)).length).toBe(1);
@@ -253,19 +255,26 @@ describe('the close on its own', () => {
       const again = await close();
       expect(Object.fromEntries(again.newSources)).toEqual({ [day(1)]: 1, [day(2)]: 2 });
       expect(again.days.get(day(2))).toEqual(first.days.get(day(2)));
-      expect((await lake.list(FIRST_SEEN_PREFIX)).map((o) => o.key).sort()).toEqual([firstSeenKey(day(1)), firstSeenKey(day(2))]);
+      expect((await lake.list(FIRST_SEEN_PREFIX)).map((o) => o.key).sort()).toEqual([firstSeenKey(`day=${day(1)}`), firstSeenKey(`day=${day(2)}`)]);
+      // A close in the next month folds January's day objects into one month object.
+      await lake.writeFacts('2000-02-01', 's1', 'k2', row(Date.parse('2000-02-01T05:00:00Z'), 'E') + row(Date.parse('2000-02-01T06:00:00Z'), 'A'));
+      const february = await closeDays({ lake, scratchDir: work, log: silentLog }, [{ day: '2000-02-01', counted: new Map([['s1/k2', '2000-02-01']]) }]);
+      expect(Object.fromEntries(february.newSources)).toEqual({ [day(1)]: 1, [day(2)]: 2, '2000-02-01': 1 });
+      expect((await lake.list(FIRST_SEEN_PREFIX)).map((o) => o.key).sort()).toEqual([firstSeenKey('day=2000-02-01'), firstSeenKey('month=2000-01')]);
       const session = await openFactsSession(lake, work);
       try {
         const r = await runReadOnlyQuery(session, `select day, count(*) as n, count(distinct batch) as batches from facts group by day order by day`);
         expect(r.rows).toEqual([
           { day: day(2), n: 3, batches: 1 },
           { day: day(4), n: 1, batches: 1 },
+          { day: '2000-02-01', n: 2, batches: 1 },
         ]);
         const fs = await runReadOnlyQuery(session, `select src, first_day from first_seen order by src`);
         expect(fs.rows).toEqual([
           { src: 'A', first_day: day(1) },
           { src: 'B', first_day: day(2) },
           { src: 'C', first_day: day(2) },
+          { src: 'E', first_day: '2000-02-01' },
         ]);
       } finally {
         await session.close();
