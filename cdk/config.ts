@@ -3,6 +3,7 @@
  * Like lib/config.ts for the functions: each setting is checked here and a bad one is named with what it
  * should hold, before any construct is built. Context keys, defaults and ranges: lib/settings.ts.
  */
+import type { WarningSettings } from '../lib/config.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -31,16 +32,7 @@ export interface DeployConfig {
   sensorBatchesPerSecond: number;
   sensorBatchBurst: number;
   /** The early-warning thresholds (DESIGN §15), given to the render function (and the silence one to ingest). */
-  warnings: {
-    baselineDays: number;
-    minActiveDays: number;
-    surgeFactor: number;
-    surgeMinAlerts: number;
-    surgeMinSources: number;
-    newMinSources: number;
-    silentAfterSeconds: number;
-    ideaNodeName: string;
-  };
+  warnings: Omit<WarningSettings, 'topicArn' | 'alarmTopicArn'>;
   /** Steady-state requests per second and burst of the API's default stage. */
   apiRateLimit: number;
   apiBurstLimit: number;

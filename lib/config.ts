@@ -3,6 +3,7 @@
  * functions and the local stack call `loadConfig()` at start and pass values down.
  * Names, defaults and ranges come from lib/settings.ts.
  */
+import type { WarningRules } from './warnings/rules.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clockMinutes, ConfigError, intSetting, parseWatchedPorts, SETTINGS, type IntSetting, type TextSetting } from './settings.js';
@@ -128,13 +129,7 @@ export interface RenderConfig {
 }
 
 /** The early-warning settings (DESIGN §15); the defaults are the design's (lib/settings.ts). */
-export interface WarningSettings {
-  baselineDays: number;
-  minActiveDays: number;
-  surgeFactor: number;
-  surgeMinAlerts: number;
-  surgeMinSources: number;
-  newMinSources: number;
+export interface WarningSettings extends WarningRules {
   /** A sensor with no batch (not even a heartbeat) for longer than this is silent. */
   silentAfterSeconds: number;
   /** The IDEA `Node.Name` of published warning records (reverse domain notation). */

@@ -79,6 +79,20 @@ export function fromJudgedRow(row: JudgedRow, at: string): Warning {
 }
 
 /** Newest first: by day, then raised time, then subject (a stable order for every output). */
+/** The fields of a warning every reader gets (the partner JSON, the SNS message): what, when, figures, baseline. */
+export function warningFields(w: Warning) {
+  return {
+    id: w.id,
+    day: w.day,
+    kind: w.kind,
+    subject: w.subject,
+    ...(w.name ? { name: w.name } : {}),
+    figures: w.figures,
+    baseline: w.baseline,
+    ...(w.activeDays !== undefined ? { activeDays: w.activeDays } : {}),
+  };
+}
+
 export function newestFirst(a: Warning, b: Warning): number {
   return b.day.localeCompare(a.day) || b.raisedAt.localeCompare(a.raisedAt) || a.kind.localeCompare(b.kind) || a.subject.localeCompare(b.subject);
 }

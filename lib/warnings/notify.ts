@@ -11,7 +11,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { WarningNotifier } from './judge.js';
-import type { Warning } from './model.js';
+import { warningFields, type Warning } from './model.js';
 import { warningText, warningTitle } from './publish.js';
 
 export interface SnsMessage {
@@ -35,14 +35,7 @@ export function warningMessage(w: Warning, topicArn: string, opts: { baselineDay
   const text = warningText(w, opts.baselineDays);
   const body = {
     type: 'alertgraph.warning',
-    id: w.id,
-    day: w.day,
-    kind: w.kind,
-    subject: w.subject,
-    ...(w.name ? { name: w.name } : {}),
-    figures: w.figures,
-    baseline: w.baseline,
-    ...(w.activeDays !== undefined ? { activeDays: w.activeDays } : {}),
+    ...warningFields(w),
     ...(w.lastSeenAt ? { lastSeenAt: w.lastSeenAt } : {}),
     ...(w.clearedAt ? { clearedAt: w.clearedAt } : {}),
     raisedAt: w.raisedAt,

@@ -13,7 +13,7 @@ import { CACHE, PARTNER_WARNINGS_KEYS } from '../publish/layout.js';
 import type { PublishedObject } from '../publish/publish.js';
 import { serviceName } from '../ports/index.js';
 import { addDays } from '../util/days.js';
-import { newestFirst, uuidV5, WARNING_NAMESPACE, type Warning } from './model.js';
+import { newestFirst, uuidV5, warningFields, WARNING_NAMESPACE, type Warning } from './model.js';
 
 /** Days of warnings published to partners, counted back from the last closed day (inclusive). */
 export const PARTNER_WARNING_DAYS = 90;
@@ -72,14 +72,7 @@ export function warningsJson(list: readonly Warning[], input: { generatedAt: str
     from: addDays(input.through, -(PARTNER_WARNING_DAYS - 1)),
     to: input.through,
     warnings: list.map((w) => ({
-      id: w.id,
-      day: w.day,
-      kind: w.kind,
-      subject: w.subject,
-      ...(w.name ? { name: w.name } : {}),
-      figures: w.figures,
-      baseline: w.baseline,
-      ...(w.activeDays !== undefined ? { activeDays: w.activeDays } : {}),
+      ...warningFields(w),
       raisedAt: w.raisedAt,
       updatedAt: w.updatedAt,
     })),

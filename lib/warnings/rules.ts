@@ -17,8 +17,9 @@
  */
 import { inList, literal } from '../lake/sql.js';
 import { addDays } from '../util/days.js';
+import { SETTINGS } from '../settings.js';
 
-/** The thresholds of DESIGN §15; every one is a setting (lib/config.ts), these are the defaults. */
+/** The thresholds of DESIGN §15; every one is a setting (lib/settings.ts), whose defaults these are. */
 export interface WarningRules {
   /** Days before a judged day that make its baseline. */
   baselineDays: number;
@@ -33,12 +34,12 @@ export interface WarningRules {
 }
 
 export const DEFAULT_WARNING_RULES: WarningRules = {
-  baselineDays: 28,
-  minActiveDays: 14,
-  surgeFactor: 3,
-  surgeMinAlerts: 50,
-  surgeMinSources: 10,
-  newMinSources: 10,
+  baselineDays: SETTINGS.warnBaselineDays.default,
+  minActiveDays: SETTINGS.warnMinActiveDays.default,
+  surgeFactor: SETTINGS.warnSurgeFactor.default,
+  surgeMinAlerts: SETTINGS.warnSurgeMinAlerts.default,
+  surgeMinSources: SETTINGS.warnSurgeMinSources.default,
+  newMinSources: SETTINGS.warnNewMinSources.default,
 };
 
 /** A subject of an alert that is a port: `tcp/445`; NULL for ICMP, other protocols or no port. */
