@@ -117,6 +117,14 @@ export class Ingest extends Construct {
       description: 'Ingest API p99 latency above 5 s for 15 minutes.',
     });
     props.alarms.onAny(this, 'Throttles', (o) => fn.metricThrottles(o), 'The ingest function was throttled (account concurrency exhausted).');
+    // A flood of junk shows as 4xx (401 from the function, 429 from the stage once its bucket is empty): alarm
+    // when a fifth of the stage's five-minute capacity is refused, far above what honest sensors cause.
+    props.alarms.create(this, 'ClientErrors', {
+      metric: this.api.metricClientError({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM }),
+      threshold: Math.ceil(config.apiRateLimit * ALARM_PERIOD.toSeconds() * 0.2),
+      evaluationPeriods: 1,
+      description: 'Ingest API answered many 4xx (a flood of unsigned or unknown requests, or the stage throttling): sensors may be getting 429.',
+    });
 
     NagSuppressions.addResourceSuppressions(
       this.api,

@@ -611,6 +611,7 @@ describe('alarms', () => {
   it.each([
     ['ingest 5xx', { Namespace: 'AWS/ApiGateway', MetricName: '5xx', Statistic: 'Sum' }],
     ['ingest latency p99', { Namespace: 'AWS/ApiGateway', MetricName: 'Latency', ExtendedStatistic: 'p99' }],
+    ['ingest 4xx (a flood: 3,000 in 5 min, a fifth of the 50 req/s stage)', { Namespace: 'AWS/ApiGateway', MetricName: '4xx', Statistic: 'Sum', Threshold: 3000 }],
     ['render errors', { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'RENDER' } }] }],
     ['render throttles', { Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'RENDER' } }] }],
     ['ingest throttles', { Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'INGEST' } }] }],
