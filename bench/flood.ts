@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { signedBatchHeaders, type PreparedBatch } from '../lib/client/sign-batch.js';
-import type { IngestConfig } from '../lib/config.js';
+import { type IngestConfig, ingestConfigWithDefaults } from '../lib/config.js';
 import { apiRequestFromEvent } from '../lib/http/apigw.js';
 import { createIngestApi } from '../lib/ingest/service.js';
 import { localDynamoClient, localS3Client } from '../lib/local/aws-clients.js';
@@ -60,22 +60,13 @@ process.stdout.write(JSON.stringify({ statuses, seconds: (Date.now() - started) 
 export async function benchFlood(opts: { dynamoEndpoint: string; s3Endpoint: string; seconds?: number }): Promise<FloodFigures> {
   const seconds = opts.seconds ?? 5;
   const suffix = randomUUID().slice(0, 8);
-  const config: IngestConfig = {
+  const config = ingestConfigWithDefaults({
     tableName: `flood-${suffix}`,
     bucketName: `flood-${suffix}`,
-    horizonDays: 400,
-    maxBodyBytes: 5 * 1024 * 1024,
-    maxAlertsPerBatch: 10_000,
-    maxDaysPerBatch: 31,
-    // The production defaults.
-    sensorCacheTtlMs: 10_000,
-    sensorBatchesPerSecond: 10,
-    sensorBatchBurst: 50,
-    deadlineMs: 20_000,
     pseudonymKey: Buffer.alloc(32, 1),
     dynamoEndpoint: opts.dynamoEndpoint,
     s3Endpoint: opts.s3Endpoint,
-  };
+  });
   const dynamo = localDynamoClient(opts.dynamoEndpoint);
   await ensureTable(dynamo, config.tableName);
   await ensureBucket(localS3Client(opts.s3Endpoint), config.bucketName);

@@ -23,7 +23,7 @@ import { pathToFileURL } from 'node:url';
 import { DEFAULT_FLUSH_AFTER_MS, followLog } from '../lib/client/follow.js';
 import { pushLog } from '../lib/client/push.js';
 import { Spool } from '../lib/client/spool.js';
-import type { IngestConfig } from '../lib/config.js';
+import { type IngestConfig, ingestConfigWithDefaults } from '../lib/config.js';
 import { createIngestApi } from '../lib/ingest/service.js';
 import { localDynamoClient, localS3Client } from '../lib/local/aws-clients.js';
 import { ensureBucket, ensureTable } from '../lib/local/provision.js';
@@ -103,21 +103,14 @@ const PORTS = [445, 22, 23, 1433, 3389, 80, 443, 8080, 5900, 135, 139, 3306];
  */
 async function inProcessService(opts: { dynamoEndpoint: string; s3Endpoint: string }, clock: () => number) {
   const suffix = randomUUID().slice(0, 8);
-  const config: IngestConfig = {
+  const config = ingestConfigWithDefaults({
     tableName: `follow-${suffix}`,
     bucketName: `follow-${suffix}`,
-    horizonDays: 400,
-    maxBodyBytes: 5 * 1024 * 1024,
-    maxAlertsPerBatch: 10_000,
-    maxDaysPerBatch: 31,
-    sensorBatchesPerSecond: 10,
-    sensorBatchBurst: 50,
-    deadlineMs: 20_000,
     sensorCacheTtlMs: 3_600_000,
     pseudonymKey: Buffer.alloc(32, 2),
     dynamoEndpoint: opts.dynamoEndpoint,
     s3Endpoint: opts.s3Endpoint,
-  };
+  });
   const dynamo = localDynamoClient(opts.dynamoEndpoint);
   const s3 = localS3Client(opts.s3Endpoint);
   await ensureTable(dynamo, config.tableName);

@@ -8,7 +8,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { signedBatchHeaders, type PreparedBatch } from '../lib/client/sign-batch.js';
 import { prepareBatch } from '../lib/client/push.js';
 import { parseBatch } from '../lib/alerts/parse.js';
-import type { IngestConfig } from '../lib/config.js';
+import { type IngestConfig, ingestConfigWithDefaults } from '../lib/config.js';
 import { DEFAULT_LIMITS, ingestBatch, type IngestDeps } from '../lib/ingest/ingest-batch.js';
 import { createIngestApi } from '../lib/ingest/service.js';
 import { factsCsv, Pseudonyms } from '../lib/lake/facts.js';
@@ -117,22 +117,17 @@ export async function benchIngest(opts: { liveInput: string; backfillInput: stri
   let rawBytesPerAlert = 0;
   for (let run = 0; run < opts.runs; run++) {
     const suffix = randomUUID().slice(0, 8);
-    const config: IngestConfig = {
+    const config = ingestConfigWithDefaults({
       tableName: `bench-${suffix}`,
       bucketName: `bench-${suffix}`,
-      horizonDays: 400,
-      maxBodyBytes: 5 * 1024 * 1024,
-      maxAlertsPerBatch: 10_000,
-      maxDaysPerBatch: 31,
       // The bench sends batches back to back to measure their cost; a sensor's budget is not what it measures.
       sensorBatchesPerSecond: 10_000,
       sensorBatchBurst: 100_000,
-      deadlineMs: 20_000,
       sensorCacheTtlMs: 60_000,
       pseudonymKey: Buffer.alloc(32, 1),
       dynamoEndpoint: opts.dynamoEndpoint,
       s3Endpoint: opts.s3Endpoint,
-    };
+    });
     const dynamo = localDynamoClient(opts.dynamoEndpoint);
     const s3 = localS3Client(opts.s3Endpoint);
     await ensureTable(dynamo, config.tableName);

@@ -81,6 +81,24 @@ function optional(env: Env, setting: TextSetting): string | undefined {
   return env[setting.env!] || undefined;
 }
 
+/**
+ * An ingest configuration whose limits are their settings' defaults (lib/settings.ts), for the tests, benches and
+ * tools that only say where things are and what they change: one place instead of a literal in each.
+ */
+export function ingestConfigWithDefaults(values: Pick<IngestConfig, 'tableName' | 'bucketName' | 'pseudonymKey'> & Partial<IngestConfig>): IngestConfig {
+  return {
+    horizonDays: SETTINGS.horizonDays.default,
+    maxBodyBytes: SETTINGS.maxBodyBytes.default,
+    maxAlertsPerBatch: SETTINGS.maxAlertsPerBatch.default,
+    maxDaysPerBatch: SETTINGS.maxDaysPerBatch.default,
+    sensorCacheTtlMs: SETTINGS.sensorCacheTtlSeconds.default * 1000,
+    sensorBatchesPerSecond: SETTINGS.sensorBatchesPerSecond.default,
+    sensorBatchBurst: SETTINGS.sensorBatchBurst.default,
+    deadlineMs: SETTINGS.ingestDeadlineSeconds.default * 1000,
+    ...values,
+  };
+}
+
 export function loadIngestConfig(env: Env = process.env): IngestConfig {
   return ingestConfigWithKey(
     env,

@@ -7,7 +7,7 @@ import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { signedBatchHeaders, batchIdempotencyKey, type PreparedBatch } from '../../lib/client/sign-batch.js';
-import type { IngestConfig } from '../../lib/config.js';
+import { type IngestConfig, ingestConfigWithDefaults } from '../../lib/config.js';
 import { apiRequestFromEvent } from '../../lib/http/apigw.js';
 import { createIngestApi, type IngestApi } from '../../lib/ingest/service.js';
 import { localDynamoClient, localS3Client } from '../../lib/local/aws-clients.js';
@@ -57,23 +57,18 @@ export async function startHarness(opts: {
   wrapFacts?: (facts: FactsWriter) => FactsWriter;
 } = {}): Promise<Harness> {
   const suffix = randomUUID().slice(0, 8);
-  const config: IngestConfig = {
+  const config = ingestConfigWithDefaults({
     tableName: `t-${suffix}`,
     bucketName: `b-${suffix}`,
-    horizonDays: 400,
-    maxBodyBytes: 5 * 1024 * 1024,
-    maxAlertsPerBatch: 10_000,
-    maxDaysPerBatch: 31,
     // Tests push as fast as they can; the flood test sets the production budget itself.
     sensorBatchesPerSecond: 10_000,
     sensorBatchBurst: 10_000,
-    deadlineMs: 20_000,
     sensorCacheTtlMs: 0,
     pseudonymKey: TEST_PSEUDONYM_KEY,
     dynamoEndpoint: opts.dynamoEndpoint ?? inject('dynamoEndpoint'),
     s3Endpoint: inject('s3Endpoint'),
     ...opts.config,
-  };
+  });
   const adminDynamo = localDynamoClient(inject('dynamoEndpoint'));
   const s3 = localS3Client(config.s3Endpoint!);
   await ensureTable(adminDynamo, config.tableName);

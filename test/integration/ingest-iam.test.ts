@@ -6,6 +6,7 @@
  * so this is what says, before a deploy, that a narrower grant has not broken ingest on AWS — and a new kind of
  * request (another command, another partition) fails here rather than in production.
  */
+import { ingestConfigWithDefaults } from '../../lib/config.js';
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -117,24 +118,19 @@ beforeAll(async () => {
   bucketId = Object.keys(template.findResources('AWS::S3::Bucket'))[0]!;
 
   const suffix = randomUUID().slice(0, 8);
-  const config = {
+  const dynamoEndpoint = inject('dynamoEndpoint');
+  const s3Endpoint = inject('s3Endpoint');
+  const config = ingestConfigWithDefaults({
     tableName: `iam-${suffix}`,
     bucketName: `iam-${suffix}`,
-    horizonDays: 400,
-    maxBodyBytes: 5 * 1024 * 1024,
-    maxAlertsPerBatch: 10_000,
-    maxDaysPerBatch: 31,
-    sensorBatchesPerSecond: 10,
-    sensorBatchBurst: 50,
-    deadlineMs: 20_000,
     sensorCacheTtlMs: 0,
     pseudonymKey: TEST_PSEUDONYM_KEY,
-    dynamoEndpoint: inject('dynamoEndpoint'),
-    s3Endpoint: inject('s3Endpoint'),
-  };
-  const admin = localDynamoClient(config.dynamoEndpoint);
+    dynamoEndpoint,
+    s3Endpoint,
+  });
+  const admin = localDynamoClient(dynamoEndpoint);
   await ensureTable(admin, config.tableName);
-  await ensureBucket(localS3Client(config.s3Endpoint), config.bucketName);
+  await ensureBucket(localS3Client(s3Endpoint), config.bucketName);
   const pair = generateSensorKeyPair();
   await new DynamoSensorRegistry(admin, config.tableName).putSensor({
     id: 'iam-s1',
@@ -148,8 +144,8 @@ beforeAll(async () => {
 
   const api = createIngestApi(config, silentLog, {
     clients: {
-      dynamo: record(localDynamoClient(config.dynamoEndpoint), dynamoCalls),
-      s3: record(localS3Client(config.s3Endpoint), s3Calls),
+      dynamo: record(localDynamoClient(dynamoEndpoint), dynamoCalls),
+      s3: record(localS3Client(s3Endpoint), s3Calls),
     },
   });
   gateway = await startGateway({
