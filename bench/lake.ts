@@ -29,7 +29,7 @@ import { S3Lake } from '../lib/lake/store.js';
 import { localS3Client } from '../lib/local/aws-clients.js';
 import { ensureBucket } from '../lib/local/provision.js';
 import { FIRST_SEEN_KEY, factsKey, firstSeenKey, stagingKey } from '../lib/publish/layout.js';
-import { mapLimit } from '../lib/stats/daily.js';
+import { mapLimit } from '../lib/util/map-limit.js';
 import { addDays } from '../lib/util/days.js';
 import { seededRandom } from '../lib/util/prng.js';
 import type { CloseChildArgs, CloseChildResult } from './lake-close.js';

@@ -34,7 +34,7 @@ import { join } from 'node:path';
 import { FIRST_SEEN_PREFIX, factsKey, firstSeenKey, firstSeenPart, firstSeenPartOf, stagingKey } from '../publish/layout.js';
 import { addDays } from '../util/days.js';
 import type { Log } from '../log.js';
-import { mapLimit } from '../stats/daily.js';
+import { mapLimit } from '../util/map-limit.js';
 import { LakeEngine } from './engine.js';
 import {
   CLOSE_TABLES,

@@ -9,7 +9,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FACTS_PREFIX, FIRST_SEEN_PREFIX, parseStagingKey } from '../publish/layout.js';
-import { mapLimit } from '../stats/daily.js';
+import { mapLimit } from '../util/map-limit.js';
 import { LakeEngine, type QueryResult } from './engine.js';
 import { allFacts, literal, readFirstSeen } from './sql.js';
 import type { S3Lake } from './store.js';

@@ -21,7 +21,8 @@ import type { Log } from '../log.js';
 import { archiveKey, CACHE, PARTNER_INDEX, PUBLIC_KEYS } from '../publish/layout.js';
 import { partnerIndexHtml, publicIndexHtml, type PartnerFigure } from '../publish/pages.js';
 import type { PublishedObject, Publisher } from '../publish/publish.js';
-import { daysBetween, mapLimit } from '../stats/daily.js';
+import { daysBetween } from '../stats/daily.js';
+import { mapLimit } from '../util/map-limit.js';
 import type { DynamoBatchLedger, SensorDay, StoredContribution } from '../store/ledger.js';
 import type { SensorProfile, SensorRegistry } from '../store/registry.js';
 import type { DaySummary, HistoryDay, SensorDayRollupWrite, SummaryStore } from '../store/summaries.js';
@@ -242,8 +243,7 @@ async function rebuildArchiveCopy(deps: RenderDeps, day: string): Promise<Render
 async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Promise<RenderReport> {
   const started = Date.now();
   const now = deps.clock();
-  const realToday = utcDay(now);
-  const today = realToday;
+  const today = utcDay(now);
   const at = new Date(now).toISOString();
   const closeThrough = closableDay(now, deps.closeAfterMinutes);
   const watched = deps.watchedPorts ?? DEFAULT_WATCHED_PORTS;
@@ -252,14 +252,14 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   const ids = sensors.map((s) => s.id);
   const state = await deps.summaries.getRenderState();
   const history = new Map(await deps.summaries.readHistory());
-  const dirty = (await deps.summaries.listDirty()).filter((m) => m.day < realToday);
+  const dirty = (await deps.summaries.listDirty()).filter((m) => m.day < today);
 
   // Days to roll up, oldest first (new sources must be decided in day order).
   const start = firstDay(sensors, history, today);
   const fromClosed = opts.all || !state.lastClosedDay ? start : addDays(state.lastClosedDay, 1);
   const days = new Set<string>();
   if (fromClosed <= today) for (const d of daysBetween(fromClosed, today)) days.add(d);
-  for (const m of dirty) if (m.day <= today) days.add(m.day);
+  for (const m of dirty) days.add(m.day);
   days.add(today);
   const ordered = [...days].sort();
 

@@ -11,7 +11,7 @@
 import { gunzipSync } from 'node:zlib';
 import { parseBatch } from '../alerts/parse.js';
 import { countBatch } from '../counting/aggregate.js';
-import { mapLimit } from '../stats/daily.js';
+import { mapLimit } from '../util/map-limit.js';
 import { packAggregate, type DynamoBatchLedger } from '../store/ledger.js';
 import type { S3RawArchive } from '../store/raw-archive.js';
 import { FACTS_PREFIX, FIRST_SEEN_PREFIX, RAW_PREFIX } from '../publish/layout.js';

@@ -5,10 +5,7 @@
 import { addAggregate, emptyAggregate, sumAggregates, type DayAggregate } from '../counting/aggregate.js';
 import type { SensorDay } from '../store/ledger.js';
 import { daysBetween } from '../util/days.js';
-import { mapLimit } from '../util/map-limit.js';
 
-// Kept importable from here for the modules that always did.
-export { mapLimit };
 
 export interface DayStats {
   date: string;

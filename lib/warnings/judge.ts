@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LakeEngine } from '../lake/engine.js';
 import { SUBJECT_DAYS_PREFIX, subjectDaysKey } from '../publish/layout.js';
-import { mapLimit } from '../stats/daily.js';
+import { mapLimit } from '../util/map-limit.js';
 import { fromJudgedRow, mergeJudged, newestFirst, warningId, type Warning } from './model.js';
 import { daysToJudge, judgeableDays, judgeFiguresQuery, subjectDaysQuery, type JudgedRow, type WarningRules } from './rules.js';
 import { WarningStore } from './store.js';
