@@ -9,6 +9,12 @@
  *    time has passed) — on the very first run, the whole history;
  *  - every past day a late batch marked (dirty marks written by ingest).
  * Rollups and summaries are whole overwrites, so running the job twice, or after a crash, is harmless.
+ *
+ * A sensor-day's rollup (the sum of its contributions) is the record of that day once its contributions expire
+ * at the horizon; until then it repeats what the contributions say. So it is written when the day is sealed —
+ * SEAL_MARGIN_DAYS before the horizon — and kept current after (a late batch for a sealed day rewrites it), not
+ * at every close: a first run over a long backfill writes no rollup for its recent days, instead of one item
+ * per sensor-day (1,710 writes, 3.3 s on DynamoDB Local, for the 190-day bench history).
  * One job at a time: the job holds the close lease while it runs. Days are closed oldest first in chunks
  * (bounded by their alerts), and the last closed day is recorded after each chunk, so a run cut short
  * resumes where it stopped.
@@ -38,6 +44,8 @@ import { historyDay, partnerChartData, publicChartData, toCsv, WINDOW_DAYS, DEFA
 
 export interface RenderDeps {
   registry: Pick<SensorRegistry, 'listSensors'>;
+  /** Days a day's contributions are kept (DESIGN §6): its rollup is written SEAL_MARGIN_DAYS before that. */
+  horizonDays: number;
   ledger: Pick<DynamoBatchLedger, 'readSensorDays'>;
   summaries: SummaryStore;
   lake: S3Lake;
@@ -82,6 +90,12 @@ export class DayNotClosedError extends Error {
  */
 export const ARCHIVE_COPIES_PER_RUN = 400;
 
+/**
+ * Days before the horizon at which a sensor-day's rollup is written: the render job may stop for up to this
+ * long (an outage, a broken deployment) before a day's contributions expire without a rollup.
+ */
+export const SEAL_MARGIN_DAYS = 60;
+
 const DEFAULT_LEASE_MS = 16 * 60_000;
 const DEFAULT_CHUNK_ALERTS = 5_000_000;
 
@@ -110,10 +124,10 @@ interface RolledDay {
 }
 
 /**
- * Sums each sensor's contributions of a day (`read`: the sensor-days read for the run, keyed `<day>/<sensor>`);
- * rollups that changed are added to `stale`, written in batches after.
+ * Sums each sensor's contributions of a day (`read`: the sensor-days read for the run, keyed `<day>/<sensor>`).
+ * For a sealed day, rollups that are missing or differ are added to `stale`, written in batches after.
  */
-function rollUpDay(read: ReadonlyMap<string, SensorDay>, sensors: readonly string[], day: string, at: string, stale: SensorDayRollupWrite[]): RolledDay {
+function rollUpDay(read: ReadonlyMap<string, SensorDay>, sensors: readonly string[], day: string, at: string, stale: SensorDayRollupWrite[], sealed: boolean): RolledDay {
   const bySensor: Record<string, number> = {};
   const counts: Record<string, number> = {};
   const aggregates: DayAggregate[] = [];
@@ -124,7 +138,7 @@ function rollUpDay(read: ReadonlyMap<string, SensorDay>, sensors: readonly strin
     let agg: DayAggregate | undefined;
     if (live > 0) {
       agg = sumAggregates(sd.contributions.map((c) => c.aggregate));
-      if (!sd.rollup || sd.rollup.contributions !== live) stale.push({ sensor, day, aggregate: agg, contributions: live, at });
+      if (sealed && (!sd.rollup || sd.rollup.contributions !== live)) stale.push({ sensor, day, aggregate: agg, contributions: live, at });
       contributions.push({ sensor, items: sd.contributions });
     } else if (sd.rollup) {
       // Contributions are gone once the day is past the horizon; the rollup is then the record.
@@ -273,9 +287,17 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   lap('start');
   const rolled = new Map<string, RolledDay>();
   const stale: SensorDayRollupWrite[] = [];
-  const read = await deps.ledger.readSensorDays(ids, ordered);
-  for (const day of ordered) rolled.set(day, rollUpDay(read, ids, day, at, stale));
+  // Days sealed since the last run that this run does not roll up anyway (normally one a day, none at all on a
+  // first run over less than horizon − SEAL_MARGIN_DAYS of history).
+  const sealThrough = [addDays(today, -Math.max(0, deps.horizonDays - SEAL_MARGIN_DAYS)), closeThrough].sort()[0]!;
+  const isSealed = (day: string) => day <= sealThrough;
+  const sealFrom = state.lastSealedDay ? addDays(state.lastSealedDay, 1) : start;
+  const sealing = sealFrom <= sealThrough ? daysBetween(sealFrom, sealThrough).filter((d) => !days.has(d)) : [];
+  const read = await deps.ledger.readSensorDays(ids, [...ordered, ...sealing]);
+  for (const day of ordered) rolled.set(day, rollUpDay(read, ids, day, at, stale, isSealed(day)));
+  for (const day of sealing) rollUpDay(read, ids, day, at, stale, true);
   await deps.summaries.putSensorDayRollups(stale);
+  const lastSealedDay = [state.lastSealedDay ?? '', sealThrough].sort().at(-1) || undefined;
   lap('rollUp');
   const previous = await deps.summaries.getDaySummaries(ordered.filter((d) => d <= closeThrough));
   const touchedMonths = new Set(ordered.map((d) => d.slice(0, 7)));
@@ -302,7 +324,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
     if (again.length > 0) {
       const rollups: SensorDayRollupWrite[] = [];
       const readAgain = await deps.ledger.readSensorDays(ids, again);
-      for (const day of again) rolled.set(day, rollUpDay(readAgain, ids, day, at, rollups));
+      for (const day of again) rolled.set(day, rollUpDay(readAgain, ids, day, at, rollups, isSealed(day)));
       await deps.summaries.putSensorDayRollups(rollups);
       for (const [day, summary] of await deps.summaries.getDaySummaries(again)) previous.set(day, summary);
     }
@@ -364,7 +386,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
     const chunkEnd = chunk.at(-1)!;
     if (!lastClosed || chunkEnd > lastClosed) {
       lastClosed = chunkEnd;
-      await deps.summaries.putRenderState({ lastClosedDay: lastClosed, lastRenderAt: at });
+      await deps.summaries.putRenderState({ lastClosedDay: lastClosed, lastRenderAt: at, lastSealedDay: state.lastSealedDay });
     }
     lap('summaries');
   }
@@ -401,7 +423,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
 
   await mapLimit(dirty, 16, (m) => deps.summaries.clearDirty(m));
   const closedThrough = !state.lastClosedDay || closeThrough > state.lastClosedDay ? closeThrough : state.lastClosedDay;
-  await deps.summaries.putRenderState({ lastClosedDay: closedThrough, lastRenderAt: at });
+  await deps.summaries.putRenderState({ lastClosedDay: closedThrough, lastRenderAt: at, lastSealedDay });
   lap('finish');
   const report = { today, closedThrough, archived: archiveDays, rolledUp: ordered, published: written + copies.written, ms: Date.now() - started, phases };
   deps.log.info('render', { today, closedThrough, days: ordered.length, published: written, ms: report.ms, phases });

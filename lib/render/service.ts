@@ -33,6 +33,7 @@ export function createRenderService(
   const deps: RenderDeps = {
     registry: new DynamoSensorRegistry(clients.dynamo, config.tableName),
     ledger,
+    horizonDays: config.horizonDays,
     summaries: new SummaryStore(clients.dynamo, config.tableName),
     lake: new S3Lake(clients.s3, config.bucketName, lakeCacheDir(config.scratchDir ?? DEFAULT_SCRATCH_DIR)),
     scratchDir: config.scratchDir ?? DEFAULT_SCRATCH_DIR,

@@ -95,6 +95,8 @@ export interface RenderState {
   /** The last day whose sources were computed and summary closed. */
   lastClosedDay?: string;
   lastRenderAt?: string;
+  /** The last day whose rollups are written (render job: sealed SEAL_MARGIN_DAYS before the horizon). */
+  lastSealedDay?: string;
 }
 
 export class SummaryStore {
@@ -199,13 +201,14 @@ export class SummaryStore {
         }),
       ),
     );
-    return { lastClosedDay: res.Item?.lastClosedDay?.S, lastRenderAt: res.Item?.lastRenderAt?.S };
+    return { lastClosedDay: res.Item?.lastClosedDay?.S, lastRenderAt: res.Item?.lastRenderAt?.S, lastSealedDay: res.Item?.lastSealedDay?.S };
   }
 
   async putRenderState(state: RenderState): Promise<void> {
     const item: Record<string, AttributeValue> = { pk: { S: RENDER_STATE.pk }, sk: { S: RENDER_STATE.sk } };
     if (state.lastClosedDay) item.lastClosedDay = { S: state.lastClosedDay };
     if (state.lastRenderAt) item.lastRenderAt = { S: state.lastRenderAt };
+    if (state.lastSealedDay) item.lastSealedDay = { S: state.lastSealedDay };
     await withStorage(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item })));
   }
 

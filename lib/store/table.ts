@@ -9,16 +9,17 @@
  * | `REGISTRY#PARTNER`               | `<partnerId>`         | partner profile                                    |
  * | `BATCH#<sensorId>#<key>`         | `CLAIM`               | idempotency claim of one batch: digest, days, receipt |
  * | `DAY#<day>#SENSOR#<sensorId>`    | `BATCH#<key>`         | one batch's contribution to one day (its aggregate)|
- * | `DAY#<day>#SENSOR#<sensorId>`    | `ROLLUP`              | sum of that sensor-day's contributions (render job)|
+ * | `DAY#<day>#SENSOR#<sensorId>`    | `ROLLUP`              | sum of its contributions, written when the day is sealed (render job) |
  * | `DAY#<day>`                      | `SUMMARY`             | all sensors' sum for the day, sources (render job) |
  * | `HISTORY`                        | `<YYYY-MM>`           | per-day figures of a month for the long charts     |
  * | `DIRTY`                          | `<day>`               | a batch arrived for a past day: re-roll it         |
  * | `SEEN#<sensorId>`                | `LAST`                | when the sensor last sent a batch (silent warning) |
- * | `RENDER`                         | `STATE`               | the last day the render job closed                 |
+ * | `RENDER`                         | `STATE`               | the last day the render job closed, and sealed     |
  * | `RENDER`                         | `LEASE`               | the close lease: one render job at a time          |
  *
- * The first day each source was seen is not here but in the lake (`lake/first-seen/part-0.parquet`, DESIGN §13):
- * one columnar object rewritten per close costs far less than one item per address.
+ * The first day each source was seen is not here but in the lake (`lake/first-seen/`, one Parquet object per
+ * first day, folded per month; DESIGN §13): a close writes its new sources as one object, far cheaper than one
+ * item per address.
  *
  * Why no item is hot:
  * - Every counting write during ingest creates a *new* item with a conditional put; nothing is
