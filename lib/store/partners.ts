@@ -18,14 +18,13 @@
  */
 import {
   ConditionalCheckFailedException,
-  GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { LinkError, type LinkRecord, type PartnerProfile, type PartnerRegistry } from '../links/partners.js';
-import { markRevoked, queryPartition } from './dynamo.js';
+import { getRegistryItem, markRevoked, queryPartition } from './dynamo.js';
 import { withStorage } from './errors.js';
 import { ID_PATTERN, REGISTRY_PARTNER_PK } from './table.js';
 
@@ -123,16 +122,8 @@ export class DynamoPartnerRegistry implements PartnerRegistry {
   }
 
   async getPartner(id: string): Promise<PartnerProfile | undefined> {
-    const out = await withStorage(() =>
-      this.client.send(
-        new GetItemCommand({
-          TableName: this.tableName,
-          Key: { pk: { S: REGISTRY_PARTNER_PK }, sk: { S: id } },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return out.Item ? partnerFromItem(out.Item) : undefined;
+    const item = await getRegistryItem(this.client, this.tableName, { pk: { S: REGISTRY_PARTNER_PK }, sk: { S: id } });
+    return item ? partnerFromItem(item) : undefined;
   }
 
   async listPartners(): Promise<PartnerProfile[]> {
