@@ -1,11 +1,13 @@
 /**
  * Flood figures (issue 11 item 2): one honest sensor sends 4 batches a second over loopback HTTP to the ingest
- * API (local gateway, DynamoDB Local, s3rver), first alone, then while another process sends 200 junk requests
- * a second (made-up key ids, the honest sensor's id with bad signatures, unsigned requests); goal: the honest
- * median latency at most 2× the quiet one, every honest batch accepted. Also the CPU the API spends refusing one
- * junk request of each kind, measured in process.
+ * API (local gateway, DynamoDB Local, s3rver), first alone, then while another process (bench/flood-junk.ts)
+ * sends junk (made-up key ids, the honest sensor's id with bad signatures, unsigned requests) at a paced
+ * JUNK_TARGET_PER_SECOND; goal: at least 200 junk requests a second answered, the honest median latency at most
+ * 2× the quiet one, every honest batch accepted. Also the CPU the API spends refusing one junk request of each
+ * kind, measured in process.
  */
 import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { signedBatchHeaders, type PreparedBatch } from '../lib/client/sign-batch.js';
@@ -17,6 +19,7 @@ import { startGateway } from '../lib/local/gateway.js';
 import { ensureBucket, ensureTable } from '../lib/local/provision.js';
 import { silentLog } from '../lib/log.js';
 import { generateSensorKeyPair, privateKeyFromPem } from '../lib/signing/keys.js';
+import { REPO_ROOT } from '../lib/build/bundle.js';
 import { DynamoSensorRegistry } from '../lib/store/registry.js';
 import { median, round } from './stats.js';
 
@@ -25,40 +28,60 @@ export interface FloodFigures {
   honestLoadedMedianMs: number;
   /** Loaded over quiet median (goal ≤ 2). */
   honestSlowdown: number;
+  /** Honest batches sent and accepted (202), quiet and loaded runs together. */
   honestBatches: number;
   honestAccepted: number;
+  /** The honest sensor's rate under junk, as achieved (goal 4). */
+  honestBatchesPerSecond: number;
+  /** Junk answered per second, as achieved: responses over the time from the first send to the last answer. */
   junkPerSecond: number;
+  junkTargetPerSecond: number;
+  junkSent: number;
+  junkAnswered: number;
+  /** Most junk requests in flight at once: a server that kept up holds this small. */
+  junkMaxInFlight: number;
   junkStatuses: Record<string, number>;
   /** CPU of one refusal in the API (signature parse, cache, refusal), by kind of junk. */
   junkCpuUs: { unknownId: number; badSignature: number; unsigned: number };
 }
 
-/** The junk sender, run as its own process so that sending does not load the process that serves the API. */
-const JUNK_SCRIPT = `
-const [url, honestId, seconds] = process.argv.slice(1);
-const statuses = {};
-const inFlight = [];
-const started = Date.now();
-const until = started + Number(seconds) * 1000;
-for (let i = 0; Date.now() < until; i++) {
-  for (let k = 0; k < 10; k++) {
-    const n = i * 10 + k, kind = n % 3;
-    const headers = { 'content-type': 'application/x-ndjson', 'content-digest': 'sha-256=:' + Buffer.alloc(32).toString('base64') + ':', 'idempotency-key': 'junk-' + n };
-    if (kind !== 2) {
-      headers['signature-input'] = 'sig1=("@method" "@path" "content-digest" "content-type" "idempotency-key");created=' + Math.floor(Date.now() / 1000) + ';keyid="' + (kind === 0 ? 'junk-' + n : honestId) + '";alg="ed25519"';
-      headers.signature = 'sig1=:' + Buffer.alloc(64, n % 251).toString('base64') + ':';
-    }
-    inFlight.push(fetch(url, { method: 'POST', headers, body: '{}\\n' }).then((r) => { statuses[r.status] = (statuses[r.status] ?? 0) + 1; }, () => { statuses.error = (statuses.error ?? 0) + 1; }));
-  }
-  // 10 every 50 ms: 200 a second.
-  await new Promise((r) => setTimeout(r, 50));
+/** A tenth over the claim, so that the rate achieved, start and tail included, is at least the 200 the claim names. */
+const JUNK_TARGET_PER_SECOND = 220;
+const HONEST_BATCHES_PER_SECOND = 4;
+
+interface JunkReport {
+  targetPerSecond: number;
+  sent: number;
+  skipped: number;
+  answered: number;
+  statuses: Record<string, number>;
+  seconds: number;
+  achievedPerSecond: number;
+  maxInFlight: number;
 }
-await Promise.all(inFlight);
-process.stdout.write(JSON.stringify({ statuses, seconds: (Date.now() - started) / 1000 }));
-`;
+
+/** Starts the junk sender; `ready` resolves when it sends its first request, `report` when it has finished. */
+function startJunk(url: string, honestId: string, seconds: number): { ready: Promise<void>; report: Promise<JunkReport> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/flood-junk.ts', url, honestId, String(JUNK_TARGET_PER_SECOND), String(seconds)], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  let ready!: () => void;
+  const readyP = new Promise<void>((r) => (ready = r));
+  let last = '';
+  lines.on('line', (line) => {
+    if (line === 'ready') ready();
+    else last = line;
+  });
+  const report = new Promise<JunkReport>((resolve, reject) =>
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(last) as JunkReport) : reject(new Error(`flood-junk exited with ${code}`)))),
+  );
+  return { ready: Promise.race([readyP, report.then(() => undefined)]), report };
+}
 
 export async function benchFlood(opts: { dynamoEndpoint: string; s3Endpoint: string; seconds?: number }): Promise<FloodFigures> {
-  const seconds = opts.seconds ?? 5;
+  const seconds = opts.seconds ?? 10;
   const suffix = randomUUID().slice(0, 8);
   const config = ingestConfigWithDefaults({
     tableName: `flood-${suffix}`,
@@ -101,10 +124,16 @@ export async function benchFlood(opts: { dynamoEndpoint: string; s3Endpoint: str
       );
       return { idempotencyKey: `${tag}-${i}`, contentType: 'application/x-ndjson', body: Buffer.from(`${lines.join('\n')}\n`), gzip: false, lines: lines.length };
     };
-    const honestRun = async (tag: string, runSeconds: number): Promise<number[]> => {
+    /** Sends runSeconds × 4 batches on a fixed schedule (batch i at i / 4 s), each awaited on its own. */
+    const honestRun = async (tag: string, runSeconds: number): Promise<{ latencies: number[]; perSecond: number }> => {
       const latencies: number[] = [];
       const sends: Promise<void>[] = [];
-      for (let i = 0; i < runSeconds * 4; i++) {
+      const count = runSeconds * HONEST_BATCHES_PER_SECOND;
+      const intervalMs = 1000 / HONEST_BATCHES_PER_SECOND;
+      const started = performance.now();
+      for (let i = 0; i < count; i++) {
+        const wait = started + i * intervalMs - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const b = batch(tag, i);
         sends.push(
           (async () => {
@@ -116,23 +145,21 @@ export async function benchFlood(opts: { dynamoEndpoint: string; s3Endpoint: str
             if (res.status === 202) accepted++;
           })(),
         );
-        await new Promise((r) => setTimeout(r, 250));
       }
+      // Rate of the sends themselves: count batches over the time from the first to one interval after the last.
+      const perSecond = count / ((performance.now() - started + intervalMs) / 1000);
       await Promise.all(sends);
-      return latencies;
+      return { latencies, perSecond };
     };
     await honestRun('warm', 1);
     sent = accepted = 0;
     const quiet = await honestRun('quiet', seconds);
-    const child = spawn(process.execPath, ['--input-type=module', '-e', JUNK_SCRIPT, url, honest, String(seconds + 0.5)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    const exited = new Promise((r) => child.once('exit', r));
-    await new Promise((r) => setTimeout(r, 250));
+    // The junk runs a second before and after the honest run, so that every honest batch meets it at full rate.
+    const junk = startJunk(url, honest, seconds + 2);
+    await junk.ready;
+    await new Promise((r) => setTimeout(r, 1000));
     const loaded = await honestRun('loaded', seconds);
-    await exited;
-    const junk = JSON.parse(out) as { statuses: Record<string, number>; seconds: number };
-    const junkCount = Object.values(junk.statuses).reduce((a, b) => a + b, 0);
+    const junkReport = await junk.report;
 
     // CPU of a refusal in the API itself (no HTTP), by kind, after the caches are warm.
     const junkCpuUs = async (headersOf: (i: number) => Record<string, string>): Promise<number> => {
@@ -157,13 +184,18 @@ export async function benchFlood(opts: { dynamoEndpoint: string; s3Endpoint: str
       unsigned: await junkCpuUs((i) => ({ 'content-type': 'application/x-ndjson', 'idempotency-key': `cpu-${i}` })),
     };
     return {
-      honestQuietMedianMs: round(median(quiet)),
-      honestLoadedMedianMs: round(median(loaded)),
-      honestSlowdown: round(median(loaded) / median(quiet)),
+      honestQuietMedianMs: round(median(quiet.latencies)),
+      honestLoadedMedianMs: round(median(loaded.latencies)),
+      honestSlowdown: round(median(loaded.latencies) / median(quiet.latencies)),
       honestBatches: sent,
       honestAccepted: accepted,
-      junkPerSecond: round(junkCount / junk.seconds, 0),
-      junkStatuses: junk.statuses,
+      honestBatchesPerSecond: round(loaded.perSecond),
+      junkPerSecond: round(junkReport.achievedPerSecond, 0),
+      junkTargetPerSecond: junkReport.targetPerSecond,
+      junkSent: junkReport.sent,
+      junkAnswered: junkReport.answered,
+      junkMaxInFlight: junkReport.maxInFlight,
+      junkStatuses: junkReport.statuses,
       junkCpuUs: cpu,
     };
   } finally {

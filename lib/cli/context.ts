@@ -5,7 +5,7 @@ import { localDynamoClient, localS3Client } from '../store/aws-clients.js';
 import { isAlive, readLocalState } from '../local/state.js';
 import { DynamoBatchLedger } from '../store/ledger.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
-import { DynamoPartnerRegistry } from '../links/partners.js';
+import { DynamoPartnerRegistry } from '../store/partners.js';
 import { localSecrets } from '../local/secrets.js';
 import type { Log } from '../log.js';
 import { createRenderService } from '../render/service.js';

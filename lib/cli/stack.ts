@@ -15,7 +15,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoPartnerRegistry } from '../links/partners.js';
+import { DynamoPartnerRegistry } from '../store/partners.js';
 import type { RevocationWriter } from '../links/admin.js';
 import { localSecrets } from '../local/secrets.js';
 import type { RenderReport } from '../render/job.js';

@@ -4,8 +4,8 @@
  * restarted follower neither re-sends nor misses (checkpoint.ts), heartbeats while the sensor is quiet, a
  * spool while the endpoint is down, and a clean stop on SIGINT/SIGTERM (the caller aborts `signal`).
  *
- * One loop, one batch in flight: the order "cut → record intent → deliver → checkpoint" is what makes a crash
- * at any point safe, and a single loop keeps that order obvious.
+ * One loop (LogFollower.run), one batch in flight: the order "cut → record intent → deliver → checkpoint" is
+ * what makes a crash at any point safe, and a single loop keeps that order obvious.
  */
 import type { KeyObject } from 'node:crypto';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
@@ -82,185 +82,304 @@ interface Tail {
 const READ_CHUNK = 256 * 1024;
 
 export async function followLog(opts: FollowOptions): Promise<PushSummary> {
-  const path = resolve(opts.path);
-  const now = opts.now ?? Date.now;
-  const log = opts.log ?? (() => {});
-  const pollMs = opts.pollMs ?? 250;
-  const rotateGraceMs = opts.rotateGraceMs ?? 1000;
-  const gzip = opts.gzip ?? true;
-  const limits = batchLimits(opts);
-  const summary = emptySummary();
+  return new LogFollower(opts).run();
+}
 
-  // Requests in flight get a grace period after the stop, then are cut off (their batch is then spooled).
-  const hard = new AbortController();
-  const onStop = () => setTimeout(() => hard.abort(), opts.stopGraceMs ?? 10_000).unref();
-  if (opts.signal.aborted) onStop();
-  else opts.signal.addEventListener('abort', onStop, { once: true });
+/**
+ * One follower of one file: `run` resumes from the checkpoint, then polls — read what was appended, send a
+ * partial batch once it has waited long enough, notice rotation or truncation, probe a down endpoint, send a
+ * heartbeat when quiet — until the signal stops it, and then flushes what it read.
+ */
+class LogFollower {
+  private readonly path: string;
+  private readonly now: () => number;
+  private readonly log: (line: string) => void;
+  private readonly pollMs: number;
+  private readonly rotateGraceMs: number;
+  private readonly gzip: boolean;
+  private readonly limits: ReturnType<typeof batchLimits>;
+  private readonly summary = emptySummary();
+  /** Aborts requests still in flight a grace period after the stop (their batch is then spooled). */
+  private readonly hard = new AbortController();
+  private readonly sender: ReturnType<typeof senderFor>;
+  private readonly delivery: Delivery;
+  // One read buffer for the follower's life: it polls several times a second, and a buffer per poll would be
+  // garbage at that rate. Lines are views into it, consumed before the next read.
+  private readonly readBuf = Buffer.allocUnsafeSlow(READ_CHUNK);
+  /** Known once the first line has been seen; later files and restarts keep it. */
+  private format: InputFormat | undefined;
+  private lastContact: number;
+  private probeAttempt = 0;
+  private nextProbeAt = 0;
 
-  const sender = senderFor(opts, summary, { signal: opts.signal, hardSignal: hard.signal });
-  const delivery = new Delivery(sender, {
-    sensor: opts.sensor,
-    spool: opts.spool,
-    gzip,
-    retryForMs: opts.retryForMs,
-    reloadKey: opts.reloadKey,
-    onBatch: opts.onProgress,
-    onRefused: (e) => {
-      log(`batch ${e.batch} refused: ${e.status} ${e.code ?? ''} ${e.detail ?? ''}`.trimEnd());
-      opts.onRefused?.(e);
-    },
-    onQuarantined: (q) => (opts.onQuarantined ? opts.onQuarantined(q) : log(quarantineWarning(q))),
-  }, summary);
+  constructor(private readonly opts: FollowOptions) {
+    this.path = resolve(opts.path);
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log ?? (() => {});
+    this.pollMs = opts.pollMs ?? 250;
+    this.rotateGraceMs = opts.rotateGraceMs ?? 1000;
+    this.gzip = opts.gzip ?? true;
+    this.limits = batchLimits(opts);
+    this.format = opts.format;
 
-  let format: InputFormat | undefined = opts.format;
-  let lastContact = now();
-  let probeAttempt = 0;
-  let nextProbeAt = 0;
+    const onStop = () => setTimeout(() => this.hard.abort(), opts.stopGraceMs ?? 10_000).unref();
+    if (opts.signal.aborted) onStop();
+    else opts.signal.addEventListener('abort', onStop, { once: true });
 
-  const probe = async () => {
-    const wasDown = delivery.down;
-    // One attempt per spooled batch: while the endpoint is down the follower keeps reading and spooling.
-    if (await delivery.drain(0)) {
-      if (wasDown) log('endpoint reachable again; spool drained');
-      probeAttempt = 0;
-      lastContact = now();
-    } else {
-      nextProbeAt = now() + Math.max(pollMs, retryDelay(probeAttempt++, undefined, opts.random, { baseMs: 1000, capMs: 60_000 }));
+    this.sender = senderFor(opts, this.summary, { signal: opts.signal, hardSignal: this.hard.signal });
+    this.delivery = new Delivery(this.sender, {
+      sensor: opts.sensor,
+      spool: opts.spool,
+      gzip: this.gzip,
+      retryForMs: opts.retryForMs,
+      reloadKey: opts.reloadKey,
+      onBatch: opts.onProgress,
+      onRefused: (e) => {
+        this.log(`batch ${e.batch} refused: ${e.status} ${e.code ?? ''} ${e.detail ?? ''}`.trimEnd());
+        opts.onRefused?.(e);
+      },
+      onQuarantined: (q) => (opts.onQuarantined ? opts.onQuarantined(q) : this.log(quarantineWarning(q))),
+    }, this.summary);
+    this.lastContact = this.now();
+  }
+
+  /** Follows until the signal stops it; what was read by then is sent (or spooled) and checkpointed. */
+  async run(): Promise<PushSummary> {
+    await this.probe();
+    let tail = await this.resume();
+    let failed = false;
+    try {
+      while (tail && !this.opts.signal.aborted) {
+        const grew = await this.readAvailable(tail);
+        if (this.opts.signal.aborted) break;
+        const t = this.now();
+        const since = tail.intake.waitingSince;
+        if (since !== undefined && t - since >= this.opts.flushAfterMs) await this.flushPartial(tail);
+
+        if (grew) tail.rotatedSince = undefined;
+        else {
+          const next = await this.checkRotation(tail, t);
+          if (next) {
+            tail = next;
+            continue;
+          }
+        }
+
+        if (this.delivery.down && t >= this.nextProbeAt) await this.probe();
+        await this.heartbeatIfQuiet(tail, t);
+        await abortableSleep(this.pollMs, this.opts.signal);
+      }
+    } catch (err) {
+      failed = true;
+      throw err;
+    } finally {
+      if (tail) {
+        // Stopping: what was read is sent with a short budget, or spooled; the checkpoint covers it either way.
+        // Not after a failure: a batch may be half way between its intent and its checkpoint, and cutting
+        // another one now would record an intent that no longer matches one batch.
+        if (!failed) await this.flushPartial(tail, this.opts.stopRetryMs ?? 5_000).catch((err: Error) => this.log(`last batch could not be saved: ${err.message}`));
+        await tail.fh.close().catch(() => undefined);
+      }
     }
-  };
+    return this.summary;
+  }
 
-  const saveCheckpoint = async (tail: Tail, pendingEnd?: number) => {
+  /**
+   * When the file was not seen to grow: has it been renamed away (then finish it and follow the new file) or
+   * truncated (then start again at its beginning)? Returns the tail to go on with when the loop must start over.
+   */
+  private async checkRotation(tail: Tail, t: number): Promise<Tail | undefined> {
+    const current = await this.pathState();
+    const moved = tail.remnant || !current || current.ino !== tail.id.ino || current.dev !== tail.id.dev;
+    if (moved) {
+      // The writer may still append to the renamed file until it reopens (logrotate's `create` makes the
+      // new file before Suricata's HUP): switch only once the old file has been quiet for a moment.
+      tail.rotatedSince ??= t;
+      if (current && t - tail.rotatedSince >= this.rotateGraceMs) {
+        await this.finishFile(tail);
+        const fh = await this.openPath();
+        if (fh) {
+          this.log(`${this.path} rotated; following the new file`);
+          return this.startFresh(fh);
+        }
+      }
+    } else if (current && current.size < tail.splitter.offset) {
+      // copytruncate: the lines already read are real and are sent; what was written between our last
+      // read and the truncation is lost (a limit of copytruncate itself, as with tail -F).
+      this.log(`${this.path} was truncated; continuing at its beginning`);
+      tail.splitter.finishEach(tail.intake.sink);
+      await this.flushPartial(tail);
+      tail.splitter = new LineSplitter(0, MAX_LINE_BYTES);
+      tail.intake = this.newIntake(0, false);
+      tail.committed = 0;
+      // Same inode, new content: the fingerprint must describe what the file now starts with.
+      tail.id = await identify(tail.fh);
+      await this.saveCheckpoint(tail);
+      return tail;
+    }
+    return undefined;
+  }
+
+  /** An empty batch after heartbeatMs without contact, so the service sees a quiet sensor is alive. */
+  private async heartbeatIfQuiet(tail: Tail, t: number): Promise<void> {
+    // No heartbeat while a partial batch waits: it goes out within --flush-after and says the same, for free.
+    const { heartbeatMs } = this.opts;
+    if (heartbeatMs <= 0 || this.delivery.down || tail.intake.waitingSince !== undefined || t - this.lastContact < heartbeatMs) return;
+    // Not spooled: a heartbeat says "alive now", and the service dates it by its arrival.
+    const outcome = await this.sender.sendWithRetry(heartbeatBatch(t, heartbeatMs), Math.min(this.opts.retryForMs, 10_000));
+    if (outcome?.kind === 'ok') {
+      this.summary.heartbeats++;
+      this.log(`heartbeat sent (${heartbeatBatch(t, heartbeatMs).idempotencyKey})`);
+    }
+    this.lastContact = t;
+  }
+
+  private async probe(): Promise<void> {
+    const wasDown = this.delivery.down;
+    // One attempt per spooled batch: while the endpoint is down the follower keeps reading and spooling.
+    if (await this.delivery.drain(0)) {
+      if (wasDown) this.log('endpoint reachable again; spool drained');
+      this.probeAttempt = 0;
+      this.lastContact = this.now();
+    } else {
+      const delay = retryDelay(this.probeAttempt++, undefined, this.opts.random, { baseMs: 1000, capMs: 60_000 });
+      this.nextProbeAt = this.now() + Math.max(this.pollMs, delay);
+    }
+  }
+
+  private async saveCheckpoint(tail: Tail, pendingEnd?: number): Promise<void> {
     // The fingerprint grows with the file until it covers FINGERPRINT_BYTES; after that it never changes.
     if (tail.id.headBytes < FINGERPRINT_BYTES) tail.id = await identify(tail.fh);
     const cp: Checkpoint = {
       version: 1,
-      sensor: opts.sensor,
-      path,
+      sensor: this.opts.sensor,
+      path: this.path,
       file: tail.id,
       offset: tail.committed,
       ...(pendingEnd !== undefined ? { pending: { end: pendingEnd } } : {}),
-      ...(format ? { format } : {}),
-      updatedAt: new Date(now()).toISOString(),
+      ...(this.format ? { format: this.format } : {}),
+      updatedAt: new Date(this.now()).toISOString(),
     };
-    await writeCheckpoint(opts.checkpointFile, cp);
-  };
+    await writeCheckpoint(this.opts.checkpointFile, cp);
+  }
 
   /** cut → intent on disk → deliver → checkpoint past the batch. */
-  const sendBatch = async (tail: Tail, sealed: SealedBatch, budgetMs?: number) => {
-    await saveCheckpoint(tail, sealed.end);
-    const result = await delivery.deliver(sealed.batch, budgetMs);
-    await opts.afterDeliver?.(sealed.batch);
+  private async sendBatch(tail: Tail, sealed: SealedBatch, budgetMs?: number): Promise<void> {
+    await this.saveCheckpoint(tail, sealed.end);
+    const result = await this.delivery.deliver(sealed.batch, budgetMs);
+    await this.opts.afterDeliver?.(sealed.batch);
     tail.committed = sealed.end;
-    await saveCheckpoint(tail);
-    if (result === 'sent') lastContact = now();
-  };
+    await this.saveCheckpoint(tail);
+    if (result === 'sent') this.lastContact = this.now();
+  }
 
-  const newIntake = (offset: number, remnant: boolean, batchLimits = limits) =>
-    new LineIntake(new Batcher(batchLimits, offset), summary, {
-      sensor: opts.sensor,
-      gzip,
-      format,
-      now,
-      where: (start) => `${remnant ? 'rotated file' : basename(path)} byte ${start}`,
-      onReject: (where, reason) => log(`${where}: dropped, ${reason}`),
+  private newIntake(offset: number, remnant: boolean, limits = this.limits): LineIntake {
+    return new LineIntake(new Batcher(limits, offset), this.summary, {
+      sensor: this.opts.sensor,
+      gzip: this.gzip,
+      format: this.format,
+      now: this.now,
+      where: (start) => `${remnant ? 'rotated file' : basename(this.path)} byte ${start}`,
+      onReject: (where, reason) => this.log(`${where}: dropped, ${reason}`),
     });
+  }
 
   /** Sends what the intake has completed (flush: the partial batch too). */
-  const sendReady = async (tail: Tail, flush: boolean, budgetMs?: number) => {
-    // The format is known once the first line has been seen; later files and restarts keep it.
-    format ??= tail.intake.format;
-    for (const sealed of flush ? tail.intake.flush() : tail.intake.drain()) await sendBatch(tail, sealed, budgetMs);
-  };
+  private async sendReady(tail: Tail, flush: boolean, budgetMs?: number): Promise<void> {
+    this.format ??= tail.intake.format;
+    for (const sealed of flush ? tail.intake.flush() : tail.intake.drain()) await this.sendBatch(tail, sealed, budgetMs);
+  }
 
-  const startTail = async (fh: FileHandle, offset: number, remnant: boolean): Promise<Tail> => ({
-    fh,
-    id: await identify(fh),
-    splitter: new LineSplitter(offset, MAX_LINE_BYTES),
-    intake: newIntake(offset, remnant),
-    committed: offset,
-    remnant,
-  });
+  private flushPartial(tail: Tail, budgetMs?: number): Promise<void> {
+    return this.sendReady(tail, true, budgetMs);
+  }
 
-  // One read buffer for the follower's life: it polls several times a second, and a buffer per poll would be
-  // garbage at that rate. Lines are views into it, consumed before the next read.
-  const readBuf = Buffer.allocUnsafeSlow(READ_CHUNK);
+  private async startTail(fh: FileHandle, offset: number, remnant: boolean): Promise<Tail> {
+    return {
+      fh,
+      id: await identify(fh),
+      splitter: new LineSplitter(offset, MAX_LINE_BYTES),
+      intake: this.newIntake(offset, remnant),
+      committed: offset,
+      remnant,
+    };
+  }
 
   /** Reads what the file holds beyond our position; true when anything was read. */
-  const readAvailable = async (tail: Tail): Promise<boolean> => {
+  private async readAvailable(tail: Tail): Promise<boolean> {
     let any = false;
-    while (!opts.signal.aborted) {
-      const { bytesRead } = await tail.fh.read(readBuf, 0, readBuf.length, tail.splitter.offset);
+    while (!this.opts.signal.aborted) {
+      const { bytesRead } = await tail.fh.read(this.readBuf, 0, this.readBuf.length, tail.splitter.offset);
       if (bytesRead === 0) break;
       any = true;
-      summary.bytesRead += bytesRead;
-      tail.splitter.each(readBuf.subarray(0, bytesRead), tail.intake.sink);
-      await sendReady(tail, false);
-      opts.onProgress?.(summary);
+      this.summary.bytesRead += bytesRead;
+      tail.splitter.each(this.readBuf.subarray(0, bytesRead), tail.intake.sink);
+      await this.sendReady(tail, false);
+      this.opts.onProgress?.(this.summary);
     }
     return any;
-  };
-
-  const flushPartial = (tail: Tail, budgetMs?: number) => sendReady(tail, true, budgetMs);
+  }
 
   /** A file that will not grow again: its unterminated last line counts as a line, then everything is sent. */
-  const finishFile = async (tail: Tail) => {
-    await readAvailable(tail);
+  private async finishFile(tail: Tail): Promise<void> {
+    await this.readAvailable(tail);
     tail.splitter.finishEach(tail.intake.sink);
-    await flushPartial(tail);
+    await this.flushPartial(tail);
     await tail.fh.close();
-  };
+  }
 
   /** Re-creates the batch a previous run was delivering when it stopped: the same byte range, the same lines. */
-  const replayPending = async (tail: Tail, end: number) => {
+  private async replayPending(tail: Tail, end: number): Promise<void> {
     const splitter = new LineSplitter(tail.committed, MAX_LINE_BYTES);
     // No count or size limit here: the range was one batch within the limits of the run that cut it.
-    const replay: Tail = { ...tail, splitter, intake: newIntake(tail.committed, tail.remnant, { maxLines: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER }) };
+    const unlimited = { maxLines: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER };
+    const replay: Tail = { ...tail, splitter, intake: this.newIntake(tail.committed, tail.remnant, unlimited) };
     let pos = tail.committed;
     while (pos < end) {
-      const { bytesRead } = await tail.fh.read(readBuf, 0, Math.min(readBuf.length, end - pos), pos);
+      const { bytesRead } = await tail.fh.read(this.readBuf, 0, Math.min(this.readBuf.length, end - pos), pos);
       if (bytesRead === 0) break;
       pos += bytesRead;
-      splitter.each(readBuf.subarray(0, bytesRead), replay.intake.sink);
+      splitter.each(this.readBuf.subarray(0, bytesRead), replay.intake.sink);
     }
     splitter.finishEach(replay.intake.sink);
-    format ??= replay.intake.format;
+    this.format ??= replay.intake.format;
     const [sealed] = replay.intake.flush();
     if (sealed) {
-      log(`re-sending the batch that was in flight at the last stop (bytes ${sealed.start}–${sealed.end})`);
-      await sendBatch(replay, sealed);
+      this.log(`re-sending the batch that was in flight at the last stop (bytes ${sealed.start}–${sealed.end})`);
+      await this.sendBatch(replay, sealed);
     }
     tail.id = replay.id;
     tail.committed = pos;
     tail.splitter = new LineSplitter(pos, MAX_LINE_BYTES);
-    tail.intake = newIntake(pos, tail.remnant);
-    await saveCheckpoint(tail);
-  };
+    tail.intake = this.newIntake(pos, tail.remnant);
+    await this.saveCheckpoint(tail);
+  }
 
-  const openPath = async (): Promise<FileHandle | undefined> => {
+  private async openPath(): Promise<FileHandle | undefined> {
     try {
-      return await open(path, 'r');
+      return await open(this.path, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
-  };
+  }
 
   /** Waits for the file at the path to exist (a sensor may start before its IDS has written anything). */
-  const waitForPath = async (): Promise<FileHandle | undefined> => {
+  private async waitForPath(): Promise<FileHandle | undefined> {
     let warned = false;
-    while (!opts.signal.aborted) {
-      const fh = await openPath();
+    while (!this.opts.signal.aborted) {
+      const fh = await this.openPath();
       if (fh) return fh;
-      if (!warned) log(`waiting for ${path} to appear`);
+      if (!warned) this.log(`waiting for ${this.path} to appear`);
       warned = true;
-      await abortableSleep(pollMs, opts.signal);
+      await abortableSleep(this.pollMs, this.opts.signal);
     }
     return undefined;
-  };
+  }
 
   /** A renamed-away file is looked for next to the path (eve.json.1, eve.json-20261121…) by identity. */
-  const findRotated = async (id: FileIdentity): Promise<FileHandle | undefined> => {
-    const dir = dirname(path);
+  private async findRotated(id: FileIdentity): Promise<FileHandle | undefined> {
+    const dir = dirname(this.path);
     for (const name of await readdir(dir).catch(() => [] as string[])) {
       const candidate = join(dir, name);
       const st = await stat(candidate, { bigint: true }).catch(() => undefined);
@@ -270,124 +389,51 @@ export async function followLog(opts: FollowOptions): Promise<PushSummary> {
       await fh?.close();
     }
     return undefined;
-  };
+  }
 
   /** Where to start: the checkpointed file (at the path, or renamed away) at its offset, else the path at 0. */
-  const resume = async (): Promise<Tail | undefined> => {
-    const cp = await readCheckpoint(opts.checkpointFile);
+  private async resume(): Promise<Tail | undefined> {
+    const { path } = this;
+    const cp = await readCheckpoint(this.opts.checkpointFile);
     if (cp && cp.path !== path) {
-      throw new Error(`${opts.checkpointFile} belongs to ${cp.path}, not ${path}: use another --checkpoint for another file`);
+      throw new Error(`${this.opts.checkpointFile} belongs to ${cp.path}, not ${path}: use another --checkpoint for another file`);
     }
-    format ??= cp?.format;
-    const fh = await waitForPath();
+    this.format ??= cp?.format;
+    const fh = await this.waitForPath();
     if (!fh) return undefined;
-    if (!cp) {
-      const tail = await startTail(fh, 0, false);
-      await saveCheckpoint(tail);
-      return tail;
-    }
+    if (!cp) return this.startFresh(fh);
     let tail: Tail;
     if (await isSameFile(fh, cp.file)) {
       const size = (await fh.stat()).size;
       if (size < cp.offset) {
-        log(`${path} is shorter than the checkpoint (truncated while stopped); starting at its beginning`);
-        tail = await startTail(fh, 0, false);
-        await saveCheckpoint(tail);
-        return tail;
+        this.log(`${path} is shorter than the checkpoint (truncated while stopped); starting at its beginning`);
+        return this.startFresh(fh);
       }
-      tail = await startTail(fh, cp.offset, false);
+      tail = await this.startTail(fh, cp.offset, false);
     } else {
-      const old = await findRotated(cp.file);
-      if (old) {
-        log(`${path} was rotated while stopped; finishing the old file from byte ${cp.offset} first`);
-        await fh.close();
-        tail = await startTail(old, cp.offset, true);
-      } else {
-        log(`the checkpointed file is gone (rotated out of ${dirname(path)} or deleted); starting ${path} at its beginning`);
-        tail = await startTail(fh, 0, false);
-        await saveCheckpoint(tail);
-        return tail;
+      const old = await this.findRotated(cp.file);
+      if (!old) {
+        this.log(`the checkpointed file is gone (rotated out of ${dirname(path)} or deleted); starting ${path} at its beginning`);
+        return this.startFresh(fh);
       }
+      this.log(`${path} was rotated while stopped; finishing the old file from byte ${cp.offset} first`);
+      await fh.close();
+      tail = await this.startTail(old, cp.offset, true);
     }
-    if (cp.pending && cp.pending.end > cp.offset) await replayPending(tail, cp.pending.end);
+    if (cp.pending && cp.pending.end > cp.offset) await this.replayPending(tail, cp.pending.end);
     return tail;
-  };
+  }
+
+  /** The file at the path from its first byte, checkpointed at once. */
+  private async startFresh(fh: FileHandle): Promise<Tail> {
+    const tail = await this.startTail(fh, 0, false);
+    await this.saveCheckpoint(tail);
+    return tail;
+  }
 
   /** The file at the path now, for rotation checks: its identity and size, or undefined when there is none. */
-  const pathState = async () => {
-    const st = await stat(path, { bigint: true }).catch(() => undefined);
+  private async pathState(): Promise<{ dev: string; ino: string; size: number } | undefined> {
+    const st = await stat(this.path, { bigint: true }).catch(() => undefined);
     return st ? { dev: String(st.dev), ino: String(st.ino), size: Number(st.size) } : undefined;
-  };
-
-  await probe();
-  let tail = await resume();
-  let failed = false;
-  try {
-    while (tail && !opts.signal.aborted) {
-      const grew = await readAvailable(tail);
-      if (opts.signal.aborted) break;
-      const t = now();
-      const since = tail.intake.waitingSince;
-      if (since !== undefined && t - since >= opts.flushAfterMs) await flushPartial(tail);
-
-      if (grew) tail.rotatedSince = undefined;
-      else {
-        const current = await pathState();
-        const moved = tail.remnant || !current || current.ino !== tail.id.ino || current.dev !== tail.id.dev;
-        if (moved) {
-          // The writer may still append to the renamed file until it reopens (logrotate's `create` makes the
-          // new file before Suricata's HUP): switch only once the old file has been quiet for a moment.
-          tail.rotatedSince ??= t;
-          if (current && t - tail.rotatedSince >= rotateGraceMs) {
-            await finishFile(tail);
-            const fh = await openPath();
-            if (fh) {
-              log(`${path} rotated; following the new file`);
-              tail = await startTail(fh, 0, false);
-              await saveCheckpoint(tail);
-              continue;
-            }
-          }
-        } else if (current && current.size < tail.splitter.offset) {
-          // copytruncate: the lines already read are real and are sent; what was written between our last
-          // read and the truncation is lost (a limit of copytruncate itself, as with tail -F).
-          log(`${path} was truncated; continuing at its beginning`);
-          tail.splitter.finishEach(tail.intake.sink);
-          await flushPartial(tail);
-          tail.splitter = new LineSplitter(0, MAX_LINE_BYTES);
-          tail.intake = newIntake(0, false);
-          tail.committed = 0;
-          // Same inode, new content: the fingerprint must describe what the file now starts with.
-          tail.id = await identify(tail.fh);
-          await saveCheckpoint(tail);
-          continue;
-        }
-      }
-
-      if (delivery.down && t >= nextProbeAt) await probe();
-      // No heartbeat while a partial batch waits: it goes out within --flush-after and says the same, for free.
-      if (opts.heartbeatMs > 0 && !delivery.down && tail.intake.waitingSince === undefined && t - lastContact >= opts.heartbeatMs) {
-        // Not spooled: a heartbeat says "alive now", and the service dates it by its arrival.
-        const outcome = await sender.sendWithRetry(heartbeatBatch(t, opts.heartbeatMs), Math.min(opts.retryForMs, 10_000));
-        if (outcome?.kind === 'ok') {
-          summary.heartbeats++;
-          log(`heartbeat sent (${heartbeatBatch(t, opts.heartbeatMs).idempotencyKey})`);
-        }
-        lastContact = t;
-      }
-      await abortableSleep(pollMs, opts.signal);
-    }
-  } catch (err) {
-    failed = true;
-    throw err;
-  } finally {
-    if (tail) {
-      // Stopping: what was read is sent with a short budget, or spooled; the checkpoint covers it either way.
-      // Not after a failure: a batch may be half way between its intent and its checkpoint, and cutting
-      // another one now would record an intent that no longer matches one batch.
-      if (!failed) await flushPartial(tail, opts.stopRetryMs ?? 5_000).catch((err: Error) => log(`last batch could not be saved: ${err.message}`));
-      await tail.fh.close().catch(() => undefined);
-    }
   }
-  return summary;
 }

@@ -13,7 +13,8 @@ import { isAlive, LOCAL_BUCKET, LOCAL_TABLE, readLocalState, removeLocalState, w
 import { loadDemo } from './demo.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { DynamoPartnerRegistry, registryRevocations } from '../links/partners.js';
+import { registryRevocations } from '../links/partners.js';
+import { DynamoPartnerRegistry } from '../store/partners.js';
 import { PUBLIC_KEYS } from '../publish/layout.js';
 import { createRenderService } from '../render/service.js';
 import type { RenderReport } from '../render/job.js';

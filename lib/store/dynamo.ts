@@ -3,6 +3,7 @@ import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
+  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   ScanCommand,
@@ -137,6 +138,12 @@ export async function putIfAbsent(client: DynamoDBClient, tableName: string, ite
     const consumed = (err as unknown as { ConsumedCapacity?: { CapacityUnits?: number } }).ConsumedCapacity;
     return { created: false, existing: err.Item ?? {}, writeUnits: consumed?.CapacityUnits ?? 1 };
   }
+}
+
+/** One registry item by its key, read consistently (a revocation must be seen by the next read); undefined when absent. */
+export async function getRegistryItem(client: DynamoDBClient, tableName: string, key: Item): Promise<Item | undefined> {
+  const out = await withStorage(() => client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true })));
+  return out.Item;
 }
 
 /** Marks a registry item revoked (keeping the first revocation time). False when there is no such item. */

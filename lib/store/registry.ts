@@ -1,6 +1,6 @@
 /** Sensor registry in DynamoDB (see table.ts for the key schema). */
-import { GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { markRevoked, queryPartition } from './dynamo.js';
+import { PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { getRegistryItem, markRevoked, queryPartition } from './dynamo.js';
 import { REGISTRY_SENSOR_PK } from './table.js';
 import { withStorage } from './errors.js';
 
@@ -64,16 +64,8 @@ export class DynamoSensorRegistry implements SensorRegistry {
   ) {}
 
   async getSensor(id: string): Promise<SensorProfile | undefined> {
-    const out = await withStorage(() =>
-      this.client.send(
-        new GetItemCommand({
-          TableName: this.tableName,
-          Key: { pk: { S: REGISTRY_SENSOR_PK }, sk: { S: id } },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return out.Item ? fromItem(out.Item) : undefined;
+    const item = await getRegistryItem(this.client, this.tableName, { pk: { S: REGISTRY_SENSOR_PK }, sk: { S: id } });
+    return item ? fromItem(item) : undefined;
   }
 
   async listSensors(): Promise<SensorProfile[]> {

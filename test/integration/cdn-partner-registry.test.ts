@@ -1,8 +1,9 @@
-/** The partner registry and link audit on DynamoDB Local (items documented in lib/links/partners.ts). */
+/** The partner registry and link audit on DynamoDB Local (items documented in lib/store/partners.ts). */
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DynamoPartnerRegistry, issuePartnerLink, linksPk } from '../../lib/links/partners.js';
+import { issuePartnerLink } from '../../lib/links/partners.js';
+import { DynamoPartnerRegistry, linksPk } from '../../lib/store/partners.js';
 import { generateLinkKeyPair } from '../../lib/links/signed-url.js';
 import { localDynamoClient } from '../../lib/local/aws-clients.js';
 import { ensureTable } from '../../lib/local/provision.js';

@@ -1,6 +1,7 @@
 /**
  * Which way imports may point: the code that runs on Lambda never imports the local emulator stack or the CLI,
- * and the CDK app never imports the CLI (their shared contract, the stack outputs, is lib/stack-outputs.ts).
+ * the CDK app never imports the CLI (their shared contract, the stack outputs, is lib/stack-outputs.ts), and
+ * storage is an adapter layer (lib/store) that the pure core does not reach past.
  * Read from the sources, so a stray import fails here rather than in a bundle.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -27,6 +28,18 @@ function offending(dirs: string[], forbidden: RegExp): string[] {
 describe('import direction', () => {
   it('the Lambda code (handlers, ingest, render, stores, lake, publishing) imports nothing of the local stack or the CLI', () => {
     expect(offending(['lambdas', 'lib/ingest', 'lib/render', 'lib/store', 'lib/lake', 'lib/publish'], /\/(local|cli)\//)).toEqual([]);
+  });
+
+  it('DynamoDB is reached through the adapters of lib/store: no other library module imports its client', () => {
+    // The local stack (emulators, provisioning), the CLI and the Lambda handlers wire clients to the adapters.
+    const lib = readdirSync(join(REPO_ROOT, 'lib'), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !['store', 'local', 'cli'].includes(d.name))
+      .map((d) => `lib/${d.name}`);
+    expect(offending(lib, /^@aws-sdk\/client-dynamodb$/)).toEqual([]);
+  });
+
+  it('the pure partner-link logic (lib/links) imports no storage adapter: of lib/store only the key schema', () => {
+    expect(offending(['lib/links'], /\/store\/(?!table\.js$)/)).toEqual([]);
   });
 
   it('the CDK app imports nothing of the CLI', () => {
