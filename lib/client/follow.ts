@@ -196,9 +196,16 @@ class LogFollower {
       // new file before Suricata's HUP): switch only once the old file has been quiet for a moment.
       tail.rotatedSince ??= t;
       if (current && t - tail.rotatedSince >= this.rotateGraceMs) {
-        await this.finishFile(tail);
+        // The new file is opened before the old one is finished and closed: should it vanish in between (a
+        // second rotation), the old file stays open and followed, and the switch is tried again next poll.
         const fh = await this.openPath();
         if (fh) {
+          try {
+            await this.finishFile(tail);
+          } catch (err) {
+            await fh.close().catch(() => undefined);
+            throw err;
+          }
           this.log(`${this.path} rotated; following the new file`);
           return this.startFresh(fh);
         }
