@@ -14,12 +14,7 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, unavailable: 69, tempfail: 75
  * may start with '-', and `--public-key -AbC…` must not be read as a missing value.
  */
 export function joinOptionValues(argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
-  const takesValue = new Set<string>();
-  for (const [name, o] of Object.entries(options)) {
-    if (o.type !== 'string') continue;
-    takesValue.add(`--${name}`);
-    if (o.short) takesValue.add(`-${o.short}`);
-  }
+  const takesValue = optionsTakingValue(options);
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -37,6 +32,17 @@ export function joinOptionValues(argv: readonly string[], options: NonNullable<P
  * refused, an unknown option answered with the nearest known one. `options` are all the command takes;
  * lib/cli/program.ts builds them from the table.
  */
+/** `--name` and `-x` of the options that take a value. */
+export function optionsTakingValue(options: NonNullable<ParseArgsConfig['options']>): Set<string> {
+  const found = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type !== 'string') continue;
+    found.add(`--${name}`);
+    if (o.short) found.add(`-${o.short}`);
+  }
+  return found;
+}
+
 export function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], all: O) {
   const names = Object.keys(all);
   // DESIGN §10: a value that is one of the command's own option names is a forgotten value (`keygen --out

@@ -6,6 +6,7 @@
  * Data only: the light sensor client bundles this module, so it imports nothing but the import-free settings.
  */
 import { SETTINGS } from '../settings.js';
+import type { EXIT } from './args.js';
 
 /**
  * What an option's value is, and so how it is checked and what the handler gets: `flag` a boolean; `text`
@@ -77,7 +78,7 @@ export const EXIT_MEANINGS = {
   usage: 'usage (a bad option or value, a refused query)',
   unavailable: 'no stack to act on (no `alertgraph dev` running for the data dir, no such deployed stack)',
   tempfail: 'try again later (push: the endpoint was unreachable, the batches are spooled)',
-} as const;
+} as const satisfies Record<keyof typeof EXIT, string>;
 
 const from = { kind: 'date', description: 'first day, inclusive' } as const;
 const to = { kind: 'date', description: 'last day, inclusive' } as const;
@@ -123,7 +124,7 @@ Adding an existing id replaces its key and details (key rotation); a revoked sen
       },
       list: { summary: 'the sensors, active and revoked' },
       revoke: {
-        summary: "its batches are refused within a minute",
+        summary: 'revokes a sensor: its batches are refused within a minute',
         args: [{ name: 'id', required: true, description: 'the sensor' }],
       },
     },

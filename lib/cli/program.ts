@@ -4,7 +4,7 @@
  * its errors to exit codes. The operator CLI (main.ts) and the sensor client (sensor-client.ts) share it.
  */
 import { ConfigError, CLOCK_PATTERN, parseWatchedPorts } from '../settings.js';
-import { EXIT, StackUnavailable, UsageError, closestName, parse, parseDate, parseDuration, parsePositiveInt } from './args.js';
+import { EXIT, StackUnavailable, UsageError, closestName, optionsTakingValue, parse, parseDate, parseDuration, parsePositiveInt } from './args.js';
 import {
   argLabel,
   commandSpec,
@@ -40,12 +40,7 @@ function parseArgsOptions(options: Record<string, OptionSpec>) {
  * whatever it looks like). Finds a command's action before the action's own options are known.
  */
 function scan(argv: readonly string[], options: Record<string, OptionSpec>): { options: number[]; positionals: number[] } {
-  const takesValue = new Set<string>();
-  for (const [name, o] of Object.entries(options)) {
-    if (o.kind === 'flag') continue;
-    takesValue.add(`--${name}`);
-    if (o.short) takesValue.add(`-${o.short}`);
-  }
+  const takesValue = optionsTakingValue(parseArgsOptions(options));
   const found = { options: [] as number[], positionals: [] as number[] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
