@@ -3,9 +3,6 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export class UsageError extends Error {}
 
-/** No stack to act on: no local stack running for the data dir, or no such deployed stack. */
-export class StackUnavailable extends Error {}
-
 /** Exit codes: sysexits(3) where one fits. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, unavailable: 69, tempfail: 75 } as const;
 

@@ -4,7 +4,8 @@
  * its errors to exit codes. The operator CLI (main.ts) and the sensor client (sensor-client.ts) share it.
  */
 import { ConfigError, CLOCK_PATTERN, parseWatchedPorts } from '../settings.js';
-import { EXIT, StackUnavailable, UsageError, closestName, optionsTakingValue, parse, parseDate, parseDuration, parsePositiveInt } from './args.js';
+import { StackUnavailable } from '../admin/stack-unavailable.js';
+import { EXIT, UsageError, closestName, optionsTakingValue, parse, parseDate, parseDuration, parsePositiveInt } from './args.js';
 import {
   argLabel,
   commandSpec,

@@ -5,8 +5,8 @@
 import { userInfo } from 'node:os';
 import { EXIT, UsageError, formatTable, output } from '../args.js';
 import type { Handler } from '../commands.js';
-import { adminContext, type AdminContext } from '../context.js';
-import { edgeRevocationWriter, linkSigningKey } from '../stack.js';
+import { adminContext, type AdminContext } from '../../admin/context.js';
+import { edgeRevocationWriter, linkSigningKey } from '../../admin/deployed-stack.js';
 import { listIssuedLinks, reinstatePartner, revokeLink, revokePartner } from '../../links/admin.js';
 import { issuePartnerLink, LinkError } from '../../links/partners.js';
 

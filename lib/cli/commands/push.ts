@@ -6,7 +6,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
-import { EXIT, StackUnavailable, UsageError, output } from '../args.js';
+import { StackUnavailable } from '../../admin/stack-unavailable.js';
+import { EXIT, UsageError, output } from '../args.js';
 import type { Handler } from '../commands.js';
 import { createProgress } from '../../client/progress.js';
 import { emptySummary, isGzipFile, pushLog, SpooledExit, type PushSummary } from '../../client/push.js';

@@ -1,7 +1,7 @@
 /** `alertgraph query "<SQL>"` (DESIGN §13): one read-only statement over the alert facts. */
 import { EXIT, UsageError, checkPeriod, formatTable, output } from '../args.js';
 import type { Handler } from '../commands.js';
-import { adminContext, factsSource } from '../context.js';
+import { adminContext, factsSource } from '../../admin/context.js';
 import { queryFacts } from '../../lake/facts-source.js';
 import { QueryError } from '../../lake/query.js';
 

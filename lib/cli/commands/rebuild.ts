@@ -1,7 +1,7 @@
 /** `alertgraph rebuild` (DESIGN §10): every statistic again from the raw archive, then the whole history rendered. */
 import { EXIT, output } from '../args.js';
 import type { Handler } from '../commands.js';
-import { adminContext, runRenderJob } from '../context.js';
+import { adminContext, runRenderJob } from '../../admin/context.js';
 import { S3Lake } from '../../lake/store.js';
 import { rebuildFromArchive, resetLake } from '../../render/rebuild.js';
 import { S3RawArchive } from '../../store/raw-archive.js';

@@ -1,7 +1,7 @@
 /** `alertgraph render` (DESIGN §10): roll up, close, render and publish now; or one closed day's archive copy. */
 import { EXIT, UsageError, output } from '../args.js';
 import type { Handler } from '../commands.js';
-import { adminContext, runRenderJob } from '../context.js';
+import { adminContext, runRenderJob } from '../../admin/context.js';
 
 export const handler: Handler<'render'> = async ({ options }) => {
   const { date } = options;

@@ -1,7 +1,7 @@
 /** `alertgraph report --from --to` (DESIGN §14): the period report, as text, JSON or an HTML page. */
 import { EXIT, checkPeriod, output } from '../args.js';
 import type { Handler } from '../commands.js';
-import { adminContext, factsSource } from '../context.js';
+import { adminContext, factsSource } from '../../admin/context.js';
 import { reportOnFacts } from '../../lake/facts-source.js';
 import { SummaryStore } from '../../store/summaries.js';
 

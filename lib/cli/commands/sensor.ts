@@ -2,7 +2,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { EXIT, UsageError, output } from '../args.js';
 import type { Handler } from '../commands.js';
-import { adminContext } from '../context.js';
+import { adminContext } from '../../admin/context.js';
 import { publicKeyFromBase64url } from '../../signing/keys.js';
 import { registerSensor } from '../../store/registry.js';
 import { ID_PATTERN } from '../../store/table.js';

@@ -1,7 +1,7 @@
 /** `alertgraph stats` (DESIGN §10): the daily figures, live from the counters. */
 import { EXIT, UsageError, checkPeriod, output } from '../args.js';
 import type { Handler } from '../commands.js';
-import { adminContext } from '../context.js';
+import { adminContext } from '../../admin/context.js';
 import { dailyStats } from '../../stats/daily.js';
 import { SummaryStore } from '../../store/summaries.js';
 

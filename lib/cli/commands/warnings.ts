@@ -4,7 +4,7 @@
  */
 import { EXIT, output } from '../args.js';
 import type { Handler } from '../commands.js';
-import { adminContext } from '../context.js';
+import { adminContext } from '../../admin/context.js';
 import { S3Lake } from '../../lake/store.js';
 import { WarningStore, selectWarnings } from '../../warnings/store.js';
 import { warningText } from '../../warnings/publish.js';

@@ -12,10 +12,8 @@ import { createRenderService } from '../render/service.js';
 import { checkStackSettings, clockMinutes, defaultStackSettings, type StackSettings } from '../settings.js';
 import type { FactsSource } from '../lake/facts-source.js';
 import type { RenderReport } from '../render/job.js';
-import { invokeRenderFunction, stackAdminContext, StackUnavailable, type DeployedStack, type RenderRequest } from './stack.js';
-
-// Defined beside the deployed-stack code, which throws it too; exported here as before.
-export { StackUnavailable };
+import { invokeRenderFunction, stackAdminContext, type DeployedStack, type RenderRequest } from './deployed-stack.js';
+import { StackUnavailable } from './stack-unavailable.js';
 
 export interface AdminContext {
   dataDir: string;
@@ -70,7 +68,7 @@ export async function adminContext(dataDir: string, stack: string | undefined): 
  */
 export async function localRenderService(ctx: AdminContext, log: Log) {
   // The local pseudonym key must never be used on a deployed stack's data: it would split the statistics.
-  if (ctx.stack) throw new StackUnavailable(`on a deployed stack the render job runs in its function: use invokeRenderFunction (lib/cli/stack.ts)`);
+  if (ctx.stack) throw new StackUnavailable(`on a deployed stack the render job runs in its function: use invokeRenderFunction (lib/admin/deployed-stack.ts), as runRenderJob does`);
   const secrets = await localSecrets(ctx.dataDir);
   return createRenderService(
     {
