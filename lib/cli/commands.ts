@@ -61,14 +61,14 @@ export interface TopCommandSpec extends CommandSpec {
 
 /** Options every command takes. */
 export const COMMON_OPTIONS = {
-  'data-dir': { kind: 'text', value: 'DIR', default: '.alertgraph', description: "the local stack's state, the spool and --follow's checkpoints" },
+  'data-dir': { kind: 'text', value: 'DIR', default: '.alertgraph', description: "the local stack's data; push's spool and checkpoints" },
   json: { kind: 'flag', description: 'machine output: one JSON document on stdout' },
   help: { kind: 'flag', short: 'h', description: 'this help' },
 } as const satisfies Record<string, OptionSpec>;
 
 /** The option of the commands that act on a stack (`stack: true`). */
 export const STACK_OPTIONS = {
-  stack: { kind: 'text', value: 'NAME', description: 'act on the deployed stack NAME (its CloudFormation outputs; AWS credentials needed)' },
+  stack: { kind: 'text', value: 'NAME', description: 'act on the deployed stack NAME (AWS credentials needed)' },
 } as const satisfies Record<string, OptionSpec>;
 
 /** What the exit codes mean, by the names of EXIT (lib/cli/args.ts). */
@@ -103,7 +103,7 @@ Ctrl-C stops everything.`,
     description: `Writes a new Ed25519 private key (PEM, mode 600) to <file> and prints the public key (base64url, raw 32 bytes)
 to register with \`alertgraph sensor add\`.`,
     options: {
-      out: { kind: 'text', value: '<file>', required: true, description: 'where the private key is written (never overwritten)' },
+      out: { kind: 'text', value: '<file>', required: true, description: 'where the private key is written; an existing file is refused' },
     },
   },
   sensor: {

@@ -102,7 +102,7 @@ export function commandHelp(program: ProgramSpec, name: CommandName): string {
     }
     parts.push(`Every action:\n${columns(common, column)}`);
   } else {
-    parts.push(`Options:\n${columns([...optionRows(top), ...common], column)}`);
+    parts.push(`${top.args ? 'Arguments and options' : 'Options'}:\n${columns([...optionRows(top), ...common], column)}`);
   }
   return parts.join('\n\n');
 }
