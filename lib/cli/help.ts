@@ -17,6 +17,8 @@ import {
 const WIDTH = 112;
 /** Where an action's summary starts, after its usage. */
 const ACTION_COLUMN = 52;
+/** Where an option's description starts. */
+const OPTION_COLUMN = 34;
 
 /** `text` wrapped at WIDTH, continuation lines indented by `indent`. */
 function wrap(text: string, indent: number, first = 0): string {
@@ -57,10 +59,14 @@ function optionRow(name: string, o: OptionSpec): [string, string] {
   return [left, `${o.description}${notes.length ? ` (${notes.join('; ')})` : ''}`];
 }
 
+/** `[--json] [--stack NAME]`: the common options worth showing in a usage line. */
+function commonUsage(name: CommandName): string[] {
+  return Object.entries({ json: COMMON_OPTIONS.json, ...(commandSpec(name).stack ? STACK_OPTIONS : {}) }).map(([n, o]) => `[${optionUsage(n, o)}]`);
+}
+
 /** `alertgraph stats --from YYYY-MM-DD … [--json] [--stack NAME]`: arguments, then required and other options. */
 function usageLine(program: ProgramSpec, name: CommandName, action: string | undefined, spec: CommandSpec, common = true): string {
   const own = Object.entries(spec.options ?? {});
-  const stack = commandSpec(name).stack ? Object.entries(STACK_OPTIONS) : [];
   return [
     program.name,
     name,
@@ -68,7 +74,7 @@ function usageLine(program: ProgramSpec, name: CommandName, action: string | und
     ...(spec.args ?? []).map((a) => (a.required ? argLabel(a) : `[${argLabel(a)}]`)),
     ...own.filter(([, o]) => o.required).map(([n, o]) => optionUsage(n, o)),
     ...own.filter(([, o]) => !o.required).map(([n, o]) => `[${optionUsage(n, o)}]`),
-    ...(common ? ['[--json]', ...stack.map(([n, o]) => `[${optionUsage(n, o)}]`)] : []),
+    ...(common ? commonUsage(name) : []),
   ].join(' ');
 }
 
@@ -81,14 +87,12 @@ function optionRows(spec: CommandSpec): [string, string][] {
 
 export function commandHelp(program: ProgramSpec, name: CommandName): string {
   const top = commandSpec(name);
-  const common = Object.entries(optionsOf(name, {} as CommandSpec)).map(([n, o]) => optionRow(n, o));
-  const column = 34;
+  const common = Object.entries(optionsOf(name, { summary: '' })).map(([n, o]) => optionRow(n, o));
   const parts: string[] = [];
   if (top.actions) {
     const actions = Object.entries(top.actions);
     const lines = actions.map(([a, spec]): [string, string] => [usageLine(program, name, a, spec, false), spec.summary]);
-    const every = Object.entries({ json: COMMON_OPTIONS.json, ...(top.stack ? STACK_OPTIONS : {}) }).map(([n, o]) => `[${optionUsage(n, o)}]`);
-    parts.push(`Usage:\n${columns(lines, ACTION_COLUMN)}\n  (each also with ${every.join(' ')})`);
+    parts.push(`Usage:\n${columns(lines, ACTION_COLUMN)}\n  (each also with ${commonUsage(name).join(' ')})`);
   } else {
     const usage = usageLine(program, name, undefined, top);
     parts.push(`Usage: ${wrap(usage, `Usage: ${program.name} ${name} `.length, 7)}`);
@@ -98,11 +102,11 @@ export function commandHelp(program: ProgramSpec, name: CommandName): string {
   if (top.actions) {
     for (const [a, spec] of Object.entries(top.actions)) {
       const rows = optionRows(spec);
-      if (rows.length) parts.push(`${name} ${a}:\n${columns(rows, column)}`);
+      if (rows.length) parts.push(`${name} ${a}:\n${columns(rows, OPTION_COLUMN)}`);
     }
-    parts.push(`Every action:\n${columns(common, column)}`);
+    parts.push(`Every action:\n${columns(common, OPTION_COLUMN)}`);
   } else {
-    parts.push(`${top.args ? 'Arguments and options' : 'Options'}:\n${columns([...optionRows(top), ...common], column)}`);
+    parts.push(`${top.args ? 'Arguments and options' : 'Options'}:\n${columns([...optionRows(top), ...common], OPTION_COLUMN)}`);
   }
   return parts.join('\n\n');
 }
