@@ -3,7 +3,7 @@
  * schedules, CloudFront, partner gate, revocation store), Lake (Glue table and Athena workgroup over the
  * Parquet facts), and the alarm topic they report to.
  *
- * Its outputs are what `alertgraph … --stack <name>` reads (lib/cli/stack.ts): the output keys are
+ * Its outputs are what `alertgraph … --stack <name>` reads (lib/admin/deployed-stack.ts): the output keys are
  * lib/stack-outputs.ts STACK_OUTPUTS, shared by both, so renaming one here breaks nothing silently.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';

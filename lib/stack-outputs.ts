@@ -1,6 +1,6 @@
 /**
  * The deployed stack's CloudFormation outputs: the contract between the CDK stack that writes them
- * (cdk/alertgraph-stack.ts) and the CLI that reads them for `--stack` (lib/cli/stack.ts). Neither side spells an
+ * (cdk/alertgraph-stack.ts) and the CLI that reads them for `--stack` (lib/admin/deployed-stack.ts). Neither side spells an
  * output key anywhere else.
  */
 

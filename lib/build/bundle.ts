@@ -100,8 +100,8 @@ export function esbuildOptions(entry: string, outfile: string, external: readonl
 
 /** The light sensor client: `push` and `keygen` in one file that needs nothing but Node (DESIGN §10, issue 11). */
 export const SENSOR_CLIENT = {
-  /** lib/cli/sensor.ts exports the commands; the bundle's entry runs them on the process's arguments. */
-  module: 'lib/cli/sensor.ts',
+  /** lib/cli/sensor-client.ts exports the commands; the bundle's entry runs them on the process's arguments. */
+  module: 'lib/cli/sensor-client.ts',
   file: 'alertgraph-sensor.mjs',
   /** Node 20 is the oldest release a sensor may run (package.json engines). */
   target: 'node20',

@@ -3,30 +3,15 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export class UsageError extends Error {}
 
-/** No stack to act on: no local stack running for the data dir, or no such deployed stack. */
-export class StackUnavailable extends Error {}
-
 /** Exit codes: sysexits(3) where one fits. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, unavailable: 69, tempfail: 75 } as const;
-
-export const COMMON_OPTIONS = {
-  'data-dir': { type: 'string', default: '.alertgraph' },
-  json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-  stack: { type: 'string' },
-} as const satisfies ParseArgsConfig['options'];
 
 /**
  * An option that takes a value takes the next argument whatever it looks like, as getopt does: base64url keys
  * may start with '-', and `--public-key -AbC…` must not be read as a missing value.
  */
 export function joinOptionValues(argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
-  const takesValue = new Set<string>();
-  for (const [name, o] of Object.entries(options)) {
-    if (o.type !== 'string') continue;
-    takesValue.add(`--${name}`);
-    if (o.short) takesValue.add(`-${o.short}`);
-  }
+  const takesValue = optionsTakingValue(options);
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -39,8 +24,23 @@ export function joinOptionValues(argv: readonly string[], options: NonNullable<P
   return out;
 }
 
-export function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
-  const all = { ...COMMON_OPTIONS, ...options };
+/**
+ * node:util parseArgs with this CLI's rules on top: values as getopt takes them, an option name given as a value
+ * refused, an unknown option answered with the nearest known one. `options` are all the command takes;
+ * lib/cli/program.ts builds them from the table.
+ */
+/** `--name` and `-x` of the options that take a value. */
+export function optionsTakingValue(options: NonNullable<ParseArgsConfig['options']>): Set<string> {
+  const found = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type !== 'string') continue;
+    found.add(`--${name}`);
+    if (o.short) found.add(`-${o.short}`);
+  }
+  return found;
+}
+
+export function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], all: O) {
   const names = Object.keys(all);
   // DESIGN §10: a value that is one of the command's own option names is a forgotten value (`keygen --out
   // --json` must not write a file named "--json"); any other value is taken as given.
@@ -104,8 +104,7 @@ export function parseDuration(value: string, option: string): number {
   return Number(m[1]) * UNITS[m[2]!]!;
 }
 
-export function parseDate(value: string | undefined, option: string): string {
-  if (value === undefined) throw new UsageError(`${option} is required (YYYY-MM-DD)`);
+export function parseDate(value: string, option: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)) ||
       new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
     throw new UsageError(`${option} must be a date YYYY-MM-DD, got "${value}"`);
@@ -113,17 +112,15 @@ export function parseDate(value: string | undefined, option: string): string {
   return value;
 }
 
-export function parsePositiveInt(value: string | undefined, option: string, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
+export function parsePositiveInt(value: string, option: string, max: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`${option} must be an integer from 1 to ${max}, got "${value}"`);
   return n;
 }
 
-/** Prints a command's help on stdout; --help is a successful run. */
-export function printHelp(text: string): number {
-  process.stdout.write(`${text}\n`);
-  return EXIT.ok;
+/** A period of days: --from not after --to, when both are given. */
+export function checkPeriod(from: string | undefined, to: string | undefined): void {
+  if (from !== undefined && to !== undefined && from > to) throw new UsageError('--from is after --to');
 }
 
 export interface Output {
@@ -139,4 +136,13 @@ export function output(json: boolean): Output {
     result: (value, human) => process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human}\n`),
     info: (line) => process.stderr.write(`${line}\n`),
   };
+}
+
+/** Rows as an aligned text table, for a terminal. */
+export function formatTable(columns: readonly string[], rows: readonly Record<string, unknown>[]): string {
+  const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const widths = columns.map((c) => Math.min(60, Math.max(c.length, ...rows.map((r) => cell(r[c]).length))));
+  const line = (values: string[]) => values.map((v, i) => v.slice(0, 60).padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line([...columns]), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n') +
+    `\n(${rows.length} row${rows.length === 1 ? '' : 's'})`;
 }

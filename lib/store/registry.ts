@@ -80,3 +80,30 @@ export class DynamoSensorRegistry implements SensorRegistry {
     return markRevoked(this.client, this.tableName, { pk: { S: REGISTRY_SENSOR_PK }, sk: { S: id } }, at);
   }
 }
+
+export interface SensorRegistration {
+  id: string;
+  publicKey: string;
+  deployedAt: string;
+  name?: string;
+  location?: string;
+}
+
+/**
+ * Adds a sensor, or replaces the key and details of an existing one (key rotation): a detail not given keeps
+ * its stored value, the name defaults to the id, the creation time stays, and the sensor is active again.
+ */
+export async function registerSensor(registry: SensorRegistry, input: SensorRegistration, now: string): Promise<{ profile: SensorProfile; replaced: boolean }> {
+  const existing = await registry.getSensor(input.id);
+  const profile: SensorProfile = {
+    id: input.id,
+    publicKey: input.publicKey,
+    name: input.name ?? existing?.name ?? input.id,
+    location: input.location ?? existing?.location,
+    deployedAt: input.deployedAt,
+    status: 'active',
+    createdAt: existing?.createdAt ?? now,
+  };
+  await registry.putSensor(profile);
+  return { profile, replaced: existing !== undefined };
+}

@@ -191,6 +191,13 @@ export class SummaryStore {
     }
   }
 
+  /** Which days are closed: on or before the last closed day, and not reopened by a late batch since. */
+  async closedDays(): Promise<(day: string) => boolean> {
+    const [state, dirty] = await Promise.all([this.getRenderState(), this.listDirty()]);
+    const reopened = new Set(dirty.map((m) => m.day));
+    return (day) => state.lastClosedDay !== undefined && day <= state.lastClosedDay && !reopened.has(day);
+  }
+
   async getRenderState(): Promise<RenderState> {
     const res = await withStorage(() =>
       this.client.send(

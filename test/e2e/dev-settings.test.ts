@@ -1,6 +1,6 @@
 /**
  * `alertgraph dev --daily-at … --watched-ports …` records the settings it runs with in stack.json, which is
- * where `render` and `rebuild` in another shell take them from (lib/cli/context.ts).
+ * where `render` and `rebuild` in another shell take them from (lib/admin/context.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

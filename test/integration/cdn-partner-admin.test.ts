@@ -4,7 +4,7 @@
  *   `partner links` shows at each step;
  * - the order of the two writes on a deployed stack (edge revocation list, registry), with a failure injected
  *   between them. There is no CloudFront KeyValueStore emulator, so the edge is an in-memory store behind the
- *   real writer (lib/cli/stack.ts, through a fake SDK client) and read by the real CloudFront Function source;
+ *   real writer (lib/admin/deployed-stack.ts, through a fake SDK client) and read by the real CloudFront Function source;
  *   the registry is DynamoDB Local.
  */
 import { randomUUID } from 'node:crypto';
@@ -18,8 +18,8 @@ import { issuePartnerLink, registryRevocations } from '../../lib/links/partners.
 import { DynamoPartnerRegistry } from '../../lib/store/partners.js';
 import { cfRequestFrom, loadPartnerGate } from '../../lib/links/revocation.js';
 import { generateLinkKeyPair, partnerPolicy, partnerResource, verifySignedRequest } from '../../lib/links/signed-url.js';
-import type { AdminContext } from '../../lib/cli/context.js';
-import { edgeRevocationWriter, type StackClients } from '../../lib/cli/stack.js';
+import type { AdminContext } from '../../lib/admin/context.js';
+import { edgeRevocationWriter, type StackClients } from '../../lib/admin/deployed-stack.js';
 import { localDynamoClient, localS3Client } from '../../lib/local/aws-clients.js';
 import { createLocalCdn } from '../../lib/local/cdn.js';
 import { startGateway, type Gateway } from '../../lib/local/gateway.js';

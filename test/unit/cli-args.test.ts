@@ -14,7 +14,7 @@ describe('CLI option parsing', () => {
 
   it('still refuses unknown options and keeps flags as flags', () => {
     expect(() => parse(['--nope'], {})).toThrow(UsageError);
-    const { values } = parse(['--json', '--data-dir', '/tmp/x'], {});
+    const { values } = parse(['--json', '--data-dir', '/tmp/x'], { json: { type: 'boolean' }, 'data-dir': { type: 'string' } });
     expect(values.json).toBe(true);
     expect(values['data-dir']).toBe('/tmp/x');
   });
@@ -35,8 +35,8 @@ describe('CLI option parsing', () => {
   });
 
   it('refuses an option name as the value of an option that takes one (keygen --out --json)', () => {
-    expect(() => parse(['--out', '--json'], { out: { type: 'string' } })).toThrow('--out needs a value, got the option --json');
+    expect(() => parse(['--out', '--json'], { out: { type: 'string' }, json: { type: 'boolean' } })).toThrow('--out needs a value, got the option --json');
     // Any other value is taken as given, even one that starts with "--" (a base64url key may).
-    expect(parse(['--public-key', '--Ab_c', '--json'], { 'public-key': { type: 'string' } }).values['public-key']).toBe('--Ab_c');
+    expect(parse(['--public-key', '--Ab_c', '--json'], { 'public-key': { type: 'string' }, json: { type: 'boolean' } }).values['public-key']).toBe('--Ab_c');
   });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { sensorMain } from '../../lib/cli/sensor.js';
+import { sensorMain } from '../../lib/cli/sensor-client.js';
 import { prepareBatch } from '../../lib/client/delivery.js';
 import { pushLog } from '../../lib/client/push.js';
 import { QUARANTINE_DIR, quarantineWarning, Spool, type QuarantinedEntry } from '../../lib/client/spool.js';

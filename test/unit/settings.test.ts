@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDeployConfig } from '../../cdk/config.js';
 import { DEFAULT_HORIZON_DAYS, DEFAULT_MAX_ALERTS } from '../../lib/alerts/validate.js';
-import { adminContext, localRenderService } from '../../lib/cli/context.js';
+import { adminContext, localRenderService } from '../../lib/admin/context.js';
 import { loadIngestConfig, loadRenderConfig } from '../../lib/config.js';
 import { DEFAULT_LIMITS } from '../../lib/ingest/ingest-batch.js';
 import { generateLinkKeyPair } from '../../lib/links/signed-url.js';

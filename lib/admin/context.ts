@@ -7,13 +7,13 @@ import { DynamoBatchLedger } from '../store/ledger.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
 import { DynamoPartnerRegistry } from '../store/partners.js';
 import { localSecrets } from '../local/secrets.js';
-import type { Log } from '../log.js';
+import { jsonLinesLog, type Log } from '../log.js';
 import { createRenderService } from '../render/service.js';
 import { checkStackSettings, clockMinutes, defaultStackSettings, type StackSettings } from '../settings.js';
-import { stackAdminContext, StackUnavailable, type DeployedStack } from './stack.js';
-
-// Defined beside the deployed-stack code, which throws it too; exported here as before.
-export { StackUnavailable };
+import type { FactsSource } from '../lake/facts-source.js';
+import type { RenderReport } from '../render/job.js';
+import { invokeRenderFunction, stackAdminContext, type DeployedStack, type RenderRequest } from './deployed-stack.js';
+import { StackUnavailable } from './stack-unavailable.js';
 
 export interface AdminContext {
   dataDir: string;
@@ -68,7 +68,7 @@ export async function adminContext(dataDir: string, stack: string | undefined): 
  */
 export async function localRenderService(ctx: AdminContext, log: Log) {
   // The local pseudonym key must never be used on a deployed stack's data: it would split the statistics.
-  if (ctx.stack) throw new StackUnavailable(`on a deployed stack the render job runs in its function: use invokeRenderFunction (lib/cli/stack.ts)`);
+  if (ctx.stack) throw new StackUnavailable(`on a deployed stack the render job runs in its function: use invokeRenderFunction (lib/admin/deployed-stack.ts), as runRenderJob does`);
   const secrets = await localSecrets(ctx.dataDir);
   return createRenderService(
     {
@@ -86,4 +86,18 @@ export async function localRenderService(ctx: AdminContext, log: Log) {
     // The dev stack's scheduler may be running the job: wait for it rather than fail.
     { clients: { dynamo: ctx.dynamo, s3: ctx.s3 }, leaseWaitMs: 120_000 },
   );
+}
+
+/** Runs the render job: in this process against the local stack, or by invoking the deployed function. */
+export async function runRenderJob(ctx: AdminContext, request: RenderRequest): Promise<RenderReport> {
+  if (ctx.stack) return invokeRenderFunction(ctx.stack, request);
+  const service = await localRenderService(ctx, jsonLinesLog('alertgraph-render', 'warn'));
+  return service.run(request);
+}
+
+/** Where `query` and `report` run: the deployed stack's Athena, or the local lake in the bucket. */
+export function factsSource(ctx: AdminContext): FactsSource {
+  return ctx.stack
+    ? { kind: 'athena', workGroup: ctx.stack.outputs.lakeWorkGroup, database: ctx.stack.outputs.lakeDatabase }
+    : { kind: 'local', s3: ctx.s3, bucketName: ctx.bucketName };
 }

@@ -24,10 +24,7 @@ import { DynamoSensorRegistry } from '../store/registry.js';
 import { checkStackSettings, type StackSettings } from '../settings.js';
 import { STACK_OUTPUTS, type StackOutputKey } from '../stack-outputs.js';
 import type { AdminContext } from './context.js';
-import { StackUnavailable } from './args.js';
-
-/** The command cannot reach the stack it should act on (exit code EXIT.unavailable). Re-exported by context.ts. */
-export { StackUnavailable };
+import { StackUnavailable } from './stack-unavailable.js';
 
 // The output keys live in a module of their own, shared with the CDK stack that writes them.
 export { STACK_OUTPUTS, type StackOutputKey };
