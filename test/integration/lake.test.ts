@@ -19,14 +19,10 @@ import { ensureBucket } from '../../lib/local/provision.js';
 import { silentLog } from '../../lib/log.js';
 import { eveAlert } from '../helpers/eve.js';
 import { harnessRenderService, ndjsonBatch, postBatch, startHarness, type Harness, type TestSensor } from '../helpers/harness.js';
+import { today, noon, dayMs, dayName } from '../helpers/days.js';
 
-const DAY = 86_400_000;
-const today = new Date().toISOString().slice(0, 10);
-const noon = Date.parse(`${today}T12:00:00Z`);
 /** A moment of today that has already passed whenever the test runs (ingest refuses alerts from the future). */
 const todaySoFar = () => Math.max(Date.parse(`${today}T00:00:00Z`), Date.now() - 60_000);
-const dayMs = (n: number) => Date.parse(`${today}T00:00:00Z`) - n * DAY;
-const dayName = (n: number) => new Date(dayMs(n)).toISOString().slice(0, 10);
 const scratch = join(tmpdir(), 'alertgraph-test');
 
 let h: Harness;

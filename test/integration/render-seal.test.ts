@@ -13,12 +13,8 @@ import { SummaryStore } from '../../lib/store/summaries.js';
 import { contributionSk, sensorDayPk } from '../../lib/store/table.js';
 import { eveAlert } from '../helpers/eve.js';
 import { ndjsonBatch, postBatch, startHarness, type Harness, type TestSensor } from '../helpers/harness.js';
+import { noon, dayMs, dayName } from '../helpers/days.js';
 
-const DAY = 86_400_000;
-const today = new Date().toISOString().slice(0, 10);
-const noon = Date.parse(`${today}T12:00:00Z`);
-const dayMs = (n: number) => Date.parse(`${today}T00:00:00Z`) - n * DAY;
-const dayName = (n: number) => new Date(dayMs(n)).toISOString().slice(0, 10);
 const sealed = dayName(4);
 const open = dayName(1);
 

@@ -12,12 +12,8 @@ import { silentLog } from '../../lib/log.js';
 import { eveAlert } from '../helpers/eve.js';
 import { ndjsonBatch, postBatch, startHarness, type Harness, type TestSensor } from '../helpers/harness.js';
 import { inject } from 'vitest';
+import { today, noon, dayMs, dayName } from '../helpers/days.js';
 
-const DAY = 86_400_000;
-const today = new Date().toISOString().slice(0, 10);
-const noon = Date.parse(`${today}T12:00:00Z`);
-const dayMs = (n: number) => Date.parse(`${today}T00:00:00Z`) - n * DAY;
-const dayName = (n: number) => new Date(dayMs(n)).toISOString().slice(0, 10);
 const d2 = dayName(2);
 const d1 = dayName(1);
 

@@ -17,12 +17,8 @@ import { dailyStats } from '../../lib/stats/daily.js';
 import { SummaryStore } from '../../lib/store/summaries.js';
 import { eveAlert } from '../helpers/eve.js';
 import { harnessRenderService, ndjsonBatch, postBatch, startHarness, type Harness } from '../helpers/harness.js';
+import { today, noon, dayMs, dayName } from '../helpers/days.js';
 
-const DAY = 86_400_000;
-const today = new Date().toISOString().slice(0, 10);
-const noon = Date.parse(`${today}T12:00:00Z`);
-const dayMs = (n: number) => Date.parse(`${today}T00:00:00Z`) - n * DAY;
-const dayName = (n: number) => new Date(dayMs(n)).toISOString().slice(0, 10);
 const scratch = join(tmpdir(), 'alertgraph-test');
 
 let h: Harness;

@@ -26,12 +26,8 @@ import { writeLocalState } from '../../lib/local/state.js';
 import { eveAlert } from '../helpers/eve.js';
 import { runCli } from '../helpers/e2e.js';
 import { harnessRenderService, ndjsonBatch, postBatch, startHarness, type Harness, type TestSensor } from '../helpers/harness.js';
+import { today, noon, dayMs, dayName } from '../helpers/days.js';
 
-const DAY = 86_400_000;
-const today = new Date().toISOString().slice(0, 10);
-const noon = Date.parse(`${today}T12:00:00Z`);
-const dayMs = (n: number) => Date.parse(`${today}T00:00:00Z`) - n * DAY;
-const dayName = (n: number) => new Date(dayMs(n)).toISOString().slice(0, 10);
 
 let h: Harness;
 let sensor: TestSensor;
