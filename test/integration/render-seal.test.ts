@@ -5,14 +5,13 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localDynamoClient } from '../../lib/local/aws-clients.js';
-import { silentLog } from '../../lib/log.js';
 import { SEAL_MARGIN_DAYS } from '../../lib/render/job.js';
-import { createRenderService, type RenderService } from '../../lib/render/service.js';
+import type { RenderService } from '../../lib/render/service.js';
 import { dailyStats } from '../../lib/stats/daily.js';
 import { SummaryStore } from '../../lib/store/summaries.js';
 import { contributionSk, sensorDayPk } from '../../lib/store/table.js';
 import { eveAlert } from '../helpers/eve.js';
-import { ndjsonBatch, postBatch, startHarness, type Harness, type TestSensor } from '../helpers/harness.js';
+import { harnessRenderService, ndjsonBatch, postBatch, startHarness, type Harness, type TestSensor } from '../helpers/harness.js';
 import { noon, dayMs, dayName } from '../helpers/days.js';
 
 const sealed = dayName(4);
@@ -30,21 +29,8 @@ beforeAll(async () => {
   a = await h.addSensor('sensor-seal', { deployedAt: dayName(5) });
   expect((await postBatch(h.url, a, ndjsonBatch(a.id, alerts(3, 4, 'first')))).status).toBe(202);
   expect((await postBatch(h.url, a, ndjsonBatch(a.id, alerts(2, 1, 'first')))).status).toBe(202);
-  render = createRenderService(
-    {
-      tableName: h.config.tableName,
-      bucketName: h.config.bucketName,
-      horizonDays: SEAL_MARGIN_DAYS + 2,
-      pseudonymKey: Buffer.alloc(32, 7),
-      closeAfterMinutes: 30,
-      watchedPorts: ['tcp/445'],
-      publicBaseUrl: 'https://cdn.example',
-      dynamoEndpoint: inject('dynamoEndpoint'),
-      s3Endpoint: inject('s3Endpoint'),
-    },
-    silentLog,
-    { clock: () => noon },
-  );
+  // The horizon of the render job only: ingest keeps its own (400 days), so the batches above are accepted.
+  render = harnessRenderService(h, { now: noon, deps: { horizonDays: SEAL_MARGIN_DAYS + 2 } });
 }, 60_000);
 afterAll(async () => h?.close());
 
