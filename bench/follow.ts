@@ -15,7 +15,6 @@
  *
  * `node --import tsx bench/follow.ts` runs it alone (its own emulators) and prints the figures as JSON.
  */
-import { randomUUID } from 'node:crypto';
 import { appendFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,15 +22,9 @@ import { pathToFileURL } from 'node:url';
 import { DEFAULT_FLUSH_AFTER_MS, followLog } from '../lib/client/follow.js';
 import { pushLog } from '../lib/client/push.js';
 import { Spool } from '../lib/client/spool.js';
-import { type IngestConfig, ingestConfigWithDefaults } from '../lib/config.js';
-import { createIngestApi } from '../lib/ingest/service.js';
-import { localDynamoClient, localS3Client } from '../lib/local/aws-clients.js';
-import { ensureBucket, ensureTable } from '../lib/local/provision.js';
-import { silentLog } from '../lib/log.js';
-import { generateSensorKeyPair, privateKeyFromPem } from '../lib/signing/keys.js';
-import { DynamoSensorRegistry } from '../lib/store/registry.js';
 import { seededRandom } from '../lib/util/prng.js';
 import { eveAlert } from '../test/helpers/eve.js';
+import { benchIngestApi } from './ingest-service.js';
 import { round } from './stats.js';
 
 export interface FollowRun {
@@ -79,13 +72,7 @@ export async function backfillRun(opts: { dynamoEndpoint: string; s3Endpoint: st
   }
   await writeFile(log, `${lines.join('\n')}\n`);
   const summary = await pushLog(log, {
-    endpoint: 'http://ingest.bench',
-    sensor: 'live',
-    privateKey: service.privateKey,
-    batchSize: 1000,
-    retryForMs: 10_000,
-    spool: new Spool(join(dir, 'spool')),
-    fetchImpl: service.fetchImpl,
+    ...service.client(dir),
     wholeDays: opts.wholeDays,
   });
   await rm(dir, { recursive: true, force: true });
@@ -102,29 +89,29 @@ const PORTS = [445, 22, 23, 1433, 3389, 80, 443, 8080, 5900, 135, 139, 3306];
  * on the given clock; `fetchImpl` hands a client's requests straight to it (no socket, the same bytes).
  */
 async function inProcessService(opts: { dynamoEndpoint: string; s3Endpoint: string }, clock: () => number) {
-  const suffix = randomUUID().slice(0, 8);
-  const config = ingestConfigWithDefaults({
-    tableName: `follow-${suffix}`,
-    bucketName: `follow-${suffix}`,
-    sensorCacheTtlMs: 3_600_000,
+  const { api, dynamo, s3, privateKey } = await benchIngestApi({
+    ...opts,
+    prefix: 'follow',
+    sensors: ['live'],
     pseudonymKey: Buffer.alloc(32, 2),
-    dynamoEndpoint: opts.dynamoEndpoint,
-    s3Endpoint: opts.s3Endpoint,
+    config: { sensorCacheTtlMs: 3_600_000 },
+    clock,
   });
-  const dynamo = localDynamoClient(opts.dynamoEndpoint);
-  const s3 = localS3Client(opts.s3Endpoint);
-  await ensureTable(dynamo, config.tableName);
-  await ensureBucket(s3, config.bucketName);
-  const pair = generateSensorKeyPair();
-  await new DynamoSensorRegistry(dynamo, config.tableName).putSensor({ id: 'live', publicKey: pair.publicKey, name: 'live', deployedAt: '2020-01-01', status: 'active', createdAt: new Date(clock()).toISOString() });
-  const api = createIngestApi(config, silentLog, { clients: { dynamo, s3 }, clock });
   const fetchImpl = (async (url: URL, init: RequestInit) => {
     const res = await api.handle({ method: 'POST', path: new URL(url).pathname, query: '', headers: init.headers as Record<string, string>, body: Buffer.from(init.body as Uint8Array) });
     return new Response(res.body, { status: res.statusCode, headers: res.headers });
   }) as unknown as typeof fetch;
   return {
-    fetchImpl,
-    privateKey: privateKeyFromPem(pair.privateKeyPem),
+    /** What push and push --follow are given to send to this service as sensor "live", spooling under `dir`. */
+    client: (dir: string) => ({
+      endpoint: 'http://ingest.bench',
+      sensor: 'live',
+      privateKey,
+      batchSize: 1000,
+      retryForMs: 10_000,
+      spool: new Spool(join(dir, 'spool')),
+      fetchImpl,
+    }),
     destroy: () => {
       dynamo.destroy();
       s3.destroy();
@@ -143,13 +130,7 @@ export async function followRun(opts: { dynamoEndpoint: string; s3Endpoint: stri
   const stop = new AbortController();
   let read = 0;
   const follower = followLog({
-    endpoint: 'http://ingest.bench',
-    sensor: 'live',
-    privateKey: service.privateKey,
-    batchSize: 1000,
-    retryForMs: 10_000,
-    spool: new Spool(join(dir, 'spool')),
-    fetchImpl: service.fetchImpl,
+    ...service.client(dir),
     now: () => clock,
     path: log,
     checkpointFile: join(dir, 'checkpoint.json'),

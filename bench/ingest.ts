@@ -2,24 +2,21 @@
  * Ingest figures: DynamoDB write units per 1,000 alerts through the real handler against DynamoDB Local,
  * read units of a render that re-rolls one day, and the CPU of the ingest core against JSON.parse.
  */
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { signedBatchHeaders, type PreparedBatch } from '../lib/client/sign-batch.js';
 import { prepareBatch } from '../lib/client/push.js';
 import { parseBatch } from '../lib/alerts/parse.js';
-import { type IngestConfig, ingestConfigWithDefaults } from '../lib/config.js';
 import { DEFAULT_LIMITS, ingestBatch, type IngestDeps } from '../lib/ingest/ingest-batch.js';
 import { createIngestApi } from '../lib/ingest/service.js';
 import { factsCsv, Pseudonyms } from '../lib/lake/facts.js';
-import { localDynamoClient, localS3Client } from '../lib/local/aws-clients.js';
-import { ensureBucket, ensureTable } from '../lib/local/provision.js';
+import { localDynamoClient } from '../lib/local/aws-clients.js';
 import { silentLog } from '../lib/log.js';
 import { createRenderService } from '../lib/render/service.js';
 import { generateSensorKeyPair, privateKeyFromPem, publicKeyFromBase64url } from '../lib/signing/keys.js';
 import type { BatchLedger } from '../lib/store/ledger.js';
 import { DynamoBatchLedger } from '../lib/store/ledger.js';
-import { DynamoSensorRegistry } from '../lib/store/registry.js';
+import { benchIngestApi } from './ingest-service.js';
 import { median, round } from './stats.js';
 
 export interface IngestFigures {
@@ -116,29 +113,14 @@ export async function benchIngest(opts: { liveInput: string; backfillInput: stri
   const handlerMs: number[] = [];
   let rawBytesPerAlert = 0;
   for (let run = 0; run < opts.runs; run++) {
-    const suffix = randomUUID().slice(0, 8);
-    const config = ingestConfigWithDefaults({
-      tableName: `bench-${suffix}`,
-      bucketName: `bench-${suffix}`,
-      // The bench sends batches back to back to measure their cost; a sensor's budget is not what it measures.
-      sensorBatchesPerSecond: 10_000,
-      sensorBatchBurst: 100_000,
-      sensorCacheTtlMs: 60_000,
+    const { api, config, dynamo, s3, privateKey: key } = await benchIngestApi({
+      ...opts,
+      prefix: 'bench',
+      sensors: ['bench-a', 'bench-b', 'bench-c'],
       pseudonymKey: Buffer.alloc(32, 1),
-      dynamoEndpoint: opts.dynamoEndpoint,
-      s3Endpoint: opts.s3Endpoint,
+      // The bench sends batches back to back to measure their cost; a sensor's budget is not what it measures.
+      config: { sensorBatchesPerSecond: 10_000, sensorBatchBurst: 100_000, sensorCacheTtlMs: 60_000 },
     });
-    const dynamo = localDynamoClient(opts.dynamoEndpoint);
-    const s3 = localS3Client(opts.s3Endpoint);
-    await ensureTable(dynamo, config.tableName);
-    await ensureBucket(s3, config.bucketName);
-    const pair = generateSensorKeyPair();
-    const registry = new DynamoSensorRegistry(dynamo, config.tableName);
-    for (const id of ['bench-a', 'bench-b', 'bench-c']) {
-      await registry.putSensor({ id, publicKey: pair.publicKey, name: id, deployedAt: '2020-01-01', status: 'active', createdAt: new Date().toISOString() });
-    }
-    const api = createIngestApi(config, silentLog, { clients: { dynamo, s3 } });
-    const key = privateKeyFromPem(pair.privateKeyPem);
     const alertsOnly = await pushThroughHandler(api, 'bench-a', key, chunks(alertLines, 1000));
     perThousand.push((alertsOnly.writeUnits / alertsOnly.accepted) * 1000);
     handlerMs.push(...alertsOnly.msPerBatch);
@@ -156,7 +138,7 @@ export async function benchIngest(opts: { liveInput: string; backfillInput: stri
         {
           tableName: config.tableName,
           bucketName: config.bucketName,
-          horizonDays: 400,
+          horizonDays: config.horizonDays,
           pseudonymKey: Buffer.alloc(32, 1),
           closeAfterMinutes: 30,
           watchedPorts: ['tcp/135', 'udp/137', 'tcp/445'],
@@ -166,7 +148,7 @@ export async function benchIngest(opts: { liveInput: string; backfillInput: stri
         { clients: { dynamo: renderDynamo, s3 } },
       );
       await service.run();
-      const ledger = new DynamoBatchLedger(dynamo, config.tableName, 400);
+      const ledger = new DynamoBatchLedger(dynamo, config.tableName, config.horizonDays);
       const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
       await ledger.markDayChanged(yesterday, 'bench-a', new Date().toISOString());
       meter.reset();
