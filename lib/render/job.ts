@@ -297,7 +297,8 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   for (const day of ordered) rolled.set(day, rollUpDay(read, ids, day, at, stale, isSealed(day)));
   for (const day of sealing) rollUpDay(read, ids, day, at, stale, true);
   await deps.summaries.putSensorDayRollups(stale);
-  const lastSealedDay = [state.lastSealedDay ?? '', sealThrough].sort().at(-1) || undefined;
+  // Every sealed day's rollup is written from here on: the state may say so at the first chunk already.
+  const lastSealedDay = state.lastSealedDay && state.lastSealedDay > sealThrough ? state.lastSealedDay : sealThrough;
   lap('rollUp');
   const previous = await deps.summaries.getDaySummaries(ordered.filter((d) => d <= closeThrough));
   const touchedMonths = new Set(ordered.map((d) => d.slice(0, 7)));
@@ -386,7 +387,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
     const chunkEnd = chunk.at(-1)!;
     if (!lastClosed || chunkEnd > lastClosed) {
       lastClosed = chunkEnd;
-      await deps.summaries.putRenderState({ lastClosedDay: lastClosed, lastRenderAt: at, lastSealedDay: state.lastSealedDay });
+      await deps.summaries.putRenderState({ lastClosedDay: lastClosed, lastRenderAt: at, lastSealedDay });
     }
     lap('summaries');
   }
