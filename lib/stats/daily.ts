@@ -57,14 +57,14 @@ export interface ClosedDay {
 }
 
 /**
- * What the render job has settled for a range: the day summaries it wrote, the last day it closed, and the days
- * a late batch has re-opened since. A closed day that is not re-opened is settled: its summary is current, and
- * a settled day without a summary had no data. Every other day is read live from the counters.
+ * What the render job has settled for a range: the day summaries it wrote, and which days are closed (on or
+ * before the last day it closed, and not re-opened by a late batch since). A closed day's summary is current,
+ * and a closed day without a summary had no data. Every other day is read live from the counters.
  */
 export interface SettledDays {
   summaries: ReadonlyMap<string, ClosedDay>;
-  lastClosedDay?: string;
-  reopened: ReadonlySet<string>;
+  /** Closed and not re-opened since. */
+  isClosed: (day: string) => boolean;
 }
 
 export async function dailyStats(
@@ -75,15 +75,14 @@ export async function dailyStats(
   settledDays?: (days: readonly string[]) => Promise<SettledDays>,
 ): Promise<{ days: DayStats[] }> {
   const days = daysBetween(from, to);
-  const settled = settledDays ? await settledDays(days) : { summaries: new Map<string, ClosedDay>(), reopened: new Set<string>() };
-  const isSettled = (day: string) => settled.lastClosedDay !== undefined && day <= settled.lastClosedDay && !settled.reopened.has(day);
+  const settled: SettledDays = settledDays ? await settledDays(days) : { summaries: new Map(), isClosed: () => false };
   // Ten years of history costs one summary per day; only open and re-opened days cost a read per sensor.
-  const open = days.filter((day) => !isSettled(day));
+  const open = days.filter((day) => !settled.isClosed(day));
   const sensorDays = open.length > 0 ? await reader.readSensorDays(sensors, open) : new Map<string, SensorDay>();
   const read = open.flatMap((day) => sensors.map((sensor) => ({ day, sensor, sd: sensorDays.get(`${day}/${sensor}`) ?? { contributions: [] } })));
   const byDay = new Map<string, { agg: DayAggregate; bySensor: Record<string, number> }>();
   for (const day of days) {
-    const summary = isSettled(day) ? settled.summaries.get(day) : undefined;
+    const summary = settled.isClosed(day) ? settled.summaries.get(day) : undefined;
     byDay.set(day, summary ? { agg: summary.aggregate, bySensor: { ...summary.bySensor } } : { agg: emptyAggregate(), bySensor: {} });
   }
   for (const { day, sensor, sd } of read) {

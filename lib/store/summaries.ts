@@ -137,10 +137,10 @@ export class SummaryStore {
     return out;
   }
 
-  /** For `stats`: the summaries of the given days, the last closed day and the days re-opened since. */
+  /** For `stats`: the summaries of the given days, and which days are closed (closedDays). */
   async settledDays(days: readonly string[]) {
-    const [summaries, state, dirty] = await Promise.all([this.getDaySummaries(days), this.getRenderState(), this.listDirty()]);
-    return { summaries, lastClosedDay: state.lastClosedDay, reopened: new Set(dirty.map((m) => m.day)) };
+    const [summaries, isClosed] = await Promise.all([this.getDaySummaries(days), this.closedDays()]);
+    return { summaries, isClosed };
   }
 
   async putHistoryMonth(month: string, days: Record<string, HistoryDay>): Promise<void> {
