@@ -92,6 +92,36 @@ export async function openFactsSession(lake: S3Lake, scratchDir: string, period:
   }
 }
 
+/**
+ * The facts sessions of one job, shared by its steps: a step whose period an open session covers uses that one
+ * (the render job's partner statistics and its warnings ask for overlapping periods — the whole history on a
+ * first run — and each session copies its objects and opens an engine). No facts lie before `firstDay` (the
+ * first deployment or counted day), so a period reaching back further is covered from there on.
+ */
+export class FactsSessions {
+  private readonly opened: { from: string; to: string; session: Promise<FactsSession> }[] = [];
+
+  constructor(
+    private readonly lake: S3Lake,
+    private readonly scratchDir: string,
+    private readonly firstDay?: string,
+  ) {}
+
+  get(period: { from: string; to: string }): Promise<FactsSession> {
+    const from = this.firstDay && period.from < this.firstDay ? this.firstDay : period.from;
+    const open = this.opened.find((o) => o.from <= from && o.to >= period.to);
+    if (open) return open.session;
+    const session = openFactsSession(this.lake, this.scratchDir, { from, to: period.to });
+    this.opened.push({ from, to: period.to, session });
+    return session;
+  }
+
+  async close(): Promise<void> {
+    const sessions = this.opened.splice(0);
+    for (const o of sessions) await (await o.session.catch(() => undefined))?.close();
+  }
+}
+
 /** Strips SQL comments (`-- …` and `/* … *\/`) outside quoted text. */
 function withoutComments(sql: string): string {
   let out = '';

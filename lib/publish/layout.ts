@@ -94,12 +94,13 @@ export function firstSeenPart(key: string): string | undefined {
 }
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
 /**
- * Per closed day, each warning subject's alerts and distinct sources (lib/warnings/judge.ts): judging a day then
- * reads one day of facts and 28 small objects, not 29 days of facts.
+ * Per closed day, each warning subject's alerts and distinct sources (lib/warnings/judge.ts), one object per
+ * month: judging a day then reads one day of facts and the baseline's one or two month objects, not 29 days of
+ * facts; a first run over a long history writes one object a month, not one a day.
  */
 export const SUBJECT_DAYS_PREFIX = 'lake/subject-days/';
-export function subjectDaysKey(day: string): string {
-  return `${SUBJECT_DAYS_PREFIX}day=${day}.json`;
+export function subjectMonthKey(month: string): string {
+  return `${SUBJECT_DAYS_PREFIX}month=${month}.json`;
 }
 /** Every warning ever raised (lib/warnings/store.ts): private, read whole by the render job and the CLI. */
 export const WARNINGS_STORE_KEY = 'lake/warnings.json';

@@ -36,7 +36,7 @@ import { addDays, DAY_MS, utcDay } from '../util/days.js';
 import { closeDays, type CloseDeps, type CloseResult } from '../lake/close.js';
 import { archiveCopies, renderObjects, type RenderAnalysis } from './objects.js';
 import { buildPartnerStatistics, buildPeriodReport, type PartnerStatistics, type PeriodReport } from '../lake/report.js';
-import { openFactsSession } from '../lake/query.js';
+import { FactsSessions } from '../lake/query.js';
 import { PARTNER_STATISTICS_KEY, REPORTS_PREFIX } from '../publish/layout.js';
 import type { S3Lake } from '../lake/store.js';
 import { judgeClosedDays, type WarningOptions } from '../warnings/judge.js';
@@ -161,7 +161,7 @@ function rollUpDay(read: ReadonlyMap<string, SensorDay>, sensors: readonly strin
  */
 async function analyseClosedDays(
   deps: RenderDeps,
-  input: { start: string; closeThrough: string; closedNow: ReadonlySet<string>; watched: readonly string[] },
+  input: { start: string; closeThrough: string; closedNow: ReadonlySet<string>; watched: readonly string[]; facts: FactsSessions },
 ): Promise<RenderAnalysis> {
   const { start, closeThrough, closedNow } = input;
   const published = new Set((await deps.lake.list(REPORTS_PREFIX)).map((o) => /(\d{4}-\d{2})\.json$/.exec(o.key)?.[1]).filter((m): m is string => !!m));
@@ -171,19 +171,15 @@ async function analyseClosedDays(
   if (closedNow.size === 0 && due.length === 0 && stored) return { statistics: stored, reports: [], months };
   const windowFrom = [addDays(closeThrough, -(WINDOW_DAYS - 1)), start].sort().at(-1)!;
   const from = [windowFrom, ...due.map((m) => `${m}-01`)].sort()[0]!;
-  const session = await openFactsSession(deps.lake, deps.scratchDir, { from, to: closeThrough });
-  try {
-    const run = session.engine.statistics;
-    const isClosed = (d: string) => d <= closeThrough;
-    const statistics = await buildPartnerStatistics(run, { from: windowFrom, to: closeThrough }, { isClosed, watchedPorts: input.watched });
-    const reports: PeriodReport[] = [];
-    // Whole months, as `report --from <first> --to <last>` gives them: equal JSON.
-    for (const m of due) reports.push(await buildPeriodReport(run, { from: `${m}-01`, to: monthEnd(m) }, { isClosed }));
-    await deps.lake.writeJson(PARTNER_STATISTICS_KEY, statistics);
-    return { statistics, reports, months };
-  } finally {
-    await session.close();
-  }
+  const session = await input.facts.get({ from, to: closeThrough });
+  const run = session.engine.statistics;
+  const isClosed = (d: string) => d <= closeThrough;
+  const statistics = await buildPartnerStatistics(run, { from: windowFrom, to: closeThrough }, { isClosed, watchedPorts: input.watched });
+  const reports: PeriodReport[] = [];
+  // Whole months, as `report --from <first> --to <last>` gives them: equal JSON.
+  for (const m of due) reports.push(await buildPeriodReport(run, { from: `${m}-01`, to: monthEnd(m) }, { isClosed }));
+  await deps.lake.writeJson(PARTNER_STATISTICS_KEY, statistics);
+  return { statistics, reports, months };
 }
 
 function monthEnd(month: string): string {
@@ -400,8 +396,16 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
     await deps.summaries.putHistoryMonth(month, entries);
   }
 
-  const analysis = await analyseClosedDays(deps, { start, closeThrough, closedNow: closedDays, watched });
-  const warnings = await judgeClosedDays(deps, { closedNow: closedDays, closeThrough, sensors });
+  // One facts session for both steps when their periods overlap (on a first run, both read the whole history).
+  const facts = new FactsSessions(deps.lake, deps.scratchDir, start);
+  let warnings;
+  let analysis;
+  try {
+    analysis = await analyseClosedDays(deps, { start, closeThrough, closedNow: closedDays, watched, facts });
+    warnings = await judgeClosedDays({ ...deps, facts }, { closedNow: closedDays, closeThrough, sensors });
+  } finally {
+    await facts.close();
+  }
   lap('analysis');
 
   const windowDays = daysBetween(addDays(closeThrough, -(WINDOW_DAYS - 1)), closeThrough);

@@ -5,14 +5,14 @@
  */
 import { loadWarningSettings, type WarningSettings } from '../config.js';
 import type { Log } from '../log.js';
-import { openFactsSession } from '../lake/query.js';
+import type { FactsSessions } from '../lake/query.js';
 import type { S3Lake } from '../lake/store.js';
 import type { SensorProfile } from '../store/registry.js';
 import { addDays, daysBetween, utcDay } from '../util/days.js';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LakeEngine } from '../lake/engine.js';
-import { SUBJECT_DAYS_PREFIX, subjectDaysKey } from '../publish/layout.js';
+import { SUBJECT_DAYS_PREFIX, subjectMonthKey } from '../publish/layout.js';
 import { mapLimit } from '../util/map-limit.js';
 import { fromJudgedRow, mergeJudged, newestFirst, warningId, type Warning } from './model.js';
 import { daysToJudge, judgeableDays, judgeFiguresQuery, subjectDaysQuery, type JudgedRow, type WarningRules } from './rules.js';
@@ -36,6 +36,8 @@ export interface WarningOptions {
 
 export interface WarningJobDeps {
   lake: S3Lake;
+  /** The job's facts sessions (shared with its other steps). */
+  facts: FactsSessions;
   scratchDir: string;
   clock: () => number;
   log: Log;
@@ -186,32 +188,47 @@ export async function judgeClosedDays(
 /** One subject's figures on one day: [subject, signature text or '', alerts, sources]. */
 type FigureRow = [string, string, number, number];
 
-interface StoredFigures {
-  day: string;
-  rows: FigureRow[];
+/** A month's stored figures: every day computed so far (a day without alerts has no rows). */
+interface StoredMonth {
+  month: string;
+  days: Record<string, FigureRow[]>;
 }
 
 /**
- * Each day's subject figures: from the store (`lake/subject-days/`), or computed from the facts on the engine
- * for the days this run (re)closed and the days not stored yet — then stored.
+ * Each day's subject figures: from the store (`lake/subject-days/`, one object per month), or computed from the
+ * facts on the engine for the days this run (re)closed and the days not stored yet — then stored, each month
+ * that gained days rewritten once. Objects of the older one-per-day layout are recomputed into months and go.
  */
 async function dayFigures(deps: WarningJobDeps, needed: readonly string[], changed: ReadonlySet<string>): Promise<Map<string, FigureRow[]>> {
-  const stored = new Set((await deps.lake.list(SUBJECT_DAYS_PREFIX)).map((o) => o.key));
-  const missing = needed.filter((d) => changed.has(d) || !stored.has(subjectDaysKey(d)));
+  const listed = (await deps.lake.list(SUBJECT_DAYS_PREFIX)).map((o) => o.key);
+  const months = [...new Set(needed.map((d) => d.slice(0, 7)))];
+  const stored = new Map<string, StoredMonth>();
+  await mapLimit(
+    months.filter((m) => listed.includes(subjectMonthKey(m))),
+    8,
+    async (m) => void stored.set(m, (await deps.lake.readJson<StoredMonth>(subjectMonthKey(m))) ?? { month: m, days: {} }),
+  );
   const out = new Map<string, FigureRow[]>();
+  const missing: string[] = [];
+  for (const d of needed) {
+    const rows = stored.get(d.slice(0, 7))?.days[d];
+    if (rows && !changed.has(d)) out.set(d, rows);
+    else missing.push(d);
+  }
   if (missing.length > 0) {
     for (const d of missing) out.set(d, []);
-    const session = await openFactsSession(deps.lake, deps.scratchDir, { from: missing[0]!, to: missing.at(-1)! });
-    try {
-      const rows = await session.engine.rows<{ day: string; subject: string; name: string | null; alerts: number; sources: number }>(subjectDaysQuery(missing));
-      for (const r of rows) out.get(r.day)?.push([r.subject, r.name ?? '', Number(r.alerts), Number(r.sources)]);
-    } finally {
-      await session.close();
-    }
-    await mapLimit(missing, 8, (day) => deps.lake.writeJson(subjectDaysKey(day), { day, rows: out.get(day)! } satisfies StoredFigures));
+    const session = await deps.facts.get({ from: missing[0]!, to: missing.at(-1)! });
+    const rows = await session.engine.rows<{ day: string; subject: string; name: string | null; alerts: number; sources: number }>(subjectDaysQuery(missing));
+    for (const r of rows) out.get(r.day)?.push([r.subject, r.name ?? '', Number(r.alerts), Number(r.sources)]);
+    const gained = [...new Set(missing.map((d) => d.slice(0, 7)))];
+    await mapLimit(gained, 8, async (m) => {
+      const month = stored.get(m) ?? { month: m, days: {} };
+      for (const d of missing) if (d.startsWith(m)) month.days[d] = out.get(d)!;
+      await deps.lake.writeJson(subjectMonthKey(m), month satisfies StoredMonth);
+    });
   }
-  const rest = needed.filter((d) => !out.has(d));
-  await mapLimit(rest, 16, async (day) => void out.set(day, (await deps.lake.readJson<StoredFigures>(subjectDaysKey(day)))?.rows ?? []));
+  const legacy = listed.filter((k) => !k.startsWith(`${SUBJECT_DAYS_PREFIX}month=`));
+  if (legacy.length > 0) await deps.lake.delete(legacy);
   return out;
 }
 

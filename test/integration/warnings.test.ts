@@ -19,7 +19,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PARTNER_INDEX, PARTNER_WARNINGS_KEYS, SUBJECT_DAYS_PREFIX, subjectDaysKey } from '../../lib/publish/layout.js';
+import { PARTNER_INDEX, PARTNER_WARNINGS_KEYS, SUBJECT_DAYS_PREFIX, subjectMonthKey } from '../../lib/publish/layout.js';
 import { WarningStore } from '../../lib/warnings/store.js';
 import { warningId, type Warning } from '../../lib/warnings/model.js';
 import { writeLocalState } from '../../lib/local/state.js';
@@ -79,9 +79,16 @@ describe('warnings end to end', () => {
     const all = await judged();
     expect(shape(all)).toEqual(expected());
     for (const w of all) expect(w.id).toBe(warningId(w.day, w.kind, w.subject));
-    // The judged days -12 … -1 and their baselines back to day -40: each day's subject figures kept once.
+    // The judged days -12 … -1 and their baselines back to day -40: each day's subject figures kept once, in
+    // one object per month.
+    const days = Array.from({ length: 40 }, (_, i) => dayName(40 - i));
+    const months = [...new Set(days.map((d) => d.slice(0, 7)))];
     const kept = (await h.lake.list(SUBJECT_DAYS_PREFIX)).map((o) => o.key).sort();
-    expect(kept).toEqual(Array.from({ length: 40 }, (_, i) => subjectDaysKey(dayName(40 - i))));
+    expect(kept).toEqual(months.map(subjectMonthKey));
+    const stored = await Promise.all(months.map(async (m) => (await h.lake.readJson<{ days: Record<string, unknown[]> }>(subjectMonthKey(m)))!.days));
+    expect(stored.flatMap((d) => Object.keys(d)).sort()).toEqual(days);
+    // Day -3's figures hold the new subject of that day, with its ten sources.
+    expect(stored.flatMap((d) => d[dayName(3)] ?? [])).toContainEqual(['tcp/8080', '', 10, 10]);
   });
 
   it('publishes them to partners as JSON, a valid Atom feed and IDEA records, and on the page', async () => {
