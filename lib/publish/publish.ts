@@ -43,12 +43,7 @@ export class S3Publisher implements Publisher {
         objects
           .filter((o) => rank(o) === group)
           .map(async (o) => {
-            // A write-once object that exists is kept. The HEAD is also what keeps the promise on stores that
-            // ignore If-None-Match (the local S3 emulator); on S3 the conditional put closes the race.
-            if (o.writeOnce && (await this.has(o.key))) {
-              kept++;
-              return;
-            }
+            // A write-once object that exists is kept: the conditional put is refused (412), on S3 and locally.
             try {
               await withStorage(() =>
                 this.s3.send(

@@ -135,19 +135,23 @@ describe('shared s3rver', () => {
     expect((await new S3Lake(s3, bucket).list('many/')).map((o) => o.key)).toEqual(keys);
   }, 120_000);
 
-  // Real S3 answers 412 PreconditionFailed to the second put. s3rver 3.7 ignores the header on PUT and
-  // overwrites, so create-only semantics cannot be tested against it; this pins that gap so a change shows up.
-  it('ignores If-None-Match: * on PutObject (unlike S3)', async () => {
+  // S3 answers 412 PreconditionFailed to the second put; s3rver 3.7 alone overwrites, the emulator's shim
+  // refuses it as S3 does.
+  it('refuses a put with If-None-Match: * of an existing key with 412, as S3 does', async () => {
     const bucket = uniqueName('emu');
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const put = (body: string) =>
       s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'once', Body: body, IfNoneMatch: '*' }));
 
     await put('first');
-    await put('second');
+    const refused = await put('second').catch((err: { name?: string; $metadata?: { httpStatusCode?: number } }) => err);
+    expect(refused).toMatchObject({ name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
 
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'once' }));
-    expect(await got.Body!.transformToString()).toBe('second');
+    expect(await got.Body!.transformToString()).toBe('first');
+    // Without the header a put still replaces.
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'once', Body: 'third' }));
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'once' }))).Body!.transformToString()).toBe('third');
   });
 });
 

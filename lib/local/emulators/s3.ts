@@ -91,12 +91,42 @@ function shimListingV2(): void {
   };
 }
 
+/**
+ * s3rver 3.7 ignores `If-None-Match: *` on PutObject and overwrites; S3 answers 412 PreconditionFailed when the
+ * key exists. The raw archive (first copy of a batch wins) and the daily archive copies (written once) rely on
+ * S3's answer, so the emulator gives it too: this shim refuses such a put of an existing key before s3rver's
+ * handler stores anything. Installed once per process, like the listing shim.
+ */
+let conditionalPutShimmed = false;
+
+interface PutContext {
+  headers: Record<string, string | undefined>;
+  params: { bucket: string; key: string };
+  store: { existsObject(bucket: string, key: string): Promise<boolean> };
+}
+
+function shimConditionalPut(): void {
+  if (conditionalPutShimmed) return;
+  conditionalPutShimmed = true;
+  const require = createRequire(import.meta.url);
+  const objectController = require('s3rver/lib/controllers/object.js') as { putObject: (ctx: PutContext) => Promise<void> };
+  const S3Error = require('s3rver/lib/models/error.js') as new (code: string, message: string, detail?: Record<string, string>) => Error;
+  const original = objectController.putObject;
+  objectController.putObject = async function putObject(ctx: PutContext): Promise<void> {
+    if (ctx.headers['if-none-match'] === '*' && (await ctx.store.existsObject(ctx.params.bucket, ctx.params.key))) {
+      throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
+    }
+    return original(ctx);
+  };
+}
+
 export async function startS3Local(opts: StartS3LocalOptions = {}): Promise<S3Local> {
   const persistent = opts.dataDir !== undefined;
   const directory =
     opts.dataDir !== undefined ? path.resolve(opts.dataDir) : await mkdtemp(path.join(os.tmpdir(), 'alertgraph-s3-'));
   await mkdir(directory, { recursive: true });
   shimListingV2();
+  shimConditionalPut();
 
   const s3rver = new S3rver({
     address: '127.0.0.1',
