@@ -50,7 +50,7 @@ import {
   NOT_TAKEN,
   PARQUET_COLUMNS,
   parquetFacts,
-  PORT_FIGURES,
+  PORT_SOURCES_PER_DAY,
   readFirstSeen,
   SENSOR_SOURCES,
   SIGNATURE_NAMES,
@@ -209,8 +209,12 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
     for (const r of await engine.rows<{ day: string; sensor: string; sources: number }>(SENSOR_SOURCES)) {
       result.days.get(r.day)!.sourcesBySensor[r.sensor] = r.sources;
     }
-    for (const r of await engine.rows<{ day: string; port: string; sources: number }>(PORT_FIGURES)) {
-      result.days.get(r.day)!.sourcesByPort[r.port] = r.sources;
+    for (const r of await engine.rows<{ day: string; ports: string }>(PORT_SOURCES_PER_DAY)) {
+      const byPort = result.days.get(r.day)!.sourcesByPort;
+      for (const pair of r.ports.split(',')) {
+        const eq = pair.indexOf('=');
+        byPort[pair.slice(0, eq)] = Number(pair.slice(eq + 1));
+      }
     }
     for (const r of await engine.rows<{ day: string; sig: string; name: string }>(SIGNATURE_NAMES)) {
       result.days.get(r.day)!.signatureNames[r.sig] = r.name;

@@ -12,6 +12,7 @@ import {
   allPortsQuery,
   categoriesQuery,
   DEFAULT_COHORTS,
+  classifiedWithin,
   materializeStatistics,
   matrixQuery,
   signaturesQuery,
@@ -37,6 +38,12 @@ export type RunSql = (sql: string) => Promise<Record<string, JsonValue>[]>;
 export interface StatisticsEngine {
   run: RunSql;
   materialize?: (sql: string) => Promise<void>;
+  /**
+   * A table the engine already holds of the classified alerts of a longer period (with these thresholds): a
+   * period within it is taken from it instead of classified again (the render job's monthly reports of a long
+   * history: one classification, not one a month).
+   */
+  classified?: { table: string; period: Period; thresholds: ScanThresholds };
 }
 
 export interface SourceClass {
@@ -81,8 +88,14 @@ function sourceClass(row: Record<string, JsonValue> | undefined): SourceClass {
 /** Classifies the period's alerts once when the engine can keep them; the scope the queries then read. */
 async function prepare(engine: StatisticsEngine, period: Period, t: ScanThresholds): Promise<StatisticsScope> {
   if (!engine.materialize) return { period, thresholds: t };
-  await engine.materialize(materializeStatistics(period, t));
+  const held = engine.classified;
+  const within = held && held.period.from <= period.from && held.period.to >= period.to && sameThresholds(held.thresholds, t);
+  await engine.materialize(within ? classifiedWithin(held.table, period) : materializeStatistics(period, t));
   return { period, thresholds: t, materialized: true };
+}
+
+function sameThresholds(a: ScanThresholds, b: ScanThresholds): boolean {
+  return a.minPorts === b.minPorts && a.minDestinations === b.minDestinations;
 }
 
 export async function buildPeriodReport(engine: StatisticsEngine, period: Period, opts: ReportOptions): Promise<PeriodReport> {

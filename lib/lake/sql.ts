@@ -250,6 +250,14 @@ FROM facts
 WHERE proto IN ('tcp', 'udp') AND dst_port IS NOT NULL
 GROUP BY day, proto, dst_port`;
 
+/**
+ * DuckDB: PORT_FIGURES' distinct sources as one text per day, `tcp/445=12,udp/53=3,…` (ports hold neither `,`
+ * nor `=`). A long history's close has a hundred thousand day-ports; one row per day instead of one per
+ * day-port saves most of the cost of bringing them into JavaScript (measured: 390 → 150 ms on the bench's
+ * 190-day history).
+ */
+export const PORT_SOURCES_PER_DAY = `SELECT day, string_agg(port || '=' || CAST(sources AS VARCHAR), ',') AS ports FROM (${PORT_FIGURES}) GROUP BY day`;
+
 /** Signature texts per day, keyed as the counters key signatures: the id, or `msg:<text>` without one. */
 export const SIGNATURE_NAMES = `SELECT day, CASE WHEN sig_id IS NULL THEN 'msg:' || signature ELSE CAST(sig_id AS VARCHAR) END AS sig, min(signature) AS name
 FROM facts

@@ -88,9 +88,18 @@ function statement(scope: StatisticsScope, extra: string[], body: string): strin
   return `${ctes.length > 0 ? `WITH ${ctes.join(',\n')}\n` : ''}${body}`;
 }
 
-/** DuckDB: the table `classified` of the period, for queries with `materialized: true`. */
-export function materializeStatistics(period: Period, t: ScanThresholds = DEFAULT_SCAN_THRESHOLDS): string {
-  return `CREATE OR REPLACE TEMP TABLE classified AS WITH ${baseCtes(period, t).join(',\n')}\nSELECT * FROM classified`;
+/** DuckDB: the table `classified` (or `table`) of the period, for queries with `materialized: true`. */
+export function materializeStatistics(period: Period, t: ScanThresholds = DEFAULT_SCAN_THRESHOLDS, table = 'classified'): string {
+  return `CREATE OR REPLACE TEMP TABLE ${table} AS WITH ${baseCtes(period, t).join(',\n')}\nSELECT * FROM classified`;
+}
+
+/**
+ * DuckDB: the table `classified` of a period, taken from a table of classified alerts of a longer period. An
+ * alert's class depends only on its own source-day (scan source-days are judged on whole days), so the rows of
+ * the shorter period are exactly what `materializeStatistics` would make for it.
+ */
+export function classifiedWithin(table: string, period: Period): string {
+  return `CREATE OR REPLACE TEMP TABLE classified AS SELECT * FROM ${table} WHERE day >= ${literal(period.from)} AND day <= ${literal(period.to)}`;
 }
 
 /** The common table expressions of the statistics, for a query of its own (the close's). */

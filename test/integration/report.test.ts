@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildPeriodReport } from '../../lib/lake/report.js';
+import { DEFAULT_SCAN_THRESHOLDS, materializeStatistics } from '../../lib/lake/statistics.js';
 import { openFactsSession } from '../../lib/lake/query.js';
 import { localDynamoClient } from '../../lib/local/aws-clients.js';
 import { reportKey } from '../../lib/publish/layout.js';
@@ -80,5 +81,30 @@ describe('statistics end to end', () => {
     }
     const html = (await h.lake.list(reportKey(month, 'html'))).length;
     expect(html).toBe(1);
+  });
+
+  it('a period taken from the classified alerts of a longer one gives the same report as classified on its own', async () => {
+    const whole = { from: dayName(50), to: dayName(1) };
+    const session = await openFactsSession(h.lake, scratch, whole);
+    try {
+      const engine = session.engine.statistics;
+      await session.engine.run(materializeStatistics(whole, DEFAULT_SCAN_THRESHOLDS, 'classified_all'));
+      const held = { ...engine, classified: { table: 'classified_all', period: whole, thresholds: DEFAULT_SCAN_THRESHOLDS } };
+      const isClosed = () => true;
+      // Each day alone (the scan day among them) and both days together.
+      for (const period of [{ from: dayName(45), to: dayName(45) }, { from: dayName(44), to: dayName(44) }, { from: dayName(46), to: dayName(44) }]) {
+        const taken = await buildPeriodReport(held, period, { isClosed });
+        const own = await buildPeriodReport(engine, period, { isClosed });
+        expect(taken).toEqual(own);
+      }
+      // The scan day by hand: 21 alerts, 20 of them V's scan.
+      const scanDay = await buildPeriodReport(held, { from: dayName(44), to: dayName(44) }, { isClosed });
+      expect(scanDay).toMatchObject({ alerts: 21, sources: 2, scans: { sources: 1, alerts: 20 } });
+      // Other thresholds are not what the table holds: classified again (V's 20 ports are no scan at 21).
+      const strict = await buildPeriodReport(held, { from: dayName(44), to: dayName(44) }, { isClosed, thresholds: { minPorts: 21, minDestinations: 21 } });
+      expect(strict.scans).toEqual({ sources: 0, alerts: 0 });
+    } finally {
+      await session.close();
+    }
   });
 });
