@@ -15,7 +15,7 @@ import { LakeEngine } from '../lake/engine.js';
 import { SUBJECT_DAYS_PREFIX, subjectMonthKey } from '../publish/layout.js';
 import { mapLimit } from '../util/map-limit.js';
 import { fromJudgedRow, mergeJudged, newestFirst, warningId, type Warning } from './model.js';
-import { daysToJudge, judgeableDays, judgeFiguresQuery, subjectDaysQuery, type JudgedRow, type WarningRules } from './rules.js';
+import { daysToJudge, judgeableDays, judgeFiguresQuery, subjectDaysJsonQuery, type JudgedRow, type WarningRules } from './rules.js';
 import { WarningStore } from './store.js';
 
 /** When each sensor last sent a batch (any batch, a heartbeat included), ISO 8601. */
@@ -218,8 +218,9 @@ async function dayFigures(deps: WarningJobDeps, needed: readonly string[], chang
   if (missing.length > 0) {
     for (const d of missing) out.set(d, []);
     const session = await deps.facts.get({ from: missing[0]!, to: missing.at(-1)! });
-    const rows = await session.engine.rows<{ day: string; subject: string; name: string | null; alerts: number; sources: number }>(subjectDaysQuery(missing));
-    for (const r of rows) out.get(r.day)?.push([r.subject, r.name ?? '', Number(r.alerts), Number(r.sources)]);
+    for (const r of await session.engine.rows<{ day: string; figures: string }>(subjectDaysJsonQuery(missing))) {
+      if (out.has(r.day)) out.set(r.day, JSON.parse(r.figures) as FigureRow[]);
+    }
     const gained = [...new Set(missing.map((d) => d.slice(0, 7)))];
     await mapLimit(gained, 8, async (m) => {
       const month = stored.get(m) ?? { month: m, days: {} };

@@ -104,6 +104,17 @@ ${SUBJECT_FIGURES}
 ORDER BY day, subject`;
 }
 
+/**
+ * DuckDB: subjectDaysQuery's rows as one JSON text per day, `[[subject, name or "", alerts, sources], …]` in
+ * subject order — the form the judge stores. A first run over a long history has a hundred thousand
+ * subject-days; one row per day instead of one per subject-day saves most of the cost of bringing them into
+ * JavaScript. Days without alerts have no row.
+ */
+export function subjectDaysJsonQuery(days: readonly string[]): string {
+  return `SELECT day, CAST(to_json(list(json_array(subject, coalesce(name, ''), alerts, sources) ORDER BY subject)) AS VARCHAR) AS figures
+FROM (${subjectDaysQuery(days)}) GROUP BY day`;
+}
+
 /** The rules proper, from `subject_days` (day, n, subject, name, alerts, sources) on. */
 function rulesCtes(sorted: readonly string[], rules: WarningRules): string[] {
   const n = rules.baselineDays;
