@@ -283,7 +283,7 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
     // 6. Store: the days' Parquet first, then the staging objects they now hold go, then the first-seen day
     // objects, then those it no longer needs. A stop anywhere leaves objects a rerun reads back to the same
     // result (a source briefly in two day objects counts on the earlier day: readers take the minimum).
-    await mapLimit([...written], 8, ([day, path]) => deps.lake.upload(path, factsKey(day)));
+    await mapLimit([...written], 16, ([day, path]) => deps.lake.upload(path, factsKey(day)));
     await deps.lake.delete([...written.keys()].flatMap((d) => (oldByDay.get(d) ?? []).map((o) => o.key).filter((k) => k !== factsKey(d))));
     await deps.lake.delete(done);
     result.compactedObjects = done.length;

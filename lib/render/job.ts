@@ -28,7 +28,6 @@ import { archiveKey, CACHE, PARTNER_INDEX, PUBLIC_KEYS } from '../publish/layout
 import { partnerIndexHtml, publicIndexHtml, type PartnerFigure } from '../publish/pages.js';
 import type { PublishedObject, Publisher } from '../publish/publish.js';
 import { daysBetween } from '../stats/daily.js';
-import { mapLimit } from '../util/map-limit.js';
 import type { DynamoBatchLedger, SensorDay, StoredContribution } from '../store/ledger.js';
 import type { SensorProfile, SensorRegistry } from '../store/registry.js';
 import type { DaySummary, HistoryDay, SensorDayRollupWrite, SummaryStore } from '../store/summaries.js';
@@ -434,7 +433,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   const copies = await deps.publisher.publish(await archiveCopies(deps, archiveDays, sensors, history, at, { replace: false }));
   lap('archive');
 
-  await mapLimit(dirty, 16, (m) => deps.summaries.clearDirty(m));
+  await deps.summaries.clearDirtyMarks(dirty);
   const closedThrough = !state.lastClosedDay || closeThrough > state.lastClosedDay ? closeThrough : state.lastClosedDay;
   await deps.summaries.putRenderState({ lastClosedDay: closedThrough, lastRenderAt: at, lastSealedDay });
   lap('finish');

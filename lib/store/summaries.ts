@@ -15,6 +15,8 @@ import {
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
+  TransactionCanceledException,
+  TransactWriteItemsCommand,
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
@@ -188,6 +190,42 @@ export class SummaryStore {
       );
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
+  /**
+   * Clears dirty marks as clearDirty does each. Many at once (a first run after a backfill marks every day) go
+   * 100 to a transaction, all or none: when a newer batch re-marked one of them meanwhile, that transaction is
+   * cancelled and its marks are cleared one by one, so the re-marked one stays.
+   */
+  async clearDirtyMarks(marks: readonly DirtyMark[]): Promise<void> {
+    const one = (m: DirtyMark) => this.clearDirty(m);
+    if (marks.length < 8) {
+      await Promise.all(marks.map(one));
+      return;
+    }
+    for (let i = 0; i < marks.length; i += 100) {
+      const chunk = marks.slice(i, i + 100);
+      try {
+        await withStorage(() =>
+          this.client.send(
+            new TransactWriteItemsCommand({
+              TransactItems: chunk.map((mark) => ({
+                Delete: {
+                  TableName: this.tableName,
+                  Key: { pk: { S: DIRTY_PK }, sk: { S: mark.key } },
+                  ConditionExpression: '#at = :at',
+                  ExpressionAttributeNames: { '#at': 'at' },
+                  ExpressionAttributeValues: { ':at': { S: mark.at } },
+                },
+              })),
+            }),
+          ),
+        );
+      } catch (err) {
+        if (!(err instanceof TransactionCanceledException)) throw err;
+        for (const m of chunk) await one(m);
+      }
     }
   }
 
