@@ -155,9 +155,12 @@ export class S3Lake implements FactsWriter {
 
   async upload(path: string, key: string, contentType = 'application/vnd.apache.parquet'): Promise<void> {
     const { size } = await stat(path);
+    // Small objects (a day of a small network, first-seen day objects) as one buffer, which the SDK can also
+    // send again on a retry; large ones streamed.
+    const body = size < 4 * 1024 * 1024 ? await readFile(path) : createReadStream(path);
     const out = await withStorage(() =>
       this.s3.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: createReadStream(path), ContentLength: size, ContentType: contentType }),
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: size, ContentType: contentType }),
       ),
     );
     if (this.cache && out.ETag && contentType === 'application/vnd.apache.parquet') await this.cache.keep(key, out.ETag, path);

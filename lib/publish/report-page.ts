@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Spec } from 'vega';
 import type { SensorMark } from '../charts/model.js';
-import { renderSvg } from '../charts/render.js';
+import { chartRenderer } from '../charts/load.js';
 import { activityPortsSpec, icmpSourcesSpec, portSourcesSpec, reportNewSourcesSpec, reportScansSpec } from '../charts/statistics-specs.js';
 import type { PeriodReport } from '../lake/report.js';
 import { portLabel } from '../ports/index.js';
@@ -99,7 +99,7 @@ export async function renderReportFigures(
   r: PeriodReport,
   opts: { sensors?: readonly SensorMark[]; render?: (spec: Spec) => Promise<{ svg: string }> } = {},
 ): Promise<ReportFigure[]> {
-  const render = opts.render ?? (async (spec: Spec) => ({ svg: await renderSvg(spec) }));
+  const render = opts.render ?? (async (spec: Spec) => ({ svg: await (await chartRenderer()).renderSvg(spec) }));
   const out: ReportFigure[] = [];
   for (const f of reportFigureSpecs(r, opts)) out.push({ title: f.title, description: f.description, svg: (await render(f.spec)).svg });
   return out;

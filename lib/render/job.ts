@@ -21,7 +21,8 @@
  */
 import type { PartnerChartData, PublicChartData, SeriesPoint } from '../charts/model.js';
 import { partnerSpecs, publicDailySpec, type PartnerChartName } from '../charts/specs.js';
-import { renderChart } from '../charts/render.js';
+import { chartRenderer } from '../charts/load.js';
+import type { renderChart } from '../charts/render.js';
 import { sumAggregates, type DayAggregate } from '../counting/aggregate.js';
 import type { Log } from '../log.js';
 import { archiveKey, CACHE, PARTNER_INDEX, PUBLIC_KEYS } from '../publish/layout.js';
@@ -259,6 +260,8 @@ async function rebuildArchiveCopy(deps: RenderDeps, day: string): Promise<Render
 
 async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Promise<RenderReport> {
   const started = Date.now();
+  // Loaded while the job waits on storage; a failure to load shows where the charts are drawn.
+  if (!deps.renderChart) chartRenderer().catch(() => undefined);
   const now = deps.clock();
   const today = utcDay(now);
   const at = new Date(now).toISOString();

@@ -6,7 +6,8 @@
 import type { PartnerChartData, PublicChartData, SeriesPoint } from '../charts/model.js';
 import { PARTNER_CHARTS, partnerSpecs, publicDailySpec, publicNoScanSpec, type PartnerChartName, type Spec } from '../charts/specs.js';
 import { portBinLabel, statisticsSpecs } from '../charts/statistics-specs.js';
-import { renderChart } from '../charts/render.js';
+import { chartRenderer } from '../charts/load.js';
+import type { renderChart } from '../charts/render.js';
 import { archiveKey, CACHE, PARTNER_INDEX, PUBLIC_KEYS, reportKey } from '../publish/layout.js';
 import { partnerIndexHtml, publicIndexHtml, type PartnerFigure, type ScanShare } from '../publish/pages.js';
 import type { PublishedObject } from '../publish/publish.js';
@@ -304,7 +305,7 @@ export async function archiveCopies(
   generatedAt: string,
   opts: { replace: boolean },
 ): Promise<PublishedObject[]> {
-  const render = deps.renderChart ?? renderChart;
+  const render = deps.renderChart ?? (await chartRenderer()).renderChart;
   return mapLimit(days, CHART_CONCURRENCY, async (day): Promise<PublishedObject> => {
     const upTo = new Map([...history].filter(([d]) => d <= day));
     const chart = await render(publicDailySpec(publicChartData({ generatedAt, today: day, sensors, history: upTo })));
@@ -324,7 +325,7 @@ export async function renderObjects(
   },
 ): Promise<PublishedObject[]> {
   const objects: PublishedObject[] = [];
-  const render = deps.renderChart ?? renderChart;
+  const render = deps.renderChart ?? (await chartRenderer()).renderChart;
   const [main, noScan] = await Promise.all([render(publicDailySpec(pub)), render(publicNoScanSpec(pub))]);
   const publicJson = {
     generatedAt: pub.generatedAt,
