@@ -11,7 +11,9 @@
  *  - a source's activity days are the distinct UTC days with at least one alert from it;
  *  - a new source of a day is first seen that day (`first_seen`, over every counted alert); a new source of
  *    unknown traffic also has at least one unknown-traffic alert that day.
- * Every query starts from the common table expressions of `statisticsCte`, so each definition is written once.
+ * Every query starts from the same common table expressions (baseCtes), so each definition is written once;
+ * the close's per-day figures (closeDayStatisticsQuery) share its scan source-days and count the same classes
+ * per source-day rather than per alert.
  */
 import { inList, literal } from './sql.js';
 
@@ -45,6 +47,23 @@ export interface Period {
 export const PORT_EXPR = `CASE WHEN proto IN ('tcp', 'udp') AND dst_port IS NOT NULL THEN proto || '/' || CAST(dst_port AS VARCHAR) END`;
 
 /**
+ * A TCP/UDP destination port as one number, for counting a source-day's distinct ports: the same pairs
+ * (protocol, port) are distinct as with PORT_EXPR, and NULL for the same rows, without making a string per
+ * alert (measured on the national day's 9 M alerts of busy sources: 4.3 → 3.5 s).
+ */
+function portNumber(row: string): string {
+  return `CASE WHEN ${row}.proto IN ('tcp', 'udp') AND ${row}.dst_port IS NOT NULL THEN CAST(${row}.dst_port AS BIGINT) * 2 + CASE WHEN ${row}.proto = 'udp' THEN 1 ELSE 0 END END`;
+}
+
+/** Scan source-days among `busy` (day, src) pairs of `facts`: 20 ports or 20 destinations by default. */
+function scanDaysCte(facts: string, busy: string, t: ScanThresholds): string {
+  return `scan_days AS (
+  SELECT f.day, f.src FROM ${facts} f JOIN ${busy} b ON b.day = f.day AND b.src = f.src GROUP BY f.day, f.src
+  HAVING count(DISTINCT ${portNumber('f')}) >= ${t.minPorts} OR count(DISTINCT f.dst) >= ${t.minDestinations}
+)`;
+}
+
+/**
  * The period's facts (`pf`), its scan source-days (`scan_days`) and every alert with its class (`classified`:
  * `port`, `scan`), as common table expressions. Scan source-days are judged on whole days, so a period is
  * always whole days.
@@ -60,10 +79,7 @@ function baseCtes(period: Period, t: ScanThresholds): string[] {
     `busy_days AS (
   SELECT day, src FROM pf GROUP BY day, src HAVING count(*) >= ${Math.min(t.minPorts, t.minDestinations)}
 )`,
-    `scan_days AS (
-  SELECT pf.day, pf.src FROM pf JOIN busy_days b ON b.day = pf.day AND b.src = pf.src GROUP BY pf.day, pf.src
-  HAVING count(DISTINCT ${PORT_EXPR}) >= ${t.minPorts} OR count(DISTINCT pf.dst) >= ${t.minDestinations}
-)`,
+    scanDaysCte('pf', 'busy_days', t),
     `classified AS (
   SELECT pf.day, pf.src, pf.proto, pf.src_net, pf.dst_port, pf.sensor, ${PORT_EXPR} AS port,
     (pf.sig_scan OR sd.src IS NOT NULL) AS scan
@@ -100,11 +116,6 @@ export function materializeStatistics(period: Period, t: ScanThresholds = DEFAUL
  */
 export function classifiedWithin(table: string, period: Period): string {
   return `CREATE OR REPLACE TEMP TABLE classified AS SELECT * FROM ${table} WHERE day >= ${literal(period.from)} AND day <= ${literal(period.to)}`;
-}
-
-/** The common table expressions of the statistics, for a query of its own (the close's). */
-export function statisticsCte(period: Period, t: ScanThresholds = DEFAULT_SCAN_THRESHOLDS): string {
-  return `WITH ${baseCtes(period, t).join(',\n')}`;
 }
 
 /** Alerts and distinct sources of the period. */
@@ -215,19 +226,35 @@ export function allPortsQuery(scope: StatisticsScope): string {
   return statement(scope, [], `SELECT port, count(*) AS alerts FROM classified WHERE port IS NOT NULL GROUP BY port`);
 }
 
-/** Per closed day: scan alerts and new sources of unknown traffic (for the daily summaries and `stats`). */
-export function closeDayStatisticsQuery(days: readonly string[], t?: ScanThresholds): string {
-  const sorted = [...days].sort();
-  return `${statisticsCte({ from: sorted[0]!, to: sorted.at(-1)! }, t)},
+/**
+ * Per closed day: scan alerts and new sources of unknown traffic (for the daily summaries and `stats`) — the
+ * same figures as `classified` gives, from one row per source-day instead of one per alert: a scan source's
+ * alerts are all scan alerts, another source's only those its signature marks; a source is of unknown traffic
+ * when it has an alert that is no scan. Measured on the national day (14.4 M alerts): 14.7 → ~6 s.
+ */
+export function closeDayStatisticsQuery(days: readonly string[], t: ScanThresholds = DEFAULT_SCAN_THRESHOLDS): string {
+  return `WITH pf AS (
+  SELECT day, src, dst, proto, dst_port, sig_scan FROM facts WHERE day IN ${inList([...days].sort())}
+),
+per_source AS (
+  SELECT day, src, count(*) AS alerts, sum(CASE WHEN sig_scan THEN 1 ELSE 0 END) AS sig_scan_alerts,
+    sum(CASE WHEN NOT sig_scan THEN 1 ELSE 0 END) AS plain_alerts
+  FROM pf GROUP BY day, src
+),
+busy_days AS (SELECT day, src FROM per_source WHERE alerts >= ${Math.min(t.minPorts, t.minDestinations)}),
+${scanDaysCte('pf', 'busy_days', t)},
+judged AS (
+  SELECT p.day, p.src, p.alerts, p.sig_scan_alerts, p.plain_alerts, s.src IS NOT NULL AS scan_source
+  FROM per_source p LEFT JOIN scan_days s ON s.day = p.day AND s.src = p.src
+),
 new_unknown AS (
-  SELECT c.day, count(DISTINCT c.src) AS n FROM classified c
-  JOIN first_seen fs ON fs.src = c.src AND fs.first_day = c.day
-  WHERE NOT c.scan GROUP BY c.day
+  SELECT j.day, count(DISTINCT j.src) AS n FROM judged j
+  JOIN first_seen fs ON fs.src = j.src AND fs.first_day = j.day
+  WHERE NOT j.scan_source AND j.plain_alerts > 0 GROUP BY j.day
 )
-SELECT c.day, sum(CASE WHEN c.scan THEN 1 ELSE 0 END) AS scan_alerts, coalesce(max(u.n), 0) AS new_unknown_sources
-FROM classified c LEFT JOIN new_unknown u ON u.day = c.day
-WHERE c.day IN ${inList(days)}
-GROUP BY c.day`;
+SELECT j.day, sum(CASE WHEN j.scan_source THEN j.alerts ELSE j.sig_scan_alerts END) AS scan_alerts, coalesce(max(u.n), 0) AS new_unknown_sources
+FROM judged j LEFT JOIN new_unknown u ON u.day = j.day
+GROUP BY j.day`;
 }
 
 /** Alerts per signature (its id, or `msg:<text>` without one) with its text, top `top`. */

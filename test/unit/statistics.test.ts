@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LakeEngine } from '../../lib/lake/engine.js';
 import { buildPeriodReport, type PeriodReport } from '../../lib/lake/report.js';
+import { closeDayStatisticsQuery } from '../../lib/lake/statistics.js';
 import { FACT_COLUMNS } from '../../lib/lake/sql.js';
 import { addDays, daysBetween } from '../../lib/util/days.js';
 
@@ -120,6 +121,27 @@ describe('the period report on the hand-made fixture', () => {
     expect(day('2026-04-04')).toEqual({ date: '2026-04-04', alerts: 3, sources: 3, newSources: 1, scanAlerts: 1, newUnknownSources: 0 });
     // The open day: counted alerts, but no source figures yet.
     expect(day('2026-04-15')).toEqual({ date: '2026-04-15', alerts: 1, sources: null, newSources: null, scanAlerts: 0, newUnknownSources: null });
+  });
+
+  it("gives the close the same scan alerts and new sources of unknown traffic per day, counted per source-day", async () => {
+    const days = ['2026-01-06', ...daysBetween('2026-04-01', '2026-04-05')];
+    const rows = await engine.rows<{ day: string; scan_alerts: number; new_unknown_sources: number }>(closeDayStatisticsQuery(days));
+    const byDay = Object.fromEntries(rows.map((r) => [r.day, [Number(r.scan_alerts), Number(r.new_unknown_sources)]]));
+    // By hand: 04-01 A and T new, both with plain alerts; 04-02 V's 20-port scan, V new with scans only;
+    // 04-03 H's 20-destination scan, N (19 ports) new and plain; 04-04 S's one scan-signature alert, S new
+    // with it only; 04-05 and 01-06 nothing new, no scan.
+    expect(byDay).toEqual({
+      '2026-01-06': [0, 0],
+      '2026-04-01': [0, 2],
+      '2026-04-02': [20, 0],
+      '2026-04-03': [20, 1],
+      '2026-04-04': [1, 0],
+      '2026-04-05': [0, 0],
+    });
+    for (const d of report.perDay.filter((p) => days.includes(p.date))) expect(byDay[d.date]).toEqual([d.scanAlerts, d.newUnknownSources]);
+    // Other thresholds: V's 20 ports are no scan at 21.
+    const strict = await engine.rows<{ day: string; scan_alerts: number }>(closeDayStatisticsQuery(['2026-04-02'], { minPorts: 21, minDestinations: 21 }));
+    expect(strict.map((r) => [r.day, Number(r.scan_alerts)])).toEqual([['2026-04-02', 0]]);
   });
 
   it('gives the same report from self-contained texts (as Athena runs them) as from the classified table', async () => {
