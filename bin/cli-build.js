@@ -16,7 +16,7 @@
 // Builds write to a new directory and rename it into place, so processes started together never see half a
 // bundle. Whatever fails here (no esbuild, a read-only cache), the caller falls back to tsx.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -50,6 +50,12 @@ function current() {
     const dir = join(CACHE, key);
     const built = JSON.parse(readFileSync(join(dir, 'inputs.json'), 'utf8'));
     if (built.format !== FORMAT || !sameStamp(built.inputs)) return undefined;
+    try {
+      const now = new Date();
+      utimesSync(dir, now, now); // its last use, for prune()
+    } catch {
+      /* a read-only cache is still a good one */
+    }
     return join(dir, 'main.js');
   } catch {
     return undefined;
@@ -101,14 +107,17 @@ async function build() {
   return join(dir, 'main.js');
 }
 
-/** Bundles of older sources go after an hour (a process started from one may still load its chunks). */
+/**
+ * Bundles of older sources go a week after their last use: a process started from one loads its chunks when it
+ * first needs them (the local stack's first render, hours after its start), so they stay a long while.
+ */
 function prune(keep) {
-  const hourAgo = Date.now() - 3_600_000;
+  const weekAgo = Date.now() - 7 * 86_400_000;
   for (const name of readdirSync(CACHE)) {
     if (name === keep || name === 'current.json') continue;
     const path = join(CACHE, name);
     try {
-      if (statSync(path).mtimeMs < hourAgo) rmSync(path, { recursive: true, force: true });
+      if (statSync(path).mtimeMs < weekAgo) rmSync(path, { recursive: true, force: true });
     } catch {
       /* gone already */
     }
