@@ -174,19 +174,22 @@ export class SummaryStore {
     });
   }
 
+  /** The delete of a mark, on condition that no newer batch marked its day again (its `at` is unchanged). */
+  private dirtyDelete(mark: DirtyMark) {
+    return {
+      TableName: this.tableName,
+      Key: { pk: { S: DIRTY_PK }, sk: { S: mark.key } },
+      ConditionExpression: '#at = :at',
+      ExpressionAttributeNames: { '#at': 'at' },
+      ExpressionAttributeValues: { ':at': { S: mark.at } },
+    };
+  }
+
   /** Clears a dirty mark unless a newer batch marked it again meanwhile. */
   async clearDirty(mark: DirtyMark): Promise<void> {
     try {
       await withStorage(() =>
-        this.client.send(
-          new DeleteItemCommand({
-            TableName: this.tableName,
-            Key: { pk: { S: DIRTY_PK }, sk: { S: mark.key } },
-            ConditionExpression: '#at = :at',
-            ExpressionAttributeNames: { '#at': 'at' },
-            ExpressionAttributeValues: { ':at': { S: mark.at } },
-          }),
-        ),
+        this.client.send(new DeleteItemCommand(this.dirtyDelete(mark))),
       );
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
@@ -209,17 +212,7 @@ export class SummaryStore {
       try {
         await withStorage(() =>
           this.client.send(
-            new TransactWriteItemsCommand({
-              TransactItems: chunk.map((mark) => ({
-                Delete: {
-                  TableName: this.tableName,
-                  Key: { pk: { S: DIRTY_PK }, sk: { S: mark.key } },
-                  ConditionExpression: '#at = :at',
-                  ExpressionAttributeNames: { '#at': 'at' },
-                  ExpressionAttributeValues: { ':at': { S: mark.at } },
-                },
-              })),
-            }),
+            new TransactWriteItemsCommand({ TransactItems: chunk.map((mark) => ({ Delete: this.dirtyDelete(mark) })) }),
           ),
         );
       } catch (err) {
