@@ -66,11 +66,16 @@ async function build() {
   const esbuild = await import('esbuild');
   mkdirSync(CACHE, { recursive: true });
   const tmp = join(CACHE, `tmp-${process.pid}-${Date.now()}`);
-  // Each source's own URL in place of import.meta.url (a bundle would otherwise give every module its own).
+  // Each source's own URL in place of import.meta.url (a bundle would otherwise give every module its own). A
+  // source's stamp is taken before it is read: a source saved during the build then differs from its stamp,
+  // and the next start builds again rather than running the older text.
+  const readAt = new Map();
   const ownUrl = {
     name: 'own-import-meta-url',
     setup(b) {
       b.onLoad({ filter: /\.ts$/ }, (args) => {
+        const s = statSync(args.path);
+        readAt.set(relative(REPO, args.path), [s.size, s.mtimeMs]);
         const text = readFileSync(args.path, 'utf8');
         return { contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader: 'ts' };
       });
@@ -91,7 +96,7 @@ async function build() {
     plugins: [ownUrl],
   });
   const inputs = Object.keys(result.metafile.inputs).map((p) => relative(REPO, join(process.cwd(), p)));
-  const recorded = stamp(inputs.sort());
+  const recorded = stamp(inputs.sort()).map(([p, size, mtime]) => [p, ...(readAt.get(p) ?? [size, mtime])]);
   const key = createHash('sha256').update(JSON.stringify([FORMAT, recorded])).digest('hex').slice(0, 16);
   writeFileSync(join(tmp, 'inputs.json'), JSON.stringify({ format: FORMAT, inputs: recorded }));
   const dir = join(CACHE, key);
