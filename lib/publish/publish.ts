@@ -3,7 +3,7 @@
  * nothing and yesterday's objects stay readable; then the write-once archive copy, then data and images, and
  * the pages last, so a page never links to an image that is not there yet.
  */
-import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ARCHIVE_PREFIX } from './layout.js';
 import { withStorage } from '../store/errors.js';
 
@@ -18,7 +18,6 @@ export interface PublishedObject {
 
 export interface Publisher {
   publish(objects: readonly PublishedObject[]): Promise<{ written: number; kept: number }>;
-  has(key: string): Promise<boolean>;
   /** The days that have an archive copy. */
   archivedDays(): Promise<Set<string>>;
 }
@@ -67,17 +66,6 @@ export class S3Publisher implements Publisher {
       );
     }
     return { written, kept };
-  }
-
-  async has(key: string): Promise<boolean> {
-    try {
-      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return true;
-    } catch (err) {
-      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 404) return false;
-      throw err;
-    }
   }
 
   async archivedDays(): Promise<Set<string>> {
