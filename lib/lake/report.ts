@@ -98,6 +98,18 @@ function sameThresholds(a: ScanThresholds, b: ScanThresholds): boolean {
   return a.minPorts === b.minPorts && a.minDestinations === b.minDestinations;
 }
 
+/**
+ * The engine with the alerts of `period` classified once, for several reports within it (the render job's
+ * window and due months; on a first run every month of the history): each report then takes its rows instead
+ * of classifying its own period again. An engine that keeps no tables is returned as it is.
+ */
+export async function classifyingOnce(engine: StatisticsEngine, period: Period, t: ScanThresholds = DEFAULT_SCAN_THRESHOLDS): Promise<StatisticsEngine> {
+  if (!engine.materialize) return engine;
+  const table = 'classified_all';
+  await engine.materialize(materializeStatistics(period, t, table));
+  return { ...engine, classified: { table, period, thresholds: t } };
+}
+
 export async function buildPeriodReport(engine: StatisticsEngine, period: Period, opts: ReportOptions): Promise<PeriodReport> {
   const t = opts.thresholds ?? DEFAULT_SCAN_THRESHOLDS;
   return periodReport(engine.run, await prepare(engine, period, t), opts);

@@ -230,7 +230,7 @@ export function allPortsQuery(scope: StatisticsScope): string {
  * Per closed day: scan alerts and new sources of unknown traffic (for the daily summaries and `stats`) — the
  * same figures as `classified` gives, from one row per source-day instead of one per alert: a scan source's
  * alerts are all scan alerts, another source's only those its signature marks; a source is of unknown traffic
- * when it has an alert that is no scan. Measured on the national day (14.4 M alerts): 14.7 → ~6 s.
+ * when it has an alert that is no scan. Measured on the national day's facts (14.4 M alerts): 9.3 → 7.5 s.
  */
 export function closeDayStatisticsQuery(days: readonly string[], t: ScanThresholds = DEFAULT_SCAN_THRESHOLDS): string {
   return `WITH pf AS (

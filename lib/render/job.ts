@@ -35,8 +35,7 @@ import type { DaySummary, HistoryDay, SensorDayRollupWrite, SummaryStore } from 
 import { addDays, DAY_MS, utcDay } from '../util/days.js';
 import { closeDays, type CloseDeps, type CloseResult } from '../lake/close.js';
 import { archiveCopies, renderObjects, type RenderAnalysis } from './objects.js';
-import { buildPartnerStatistics, buildPeriodReport, type PartnerStatistics, type PeriodReport, type StatisticsEngine } from '../lake/report.js';
-import { DEFAULT_SCAN_THRESHOLDS, materializeStatistics } from '../lake/statistics.js';
+import { buildPartnerStatistics, buildPeriodReport, classifyingOnce, type PartnerStatistics, type PeriodReport } from '../lake/report.js';
 import { FactsSessions } from '../lake/query.js';
 import { PARTNER_STATISTICS_KEY, REPORTS_PREFIX } from '../publish/layout.js';
 import type { S3Lake } from '../lake/store.js';
@@ -173,14 +172,8 @@ async function analyseClosedDays(
   const windowFrom = [addDays(closeThrough, -(WINDOW_DAYS - 1)), start].sort().at(-1)!;
   const from = [windowFrom, ...due.map((m) => `${m}-01`)].sort()[0]!;
   const session = await input.facts.get({ from, to: closeThrough });
-  let run: StatisticsEngine = session.engine.statistics;
-  if (due.length > 0) {
-    // Several periods (the window and the due months; on a first run every month of the history): the alerts
-    // are classified once over all of them, and each period takes its rows.
-    const whole = { from, to: closeThrough };
-    await session.engine.run(materializeStatistics(whole, DEFAULT_SCAN_THRESHOLDS, 'classified_all'));
-    run = { ...run, classified: { table: 'classified_all', period: whole, thresholds: DEFAULT_SCAN_THRESHOLDS } };
-  }
+  // With months due as well as the window, the alerts of all of them are classified once.
+  const run = due.length > 0 ? await classifyingOnce(session.engine.statistics, { from, to: closeThrough }) : session.engine.statistics;
   const isClosed = (d: string) => d <= closeThrough;
   const statistics = await buildPartnerStatistics(run, { from: windowFrom, to: closeThrough }, { isClosed, watchedPorts: input.watched });
   const reports: PeriodReport[] = [];

@@ -9,8 +9,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildPeriodReport } from '../../lib/lake/report.js';
-import { DEFAULT_SCAN_THRESHOLDS, materializeStatistics } from '../../lib/lake/statistics.js';
+import { buildPeriodReport, classifyingOnce } from '../../lib/lake/report.js';
 import { openFactsSession } from '../../lib/lake/query.js';
 import { localDynamoClient } from '../../lib/local/aws-clients.js';
 import { reportKey } from '../../lib/publish/layout.js';
@@ -88,8 +87,8 @@ describe('statistics end to end', () => {
     const session = await openFactsSession(h.lake, scratch, whole);
     try {
       const engine = session.engine.statistics;
-      await session.engine.run(materializeStatistics(whole, DEFAULT_SCAN_THRESHOLDS, 'classified_all'));
-      const held = { ...engine, classified: { table: 'classified_all', period: whole, thresholds: DEFAULT_SCAN_THRESHOLDS } };
+      const held = await classifyingOnce(engine, whole);
+      expect(held.classified?.table).toBeDefined();
       const isClosed = () => true;
       // Each day alone (the scan day among them) and both days together.
       for (const period of [{ from: dayName(45), to: dayName(45) }, { from: dayName(44), to: dayName(44) }, { from: dayName(46), to: dayName(44) }]) {
