@@ -96,7 +96,8 @@ async function build() {
     plugins: [ownUrl],
   });
   const inputs = Object.keys(result.metafile.inputs).map((p) => relative(REPO, join(process.cwd(), p)));
-  const recorded = stamp(inputs.sort()).map(([p, size, mtime]) => [p, ...(readAt.get(p) ?? [size, mtime])]);
+  // Every local input is a .ts source the plugin read (packages are external).
+  const recorded = inputs.sort().map((p) => [p, ...readAt.get(p)]);
   const key = createHash('sha256').update(JSON.stringify([FORMAT, recorded])).digest('hex').slice(0, 16);
   writeFileSync(join(tmp, 'inputs.json'), JSON.stringify({ format: FORMAT, inputs: recorded }));
   const dir = join(CACHE, key);

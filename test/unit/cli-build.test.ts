@@ -4,9 +4,9 @@
  * included).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync, statSync, utimesSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -42,11 +42,18 @@ describe('the compiled CLI', () => {
     expect(compiled.stdout).toBe(fromSource.stdout);
     expect(compiled.stdout).toContain('alertgraph query');
 
-    // lib/build/bundle.ts finds the repository from its own URL; bundled, it must still name the repository.
     const url = (await compiledCli())!;
     const bundled = (await import(url)) as Record<string, unknown>;
     expect(typeof bundled.main).toBe('function');
-    const chunkText = readFileSync(fileURLToPath(url), 'utf8');
-    expect(chunkText).not.toContain('import.meta.url');
+
+    // Each source that finds files from its own URL (fonts, the emulators' files, the gate's source) has that
+    // URL in the bundle, and no chunk is left with an import.meta.url of its own.
+    const dir = join(fileURLToPath(url), '..');
+    const chunks = readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+    expect(chunks).not.toContain('import.meta.url');
+    const inputs = (JSON.parse(readFileSync(join(dir, 'inputs.json'), 'utf8')) as { inputs: [string][] }).inputs.map(([p]) => p);
+    const ownUrlUsers = inputs.filter((p) => readFileSync(join(REPO, p), 'utf8').includes('import.meta.url'));
+    expect(ownUrlUsers).toEqual(expect.arrayContaining(['lib/charts/fonts.ts', 'lib/local/emulators/dynamodb-local.ts']));
+    for (const p of ownUrlUsers) expect(chunks).toContain(JSON.stringify(pathToFileURL(join(REPO, p)).href));
   });
 });
