@@ -186,7 +186,7 @@ export class SummaryStore {
   }
 
   /** Clears a dirty mark unless a newer batch marked it again meanwhile. */
-  async clearDirty(mark: DirtyMark): Promise<void> {
+  private async clearDirty(mark: DirtyMark): Promise<void> {
     try {
       await withStorage(() =>
         this.client.send(new DeleteItemCommand(this.dirtyDelete(mark))),
