@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import sharp from 'sharp';
 import type { Spec } from 'vega';
 import { describe, expect, it } from 'vitest';
 import { bucketSeries } from '../../lib/charts/buckets.js';
@@ -371,6 +372,15 @@ describe('renderSvg', () => {
     expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(png.readUInt32BE(16)).toBe(1200);
     expect(png.readUInt32BE(20)).toBe(500);
+  });
+
+  it('writes the PNG as opaque RGB, its background white', async () => {
+    const { png } = await renderChart(publicDailySpec(smallPublic()));
+    // IHDR: bit depth 8, colour type 2 (truecolour, no alpha).
+    expect([png[24], png[25]]).toEqual([8, 2]);
+    const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+    expect(info.channels).toBe(3);
+    expect([...data.subarray(0, 3)]).toEqual([255, 255, 255]);
   });
 });
 
