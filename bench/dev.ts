@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../lib/build/bundle.js';
 
-export async function startDev(dataDir: string): Promise<{ url: string; dynamoEndpoint: string; stop(): Promise<void> }> {
+export async function startDev(dataDir: string): Promise<{ url: string; dynamoEndpoint: string; pid: number; stop(): Promise<void> }> {
   const dev: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'bin/alertgraph.js'), 'dev', '--port', '0', '--data-dir', dataDir], { stdio: 'ignore' });
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -13,6 +13,7 @@ export async function startDev(dataDir: string): Promise<{ url: string; dynamoEn
       if ((await fetch(`${state.url}/healthz`)).ok) {
         return {
           ...state,
+          pid: dev.pid!,
           stop: async () => {
             dev.kill('SIGINT');
             await new Promise((r) => dev.once('exit', r));

@@ -306,6 +306,20 @@ function printTable(r: Record<string, any>): void {
     ['lake.closePhasesMs', '', phases(lake.phasesMs)],
     ['lake.floorMs', lake.floorMs, 'one warm DuckDB query: distinct, new, per port'],
     ['lake.history.firstRenderMs', lake.history?.firstRenderMs, `alertgraph render, ${lake.history?.days} days × ${lake.history?.sensors} sensors, ${lake.history?.alerts?.toLocaleString('en')} alerts pushed in ${lake.history?.batches} batches`, below(10_000)],
+    [
+      'lake.history.firstRenderCpuFloorMs',
+      lake.history?.firstRenderCpu?.floorMs,
+      lake.history?.firstRenderCpu
+        ? `CPU ${lake.history.firstRenderCpu.processMs} ms (render process) + ${lake.history.firstRenderCpu.localStackMs} ms (local stack) over ${lake.history.firstRenderCpu.cores} cores: the first render's least wall time here`
+        : '',
+    ],
+    [
+      'lake.history.firstRenderCpuPhasesMs',
+      '',
+      Object.entries(lake.history?.firstRenderCpu?.phases ?? {})
+        .map(([phase, ms]) => `${phase} ${ms}`)
+        .join(' / '),
+    ],
     ['lake.history.secondRenderMs', lake.history?.secondRenderMs, 'the same, nothing new', below(3_000)],
     ['lake.history.reportMs', lake.history?.reportMs, 'alertgraph report --json over the whole history', below(5_000)],
     ['lake.closeOverEngineFloor', lake.closeOverEngineFloor, '', atMost(3)],

@@ -75,3 +75,38 @@ export function sampleTreePeak(root: number, everyMs = 50): { stop(): number } {
     },
   };
 }
+
+/** Clock ticks per second of /proc's CPU times: USER_HZ, 100 on every Linux this runs on. */
+const USER_HZ = 100;
+
+/** CPU (user + system, every thread) a process has used so far, ms (Linux /proc; 0 when it is gone). */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the line, 12th and 13th after the command name.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+  } catch {
+    return 0;
+  }
+}
+
+/** The CPU a process tree has used so far, ms: the sum over the root and its live descendants. */
+export function treeCpuMs(root: number): number {
+  return processTree(root).reduce((sum, pid) => sum + cpuMs(pid), 0);
+}
+
+/**
+ * Follows a process's CPU until it exits (sampled every `everyMs`: a process's counters go with it, so the last
+ * sample is what is known; at most `everyMs` of its work is missed).
+ */
+export function followCpu(pid: number, everyMs = 20): { last(): number; stop(): void } {
+  let last = 0;
+  const tick = () => {
+    const ms = cpuMs(pid);
+    if (ms > last) last = ms;
+  };
+  tick();
+  const timer = setInterval(tick, everyMs);
+  return { last: () => last, stop: () => clearInterval(timer) };
+}

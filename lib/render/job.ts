@@ -109,6 +109,12 @@ export interface RenderReport {
   ms: number;
   /** Where the time went, ms: rollUp, close, summaries, analysis, charts, publish, … */
   phases?: Record<string, number>;
+  /**
+   * The process's CPU in each phase, ms (user and system, every thread: the engine's and the rasteriser's
+   * included). Above the phase's wall time, the phase kept more than one core busy; well below it, it waited
+   * on storage.
+   */
+  cpu?: Record<string, number>;
 }
 
 /** The day that may be closed at `now`: yesterday once the daily time has passed, else the day before. */
@@ -253,6 +259,7 @@ async function rebuildArchiveCopy(deps: RenderDeps, day: string): Promise<Render
 
 async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Promise<RenderReport> {
   const started = Date.now();
+  let cpuMark = process.cpuUsage();
   // Loaded while the job waits on storage; a failure to load shows where the charts are drawn.
   if (!deps.renderChart) chartRenderer().catch(() => undefined);
   const now = deps.clock();
@@ -277,11 +284,15 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   const ordered = [...days].sort();
 
   const phases = { start: 0, rollUp: 0, close: 0, closeFetch: 0, closeCompact: 0, closeFigures: 0, closeStore: 0, summaries: 0, analysis: 0, charts: 0, publish: 0, archive: 0, finish: 0 };
+  const cpu: Partial<Record<keyof typeof phases, number>> = {};
   let mark = started;
   const lap = (phase: keyof typeof phases) => {
     const t = Date.now();
     phases[phase] += t - mark;
     mark = t;
+    const used = process.cpuUsage(cpuMark);
+    cpuMark = process.cpuUsage();
+    cpu[phase] = (cpu[phase] ?? 0) + Math.round((used.user + used.system) / 1000);
   };
   lap('start');
   const rolled = new Map<string, RolledDay>();
@@ -433,8 +444,8 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   const closedThrough = !state.lastClosedDay || closeThrough > state.lastClosedDay ? closeThrough : state.lastClosedDay;
   await deps.summaries.putRenderState({ lastClosedDay: closedThrough, lastRenderAt: at, lastSealedDay });
   lap('finish');
-  const report = { today, closedThrough, archived: archiveDays, rolledUp: ordered, published: written + copies.written, ms: Date.now() - started, phases };
-  deps.log.info('render', { today, closedThrough, days: ordered.length, published: written, ms: report.ms, phases });
+  const report = { today, closedThrough, archived: archiveDays, rolledUp: ordered, published: written + copies.written, ms: Date.now() - started, phases, cpu };
+  deps.log.info('render', { today, closedThrough, days: ordered.length, published: written, ms: report.ms, phases, cpu });
   return report;
 }
 

@@ -65,6 +65,10 @@ describe('render job', () => {
     const report = await render.run();
     expect(report.closedThrough).toBe(d1);
     expect(report.rolledUp).toEqual([d2, d1, today]);
+    // The report says where the time and the CPU went, phase by phase; closing and drawing cost CPU.
+    expect(Object.keys(report.cpu ?? {}).every((phase) => phase in (report.phases ?? {}))).toBe(true);
+    expect(report.cpu?.close).toBeGreaterThan(0);
+    expect(report.cpu?.charts).toBeGreaterThan(0);
 
     const sums = await summaries.getDaySummaries([d2, d1, today]);
     expect(sums.get(d2)).toMatchObject({ sources: 3, newSources: 3, bySensor: { 'sensor-a': 3 } });
