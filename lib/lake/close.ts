@@ -37,10 +37,11 @@ import type { Log } from '../log.js';
 import { mapLimit } from '../util/map-limit.js';
 import { LakeEngine } from './engine.js';
 import {
+  CLOSE_DAY_FIGURES,
+  CLOSE_SOURCE_DAYS,
   CLOSE_TABLES,
   copyCloseFacts,
   copyFirstSeen,
-  DAY_FIGURES,
   EMPTY_FACTS,
   fileList,
   fileRows,
@@ -201,7 +202,8 @@ export async function closeDays(deps: CloseDeps, days: readonly DayToClose[]): P
     // 4. Figures of the closed days.
     const result: CloseResult = { days: new Map(), newSources: new Map(), compactedObjects: 0, ms: { fetch: t1 - t0, compact: t2 - t1, figures: 0, store: 0 } };
     for (const { day } of days) result.days.set(day, { alerts: 0, sources: 0, sourcesBySensor: {}, sourcesByPort: {}, signatureNames: {}, scanAlerts: 0, newUnknownSources: 0 });
-    for (const r of await engine.rows<{ day: string; alerts: number; sources: number }>(DAY_FIGURES)) {
+    await engine.run(CLOSE_SOURCE_DAYS);
+    for (const r of await engine.rows<{ day: string; alerts: number; sources: number }>(CLOSE_DAY_FIGURES)) {
       const figures = result.days.get(r.day)!;
       figures.alerts = r.alerts;
       figures.sources = r.sources;

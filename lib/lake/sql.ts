@@ -178,7 +178,7 @@ export function readFirstSeen(paths: readonly string[]): string {
 }
 
 /**
- * DuckDB, the close's first-seen update, over `facts` (the closed days) and the table's local files:
+ * DuckDB, the close's first-seen update, over `close_source_days` (CLOSE_SOURCE_DAYS) and the table's local files:
  *  - `close_mins`: each source of the closed days with its earliest day among them;
  *  - `close_known`: those sources' rows in the table;
  *  - `close_added`: sources first seen on a closed day (not in the table on that day or before);
@@ -198,7 +198,7 @@ export function firstSeenUpdate(files: readonly string[]): string[] {
           .map((f) => `SELECT s.src, ${literal(f)} AS filename FROM read_parquet(${literal(f)}) s WHERE s.src IN (SELECT src FROM close_known WHERE first_day > day)`)
           .join('\nUNION ALL\n');
   return [
-    `CREATE TEMP TABLE close_mins AS SELECT src, min(day) AS day FROM facts GROUP BY src`,
+    `CREATE TEMP TABLE close_mins AS SELECT src, min(day) AS day FROM close_source_days GROUP BY src`,
     `CREATE TEMP TABLE close_known AS ${known}`,
     `CREATE TEMP TABLE close_added AS SELECT m.src, m.day AS first_day FROM close_mins m
 WHERE NOT EXISTS (SELECT 1 FROM close_known k WHERE k.src = m.src AND k.first_day <= m.day)`,
@@ -246,8 +246,20 @@ export function fileRows(paths: readonly string[]): string {
 /** Distinct sources per day. */
 export const DAY_SOURCES = `SELECT day, count(DISTINCT src) AS sources FROM facts GROUP BY day`;
 
-/** Alerts and distinct sources per day. */
-export const DAY_FIGURES = `SELECT day, count(*) AS alerts, count(DISTINCT src) AS sources FROM facts GROUP BY day`;
+/**
+ * DuckDB: the closed days' source-days, one row per (day, source) with its alerts, those its signature marks
+ * as a scan and the others. Grouped once, it gives the days' alerts and distinct sources (CLOSE_DAY_FIGURES),
+ * each source's earliest day (firstSeenUpdate) and the per-source rows of the close statistics
+ * (closeDayStatisticsQuery), which would otherwise each group the alerts by source again (measured on the
+ * national day, 14.4 M alerts: 9.3 → 7.1 s for the three).
+ */
+export const CLOSE_SOURCE_DAYS = `CREATE TEMP TABLE close_source_days AS
+SELECT day, src, count(*) AS alerts, sum(CASE WHEN sig_scan THEN 1 ELSE 0 END) AS sig_scan_alerts,
+  sum(CASE WHEN NOT sig_scan THEN 1 ELSE 0 END) AS plain_alerts
+FROM facts GROUP BY day, src`;
+
+/** DuckDB: alerts and distinct sources per day, from `close_source_days`. */
+export const CLOSE_DAY_FIGURES = `SELECT day, sum(alerts) AS alerts, count(*) AS sources FROM close_source_days GROUP BY day`;
 
 /** Distinct sources per day and sensor. */
 export const SENSOR_SOURCES = `SELECT day, sensor, count(DISTINCT src) AS sources FROM facts GROUP BY day, sensor`;
