@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { FACTS_PREFIX, FIRST_SEEN_PREFIX, parseStagingKey } from '../publish/layout.js';
 import { mapLimit } from '../util/map-limit.js';
 import { LakeEngine, type QueryResult } from './engine.js';
+import { ensureScratchRoom } from './scratch.js';
 import { allFacts, literal, readFirstSeen } from './sql.js';
 import type { S3Lake } from './store.js';
 
@@ -31,6 +32,8 @@ export class QueryError extends Error {
 
 const inPeriod = (day: string, p: Period) => (!p.from || day >= p.from) && (!p.to || day <= p.to);
 
+const describePeriod = (p: Period) => (p.from && p.to ? `${p.from} to ${p.to}` : p.from ? `${p.from} on` : p.to ? `up to ${p.to}` : 'every day');
+
 /** A local copy of the lake's objects of a period, and the engine with the view `facts` over them. */
 export interface FactsSession {
   engine: LakeEngine;
@@ -41,9 +44,15 @@ export interface FactsSession {
 
 /**
  * Brings the period's facts into a fresh scratch directory and opens the engine with the view `facts`, and the
- * table `first_seen` (empty before the first close).
+ * table `first_seen` (empty before the first close). A period whose objects cannot fit in the scratch
+ * directory is refused before anything is downloaded (ScratchTooSmallError); `free` says how much room there is.
  */
-export async function openFactsSession(lake: S3Lake, scratchDir: string, period: Period = {}): Promise<FactsSession> {
+export async function openFactsSession(
+  lake: S3Lake,
+  scratchDir: string,
+  period: Period = {},
+  opts: { free?: (dir: string) => Promise<number> } = {},
+): Promise<FactsSession> {
   await mkdir(scratchDir, { recursive: true });
   const work = await mkdtemp(join(scratchDir, 'query-'));
   let engine: LakeEngine | undefined;
@@ -52,18 +61,18 @@ export async function openFactsSession(lake: S3Lake, scratchDir: string, period:
       const day = /^facts\/day=(\d{4}-\d{2}-\d{2})\//.exec(o.key)?.[1];
       return day !== undefined && inPeriod(day, period);
     });
-    const staging = (await lake.listStaging())
-      .map((o) => o.key)
-      .filter((k) => {
-        const parts = parseStagingKey(k);
-        return parts !== undefined && inPeriod(parts.day, period);
-      });
+    const staging = (await lake.listStaging()).filter((o) => {
+      const parts = parseStagingKey(o.key);
+      return parts !== undefined && inPeriod(parts.day, period);
+    });
     // The first-seen table: its day objects (and the older one-object table, until a close splits it).
     const firstSeen = (await lake.list(FIRST_SEEN_PREFIX)).filter((o) => o.key.endsWith('.parquet'));
+    const needed = [...parquet, ...staging, ...firstSeen].reduce((sum, o) => sum + o.size, 0);
+    await ensureScratchRoom(scratchDir, needed, `the facts of ${describePeriod(period)} need`, opts.free);
     await Promise.all([
       mapLimit(parquet, 32, (o) => lake.download(o.key, join(work, o.key), { etag: o.etag, cached: true })),
       mapLimit(firstSeen, 32, (o) => lake.download(o.key, join(work, o.key), { etag: o.etag, cached: true })),
-      mapLimit(staging, 32, (key) => lake.download(key, join(work, key))),
+      mapLimit(staging, 32, (o) => lake.download(o.key, join(work, o.key))),
     ]);
     engine = await LakeEngine.open({ scratchDir: work });
     await engine.run(`CREATE VIEW first_seen AS ${readFirstSeen(firstSeen.map((o) => join(work, o.key)))}`);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localDynamoClient, localS3Client } from '../../lib/local/aws-clients.js';
 import { S3Lake } from '../../lib/lake/store.js';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { RenderService } from '../../lib/render/service.js';
 import { SummaryStore } from '../../lib/store/summaries.js';
 import { openFactsSession, runReadOnlyQuery } from '../../lib/lake/query.js';
@@ -197,6 +197,29 @@ describe('the lake', () => {
     expect(await readFile(join(cacheDir, 'c'), 'utf8')).toBe('version 2');
     await h.lake.delete([listed!.key]);
     await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  it('refuses a period whose objects do not fit in the scratch directory, before downloading any', async () => {
+    const listed = [...(await h.lake.listFacts()), ...(await h.lake.listStaging()), ...(await h.lake.list(FIRST_SEEN_PREFIX)).filter((o) => o.key.endsWith('.parquet'))];
+    const needed = listed.reduce((sum, o) => sum + o.size, 0);
+    expect(needed).toBeGreaterThan(0);
+    const dir = await mkdtemp(join(tmpdir(), 'alertgraph-scratch-'));
+    try {
+      // As much free space as the objects take is not enough: a tenth stays for the engine.
+      const refused = openFactsSession(h.lake, dir, {}, { free: async () => needed });
+      await expect(refused).rejects.toMatchObject({ code: 'scratch_too_small', neededBytes: needed, freeBytes: needed });
+      await expect(refused).rejects.toThrow(/^the facts of every day need .* free: nothing was downloaded/);
+      expect(await readdir(dir)).toEqual([]);
+      // With the headroom, the same period opens, and its facts are all there.
+      const session = await openFactsSession(h.lake, dir, {}, { free: async () => Math.ceil(needed / 0.9) + 1 });
+      try {
+        expect((await runReadOnlyQuery(session, 'select count(*) as n from facts')).rows[0]!.n).toBeGreaterThan(0);
+      } finally {
+        await session.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses anything but one read-only statement', async () => {

@@ -13,6 +13,7 @@ import { LakeEngine } from '../../lib/lake/engine.js';
 import fc from 'fast-check';
 import { factsCsv, pseudonym, Pseudonyms, sourceNetwork } from '../../lib/lake/facts.js';
 import { checkReadOnlyText } from '../../lib/lake/query.js';
+import { ensureScratchRoom, freeBytes, ScratchTooSmallError } from '../../lib/lake/scratch.js';
 import { stagingFacts } from '../../lib/lake/sql.js';
 import { stagingKey } from '../../lib/publish/layout.js';
 
@@ -164,5 +165,22 @@ describe('the read-only rule and periods (both engines)', () => {
       columns: ['n', 'scan', 'port'],
       rows: [{ n: 9007199254740991, scan: true, port: null }],
     });
+  });
+});
+
+describe('room in the scratch directory', () => {
+  it('reads the free space of the directory\'s file system', async () => {
+    const free = await freeBytes(tmpdir());
+    expect(Number.isSafeInteger(free)).toBe(true);
+    expect(free).toBeGreaterThan(1e6);
+  });
+
+  it('keeps a tenth of the free space for the engine, and says what did not fit', async () => {
+    const free = async () => 10e9;
+    await expect(ensureScratchRoom('/tmp', 9e9, 'the facts need', free)).resolves.toBeUndefined();
+    const refused = ensureScratchRoom('/tmp', 9e9 + 1, 'the facts of 2026-11-03 to 2026-12-02 need', free);
+    await expect(refused).rejects.toBeInstanceOf(ScratchTooSmallError);
+    await expect(refused).rejects.toThrow('the facts of 2026-11-03 to 2026-12-02 need 9.0 GB in /tmp, which has 10.0 GB free');
+    await expect(ensureScratchRoom('/tmp', 2_500_000, 'x needs', async () => 2_000_000)).rejects.toThrow('x needs 3 MB in /tmp, which has 2 MB free');
   });
 });
