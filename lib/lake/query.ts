@@ -114,14 +114,22 @@ export class FactsSessions {
     private readonly lake: S3Lake,
     private readonly scratchDir: string,
     private readonly firstDay?: string,
+    private readonly opts: { free?: (dir: string) => Promise<number> } = {},
   ) {}
 
   get(period: { from: string; to: string }): Promise<FactsSession> {
     const from = this.firstDay && period.from < this.firstDay ? this.firstDay : period.from;
     const open = this.opened.find((o) => o.from <= from && o.to >= period.to);
     if (open) return open.session;
-    const session = openFactsSession(this.lake, this.scratchDir, { from, to: period.to });
-    this.opened.push({ from, to: period.to, session });
+    const session = openFactsSession(this.lake, this.scratchDir, { from, to: period.to }, this.opts);
+    const entry = { from, to: period.to, session };
+    this.opened.push(entry);
+    // A session that could not open (a period too large for the scratch directory) is forgotten, so a
+    // shorter period within it opens its own.
+    session.catch(() => {
+      const i = this.opened.indexOf(entry);
+      if (i !== -1) this.opened.splice(i, 1);
+    });
     return session;
   }
 

@@ -45,5 +45,7 @@ export async function ensureScratchRoom(dir: string, neededBytes: number, what: 
 }
 
 function gb(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.ceil(bytes / 1e6)} MB`;
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
+  if (bytes >= 1e6) return `${Math.ceil(bytes / 1e6)} MB`;
+  return bytes >= 1e3 ? `${Math.ceil(bytes / 1e3)} kB` : `${bytes} byte${bytes === 1 ? '' : 's'}`;
 }

@@ -38,6 +38,7 @@ import { archiveCopies, renderObjects, type RenderAnalysis } from './objects.js'
 import { buildPartnerStatistics, buildPeriodReport, classifyingOnce, type PartnerStatistics, type PeriodReport } from '../lake/report.js';
 import { FactsSessions } from '../lake/query.js';
 import { PARTNER_STATISTICS_KEY, REPORTS_PREFIX } from '../publish/layout.js';
+import { ScratchTooSmallError } from '../lake/scratch.js';
 import type { S3Lake } from '../lake/store.js';
 import { judgeClosedDays, type WarningOptions } from '../warnings/judge.js';
 import { historyDay, partnerChartData, publicChartData, toCsv, WINDOW_DAYS, DEFAULT_WATCHED_PORTS, firstDay } from './figures.js';
@@ -71,10 +72,24 @@ export interface RenderDeps {
   afterClose?: (days: readonly string[]) => Promise<void>;
   /** Early warnings (DESIGN §15): thresholds, last-seen times, delivery. */
   warnings?: WarningOptions;
+  /** Free bytes in the scratch directory (default: the file system's); a seam for tests of a full one. */
+  scratchFree?: (dir: string) => Promise<number>;
 }
 
 export class RenderBusyError extends Error {
   readonly code = 'render_busy';
+}
+
+/**
+ * A run that published the public graph and closed its days but skipped a step whose facts did not fit in the
+ * scratch directory (the partner statistics or the warnings; their objects stay as last published).
+ */
+export class RenderIncompleteError extends Error {
+  readonly code = 'render_incomplete';
+
+  constructor(readonly skipped: readonly { step: string; error: ScratchTooSmallError }[]) {
+    super(`the render published the public graph but skipped ${skipped.map((s) => `the ${s.step} (${s.error.message})`).join('; and ')}`);
+  }
 }
 
 /** `render --date D` for a day the job has not closed yet: there is no finished graph of it to archive. */
@@ -411,12 +426,23 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   }
 
   // One facts session for both steps when their periods overlap (on a first run, both read the whole history).
-  const facts = new FactsSessions(deps.lake, deps.scratchDir, start);
+  // A step whose facts do not fit in the scratch directory is skipped (its objects stay as published) and the
+  // run fails once the rest is published: the public graph keeps up, and the failure is still seen.
+  const facts = new FactsSessions(deps.lake, deps.scratchDir, start, { free: deps.scratchFree });
+  const skipped: { step: string; error: ScratchTooSmallError }[] = [];
+  const unlessTooLarge =
+    (step: string) =>
+    (err: unknown): undefined => {
+      if (!(err instanceof ScratchTooSmallError)) throw err;
+      skipped.push({ step, error: err });
+      deps.log.error('render step skipped', { step, code: err.code, neededBytes: err.neededBytes, freeBytes: err.freeBytes, message: err.message });
+      return undefined;
+    };
   let warnings;
   let analysis;
   try {
-    analysis = await analyseClosedDays(deps, { start, closeThrough, closedNow: closedDays, watched, facts });
-    warnings = await judgeClosedDays({ ...deps, facts }, { closedNow: closedDays, closeThrough, sensors });
+    analysis = await analyseClosedDays(deps, { start, closeThrough, closedNow: closedDays, watched, facts }).catch(unlessTooLarge('analysis'));
+    warnings = await judgeClosedDays({ ...deps, facts }, { closedNow: closedDays, closeThrough, sensors }).catch(unlessTooLarge('warnings'));
   } finally {
     await facts.close();
   }
@@ -432,7 +458,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   lap('summaries');
   const objects = await renderObjects(deps, publicData, partnerData, sensors, {
     analysis,
-    warnings: { list: warnings, through: closeThrough, settings: deps.warnings?.settings },
+    ...(warnings ? { warnings: { list: warnings, through: closeThrough, settings: deps.warnings?.settings } } : {}),
   });
   lap('charts');
   const { written } = await deps.publisher.publish(objects);
@@ -446,6 +472,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   lap('finish');
   const report = { today, closedThrough, archived: archiveDays, rolledUp: ordered, published: written + copies.written, ms: Date.now() - started, phases, cpu };
   deps.log.info('render', { today, closedThrough, days: ordered.length, published: written, ms: report.ms, phases, cpu });
+  if (skipped.length > 0) throw new RenderIncompleteError(skipped);
   return report;
 }
 

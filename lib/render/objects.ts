@@ -319,7 +319,8 @@ export async function renderObjects(
   partner: PartnerChartData,
   sensors: readonly SensorProfile[],
   opts: {
-    analysis: RenderAnalysis;
+    /** The analysts' statistics. Without them (the analysis could not run) the partner objects stay as published. */
+    analysis?: RenderAnalysis;
     /** Every stored warning and the last closed day (partners get surge and new of the 90 days up to it). */
     warnings?: { list: readonly Warning[]; through: string; settings?: WarningSettings };
   },
@@ -354,7 +355,9 @@ export async function renderObjects(
       cacheControl: CACHE.short,
     },
   );
-  const input: PartnerChartInput = { partner, statistics: opts.analysis.statistics };
+  const { analysis } = opts;
+  if (!analysis) return objects;
+  const input: PartnerChartInput = { partner, statistics: analysis.statistics };
   const specs = partnerChartSpecs(input);
   const figures: PartnerFigure[] = [];
   const charts = await mapLimit(PARTNER_FIGURES, CHART_CONCURRENCY, (f) => render(specs[f.name]));
@@ -368,7 +371,7 @@ export async function renderObjects(
     );
     figures.push({ name: f.name, title: f.title, description: f.description, section: f.section, ...pngSize(chart.png) });
   }
-  for (const report of opts.analysis.reports) {
+  for (const report of analysis.reports) {
     const month = report.from.slice(0, 7);
     const reportFigures = await renderReportFigures(report, { sensors: partner.sensors, ...(deps.renderChart ? { render: deps.renderChart } : {}) });
     objects.push(
@@ -388,8 +391,8 @@ export async function renderObjects(
       generatedAt: partner.generatedAt,
       sensors: partner.sensors,
       figures,
-      window: { from: opts.analysis.statistics.report.from, to: opts.analysis.statistics.report.to },
-      months: opts.analysis.months,
+      window: { from: analysis.statistics.report.from, to: analysis.statistics.report.to },
+      months: analysis.months,
       ...(opts.warnings ? { warnings: partnerWarnings(opts.warnings.list, opts.warnings.through) } : {}),
     }),
     contentType: 'text/html; charset=utf-8',

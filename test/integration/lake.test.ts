@@ -11,8 +11,8 @@ import { S3Lake } from '../../lib/lake/store.js';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { RenderService } from '../../lib/render/service.js';
 import { SummaryStore } from '../../lib/store/summaries.js';
-import { openFactsSession, runReadOnlyQuery } from '../../lib/lake/query.js';
-import { FIRST_SEEN_KEY, FIRST_SEEN_PREFIX, firstSeenKey, firstSeenPartOf, STAGING_PREFIX } from '../../lib/publish/layout.js';
+import { FactsSessions, openFactsSession, runReadOnlyQuery } from '../../lib/lake/query.js';
+import { FIRST_SEEN_KEY, FIRST_SEEN_PREFIX, firstSeenKey, firstSeenPartOf, PARTNER_STATISTICS_KEY, PUBLIC_KEYS, STAGING_PREFIX } from '../../lib/publish/layout.js';
 import { closeDays } from '../../lib/lake/close.js';
 import { LakeEngine } from '../../lib/lake/engine.js';
 import { ensureBucket } from '../../lib/local/provision.js';
@@ -33,7 +33,9 @@ function alerts(day: number, sources: string[], port = 445): string[] {
   return sources.map((src, i) => eveAlert({ time: dayMs(day) + 3_600_000 + i * 1000, src, dstPort: port }));
 }
 
-function renderService(deps: { closeChunkAlerts?: number; afterClose?: (days: readonly string[]) => Promise<void> } = {}): RenderService {
+function renderService(
+  deps: { closeChunkAlerts?: number; afterClose?: (days: readonly string[]) => Promise<void>; scratchFree?: (dir: string) => Promise<number> } = {},
+): RenderService {
   return harnessRenderService(h, { now: noon, deps });
 }
 
@@ -220,6 +222,56 @@ describe('the lake', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('forgets a facts session that could not open, so a shorter period within it opens its own', async () => {
+    const sizeOf = async (period: { from?: string; to?: string }) => {
+      const inside = (day: string) => (!period.from || day >= period.from) && (!period.to || day <= period.to);
+      const facts = (await h.lake.listFacts()).filter((o) => inside(/day=(\d{4}-\d{2}-\d{2})/.exec(o.key)![1]!));
+      const staging = (await h.lake.listStaging()).filter((o) => inside(o.key.split('/')[1]!));
+      const firstSeen = (await h.lake.list(FIRST_SEEN_PREFIX)).filter((o) => o.key.endsWith('.parquet'));
+      return [...facts, ...staging, ...firstSeen].reduce((sum, o) => sum + o.size, 0);
+    };
+    const whole = { from: dayName(4), to: dayName(1) };
+    const oneDay = { from: dayName(1), to: dayName(1) };
+    const wholeSize = await sizeOf(whole);
+    // Room for one day but not for the four (a tenth of the free space stays for the engine).
+    expect(await sizeOf(oneDay)).toBeLessThan(wholeSize * 0.9);
+    const dir = await mkdtemp(join(tmpdir(), 'alertgraph-scratch-'));
+    const sessions = new FactsSessions(h.lake, dir, undefined, { free: async () => wholeSize });
+    try {
+      await expect(sessions.get(whole)).rejects.toMatchObject({ code: 'scratch_too_small' });
+      const day = await sessions.get(oneDay);
+      const rows = (await runReadOnlyQuery(day, `select count(*) as n from facts where day = '${dayName(1)}'`)).rows;
+      expect(rows[0]!.n).toBe((await query(`select count(*) as n from facts where day = '${dayName(1)}'`)).rows[0]!.n);
+    } finally {
+      await sessions.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with no room in the scratch directory for the analysis, still publishes the public graph, then fails saying what it skipped', async () => {
+    // A late batch for a closed day: the run has a day to close, a public graph to update, and facts to analyse.
+    expect((await postBatch(h.url, s, ndjsonBatch(s.id, alerts(1, ['203.0.113.90'], 22)))).status).toBe(202);
+    const statistics = await h.lake.readJson(PARTNER_STATISTICS_KEY);
+    expect(statistics).toBeDefined();
+    await h.lake.delete([PUBLIC_KEYS.json, PUBLIC_KEYS.png]);
+    const run = renderService({ scratchFree: async () => 1 }).run();
+    await expect(run).rejects.toMatchObject({ code: 'render_incomplete' });
+    // (No day is old enough for the warnings to judge here, so they need no facts and are not skipped.)
+    await expect(run).rejects.toThrow(/^the render published the public graph but skipped the analysis \(the facts of .* need \d+ kB in .*, which has 1 byte free: nothing was downloaded/);
+    // The day was closed again and the public graph published, with the late batch's alert counted.
+    const published = await h.lake.readJson<{ days: { date: string; total: number }[] }>(PUBLIC_KEYS.json);
+    const counted = await query(`select count(*) as n from facts where day = '${dayName(1)}'`);
+    expect(published?.days.find((d) => d.date === dayName(1))?.total).toBe(counted.rows[0]!.n);
+    expect((await h.lake.list(PUBLIC_KEYS.png)).length).toBe(1);
+    expect((await summaries.getDaySummaries([dayName(1)])).get(dayName(1))?.sources).toBe(
+      (await query(`select count(distinct src) as n from facts where day = '${dayName(1)}'`)).rows[0]!.n,
+    );
+    // The partner statistics were not recomputed: they stay as the last run that could compute them left them.
+    expect(await h.lake.readJson(PARTNER_STATISTICS_KEY)).toEqual(statistics);
+    // With room again, the next run completes.
+    await expect(renderService().run()).resolves.toMatchObject({ closedThrough: dayName(1) });
   });
 
   it('refuses anything but one read-only statement', async () => {
