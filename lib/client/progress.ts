@@ -3,6 +3,7 @@
  * a one-line bar with rate and ETA when stderr is a terminal, a plain line now and then otherwise
  * (logs and journald have no use for carriage returns), nothing with --json.
  */
+import { formatBytes } from '../util/bytes.js';
 import type { PushSummary } from './delivery.js';
 
 export interface ProgressState {
@@ -10,13 +11,6 @@ export interface ProgressState {
   /** Input size when known (a regular file), for the percentage and the ETA. */
   totalBytes?: number;
   startedAt: number;
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
 export function formatDuration(ms: number): string {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { FACTS_PREFIX, FIRST_SEEN_PREFIX, parseStagingKey } from '../publish/layout.js';
 import { mapLimit } from '../util/map-limit.js';
 import { LakeEngine, type QueryResult } from './engine.js';
-import { ensureScratchRoom } from './scratch.js';
+import { ensureScratchRoom, type FreeSpace } from './scratch.js';
 import { allFacts, literal, readFirstSeen } from './sql.js';
 import type { S3Lake } from './store.js';
 
@@ -51,7 +51,7 @@ export async function openFactsSession(
   lake: S3Lake,
   scratchDir: string,
   period: Period = {},
-  opts: { free?: (dir: string) => Promise<number> } = {},
+  opts: { free?: FreeSpace } = {},
 ): Promise<FactsSession> {
   await mkdir(scratchDir, { recursive: true });
   const work = await mkdtemp(join(scratchDir, 'query-'));
@@ -114,7 +114,7 @@ export class FactsSessions {
     private readonly lake: S3Lake,
     private readonly scratchDir: string,
     private readonly firstDay?: string,
-    private readonly opts: { free?: (dir: string) => Promise<number> } = {},
+    private readonly opts: { free?: FreeSpace } = {},
   ) {}
 
   get(period: { from: string; to: string }): Promise<FactsSession> {

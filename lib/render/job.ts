@@ -38,7 +38,7 @@ import { archiveCopies, renderObjects, type RenderAnalysis } from './objects.js'
 import { buildPartnerStatistics, buildPeriodReport, classifyingOnce, type PartnerStatistics, type PeriodReport } from '../lake/report.js';
 import { FactsSessions } from '../lake/query.js';
 import { PARTNER_STATISTICS_KEY, REPORTS_PREFIX } from '../publish/layout.js';
-import { ScratchTooSmallError } from '../lake/scratch.js';
+import { ScratchTooSmallError, type FreeSpace } from '../lake/scratch.js';
 import type { S3Lake } from '../lake/store.js';
 import { judgeClosedDays, type WarningOptions } from '../warnings/judge.js';
 import { historyDay, partnerChartData, publicChartData, toCsv, WINDOW_DAYS, DEFAULT_WATCHED_PORTS, firstDay } from './figures.js';
@@ -73,7 +73,7 @@ export interface RenderDeps {
   /** Early warnings (DESIGN §15): thresholds, last-seen times, delivery. */
   warnings?: WarningOptions;
   /** Free bytes in the scratch directory (default: the file system's); a seam for tests of a full one. */
-  scratchFree?: (dir: string) => Promise<number>;
+  scratchFree?: FreeSpace;
 }
 
 export class RenderBusyError extends Error {

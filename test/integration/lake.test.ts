@@ -14,6 +14,7 @@ import { SummaryStore } from '../../lib/store/summaries.js';
 import { FactsSessions, openFactsSession, runReadOnlyQuery } from '../../lib/lake/query.js';
 import { FIRST_SEEN_KEY, FIRST_SEEN_PREFIX, firstSeenKey, firstSeenPartOf, PARTNER_STATISTICS_KEY, PUBLIC_KEYS, STAGING_PREFIX } from '../../lib/publish/layout.js';
 import { closeDays } from '../../lib/lake/close.js';
+import type { FreeSpace } from '../../lib/lake/scratch.js';
 import { LakeEngine } from '../../lib/lake/engine.js';
 import { ensureBucket } from '../../lib/local/provision.js';
 import { silentLog } from '../../lib/log.js';
@@ -34,7 +35,7 @@ function alerts(day: number, sources: string[], port = 445): string[] {
 }
 
 function renderService(
-  deps: { closeChunkAlerts?: number; afterClose?: (days: readonly string[]) => Promise<void>; scratchFree?: (dir: string) => Promise<number> } = {},
+  deps: { closeChunkAlerts?: number; afterClose?: (days: readonly string[]) => Promise<void>; scratchFree?: FreeSpace } = {},
 ): RenderService {
   return harnessRenderService(h, { now: noon, deps });
 }
@@ -259,7 +260,7 @@ describe('the lake', () => {
     const run = renderService({ scratchFree: async () => 1 }).run();
     await expect(run).rejects.toMatchObject({ code: 'render_incomplete' });
     // (No day is old enough for the warnings to judge here, so they need no facts and are not skipped.)
-    await expect(run).rejects.toThrow(/^the render published the public graph but skipped the analysis \(the facts of .* need \d+ kB in .*, which has 1 byte free: nothing was downloaded/);
+    await expect(run).rejects.toThrow(/^the render published the public graph but skipped the analysis \(the facts of .* need [\d.]+ KiB in .*, which has 1 B free: nothing was downloaded/);
     // The day was closed again and the public graph published, with the late batch's alert counted.
     const published = await h.lake.readJson<{ days: { date: string; total: number }[] }>(PUBLIC_KEYS.json);
     const counted = await query(`select count(*) as n from facts where day = '${dayName(1)}'`);

@@ -180,7 +180,7 @@ describe('room in the scratch directory', () => {
     await expect(ensureScratchRoom('/tmp', 9e9, 'the facts need', free)).resolves.toBeUndefined();
     const refused = ensureScratchRoom('/tmp', 9e9 + 1, 'the facts of 2026-11-03 to 2026-12-02 need', free);
     await expect(refused).rejects.toBeInstanceOf(ScratchTooSmallError);
-    await expect(refused).rejects.toThrow('the facts of 2026-11-03 to 2026-12-02 need 9.0 GB in /tmp, which has 10.0 GB free');
-    await expect(ensureScratchRoom('/tmp', 2_500_000, 'x needs', async () => 2_000_000)).rejects.toThrow('x needs 3 MB in /tmp, which has 2 MB free');
+    await expect(refused).rejects.toThrow('the facts of 2026-11-03 to 2026-12-02 need 8.38 GiB in /tmp, which has 9.31 GiB free');
+    await expect(ensureScratchRoom('/tmp', 2_500_000, 'x needs', async () => 2_000_000)).rejects.toThrow('x needs 2.4 MiB in /tmp, which has 1.9 MiB free');
   });
 });
