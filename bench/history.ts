@@ -58,10 +58,7 @@ function cli(dataDir: string, args: string[]): Promise<{ code: number; stdout: s
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve) =>
-    child.on('exit', (code) => {
-      cpu.stop();
-      resolve({ code: code ?? 1, stdout, stderr, ms: performance.now() - started, cpuMs: cpu.last() });
-    }),
+    child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr, ms: performance.now() - started, cpuMs: cpu.stop() })),
   );
 }
 

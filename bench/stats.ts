@@ -58,12 +58,12 @@ export function processTree(root: number): number[] {
   return out;
 }
 
-/** Samples the summed RSS of a process tree every `everyMs` until stopped; returns the peak in MB. */
-export function sampleTreePeak(root: number, everyMs = 50): { stop(): number } {
-  let peak = 0;
+/** Reads `read()` every `everyMs` until stopped; `stop()` gives the largest value read. */
+function sampleMax(read: () => number, everyMs: number): { stop(): number } {
+  let max = 0;
   const tick = () => {
-    const total = processTree(root).reduce((sum, pid) => sum + rssMb(pid), 0);
-    if (total > peak) peak = total;
+    const value = read();
+    if (value > max) max = value;
   };
   tick();
   const timer = setInterval(tick, everyMs);
@@ -71,9 +71,14 @@ export function sampleTreePeak(root: number, everyMs = 50): { stop(): number } {
     stop() {
       clearInterval(timer);
       tick();
-      return peak;
+      return max;
     },
   };
+}
+
+/** Samples the summed RSS of a process tree every `everyMs` until stopped; returns the peak in MB. */
+export function sampleTreePeak(root: number, everyMs = 50): { stop(): number } {
+  return sampleMax(() => processTree(root).reduce((sum, pid) => sum + rssMb(pid), 0), everyMs);
 }
 
 /** Clock ticks per second of /proc's CPU times: USER_HZ, 100 on every Linux this runs on. */
@@ -97,16 +102,9 @@ export function treeCpuMs(root: number): number {
 }
 
 /**
- * Follows a process's CPU until it exits (sampled every `everyMs`: a process's counters go with it, so the last
- * sample is what is known; at most `everyMs` of its work is missed).
+ * Follows a process's CPU, ms, until it exits: sampled every `everyMs`, since a process's counters go with it;
+ * `stop()` once it has exited gives the last sample (at most `everyMs` of its work is missed).
  */
-export function followCpu(pid: number, everyMs = 20): { last(): number; stop(): void } {
-  let last = 0;
-  const tick = () => {
-    const ms = cpuMs(pid);
-    if (ms > last) last = ms;
-  };
-  tick();
-  const timer = setInterval(tick, everyMs);
-  return { last: () => last, stop: () => clearInterval(timer) };
+export function followCpu(pid: number, everyMs = 20): { stop(): number } {
+  return sampleMax(() => cpuMs(pid), everyMs);
 }

@@ -305,9 +305,9 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
     const t = Date.now();
     phases[phase] += t - mark;
     mark = t;
-    const used = process.cpuUsage(cpuMark);
-    cpuMark = process.cpuUsage();
-    cpu[phase] = (cpu[phase] ?? 0) + Math.round((used.user + used.system) / 1000);
+    const c = process.cpuUsage();
+    cpu[phase] = (cpu[phase] ?? 0) + Math.round((c.user - cpuMark.user + c.system - cpuMark.system) / 1000);
+    cpuMark = c;
   };
   lap('start');
   const rolled = new Map<string, RolledDay>();
