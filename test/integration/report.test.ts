@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildPeriodReport, classifyingOnce } from '../../lib/lake/report.js';
+import { classifiedWithin, materializeStatistics } from '../../lib/lake/statistics.js';
 import { openFactsSession } from '../../lib/lake/query.js';
 import { localDynamoClient } from '../../lib/local/aws-clients.js';
 import { reportKey } from '../../lib/publish/layout.js';
@@ -87,12 +88,16 @@ describe('statistics end to end', () => {
     const session = await openFactsSession(h.lake, scratch, whole);
     try {
       const engine = session.engine.statistics;
-      const held = await classifyingOnce(engine, whole);
-      expect(held.classified?.table).toBeDefined();
+      const classifiedOnce = await classifyingOnce(engine, whole);
+      // What each report makes its table from: taken from the held one, or classified again.
+      const made: string[] = [];
+      const held = { ...classifiedOnce, materialize: (sql: string) => (made.push(sql), classifiedOnce.materialize!(sql)) };
       const isClosed = () => true;
       // Each day alone (the scan day among them) and both days together.
       for (const period of [{ from: dayName(45), to: dayName(45) }, { from: dayName(44), to: dayName(44) }, { from: dayName(46), to: dayName(44) }]) {
+        made.length = 0;
         const taken = await buildPeriodReport(held, period, { isClosed });
+        expect(made).toEqual([classifiedWithin(classifiedOnce.classified!.table, period)]);
         const own = await buildPeriodReport(engine, period, { isClosed });
         expect(taken).toEqual(own);
       }
@@ -100,7 +105,10 @@ describe('statistics end to end', () => {
       const scanDay = await buildPeriodReport(held, { from: dayName(44), to: dayName(44) }, { isClosed });
       expect(scanDay).toMatchObject({ alerts: 21, sources: 2, scans: { sources: 1, alerts: 20 } });
       // Other thresholds are not what the table holds: classified again (V's 20 ports are no scan at 21).
-      const strict = await buildPeriodReport(held, { from: dayName(44), to: dayName(44) }, { isClosed, thresholds: { minPorts: 21, minDestinations: 21 } });
+      made.length = 0;
+      const strictThresholds = { minPorts: 21, minDestinations: 21 };
+      const strict = await buildPeriodReport(held, { from: dayName(44), to: dayName(44) }, { isClosed, thresholds: strictThresholds });
+      expect(made).toEqual([materializeStatistics({ from: dayName(44), to: dayName(44) }, strictThresholds)]);
       expect(strict.scans).toEqual({ sources: 0, alerts: 0 });
     } finally {
       await session.close();
