@@ -8,7 +8,7 @@ import { portClass, serviceName, type PortClass } from '../ports/index.js';
 import { daysBetween } from '../util/days.js';
 import type { JsonValue } from './engine.js';
 import {
-  activityQueries,
+  activityQuery,
   allPortsQuery,
   categoriesQuery,
   DEFAULT_COHORTS,
@@ -118,14 +118,13 @@ export async function buildPeriodReport(engine: StatisticsEngine, period: Period
 async function periodReport(run: RunSql, scope: StatisticsScope, opts: ReportOptions): Promise<PeriodReport> {
   const { period } = scope;
   const cohorts = opts.cohorts ?? DEFAULT_COHORTS;
-  const activity = activityQueries(scope, cohorts, TOP_COHORT_PORTS);
-  const [headline, icmp, scans, perDay, ports, ...cohortRows] = await Promise.all([
+  const [headline, icmp, scans, perDay, ports, activity] = await Promise.all([
     run(headlineQuery(scope)),
     run(icmpSplitQuery(scope)),
     run(scansQuery(scope)),
     run(perDayQuery(scope)),
     run(portsQuery(scope, TOP_PORTS)),
-    ...activity.flatMap((q) => [run(q.sources), run(q.topPorts)]),
+    run(activityQuery(scope, cohorts, TOP_COHORT_PORTS)),
   ]);
   const byDay = new Map(perDay!.map((r) => [String(r.day), r]));
   const scan = scans![0];
@@ -138,12 +137,18 @@ async function periodReport(run: RunSql, scope: StatisticsScope, opts: ReportOpt
     otherSources: sourceClass(icmp!.find((r) => num(r.icmp) === 0)),
     scans: { sources: num(scan?.sources), alerts: num(scan?.alerts) },
     largestScan: num(scan?.sources) > 0 ? { alerts: num(scan?.largest) } : null,
-    activity: cohorts.map((c, i) => ({
-      minDays: c.minDays,
-      maxDays: c.maxDays,
-      sources: num(cohortRows[2 * i]![0]?.sources),
-      topPorts: cohortRows[2 * i + 1]!.map((r) => ({ port: String(r.port), alerts: num(r.alerts) })),
-    })),
+    activity: cohorts.map((c, i) => {
+      const rows = activity!.filter((r) => num(r.cohort) === i);
+      return {
+        minDays: c.minDays,
+        maxDays: c.maxDays,
+        sources: num(rows.find((r) => r.port === null)?.sources),
+        topPorts: rows
+          .filter((r) => r.port !== null)
+          .map((r) => ({ port: String(r.port), alerts: num(r.alerts) }))
+          .sort((a, b) => b.alerts - a.alerts || (a.port < b.port ? -1 : a.port > b.port ? 1 : 0)),
+      };
+    }),
     perDay: daysBetween(period.from, period.to).map((date) => {
       const r = byDay.get(date);
       const closed = opts.isClosed(date);
