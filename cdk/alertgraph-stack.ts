@@ -45,8 +45,8 @@ export class AlertgraphStack extends Stack {
       ...(config.rawArchiveAdminRoleArn !== undefined ? { rawArchiveAdminRoleArn: config.rawArchiveAdminRoleArn } : {}),
     });
     this.ingest = new Ingest(this, 'Ingest', { store: this.store, config, alarms, metricsNamespace: METRICS_NAMESPACE });
-    this.publishing = new Publishing(this, 'Publishing', { store: this.store, config, alarms, metricsNamespace: METRICS_NAMESPACE });
     this.lake = new Lake(this, 'Lake', { bucket: this.store.bucket, bytesScannedCutoffPerQuery: config.athenaBytesScannedCutoffGb * 1e9 });
+    this.publishing = new Publishing(this, 'Publishing', { store: this.store, lake: this.lake, config, alarms, metricsNamespace: METRICS_NAMESPACE });
     new Warnings(this, 'Warnings', { renderFunction: this.publishing.renderer.function, alarmTopic: alarms.topic });
 
     const outputs: Record<StackOutputKey, { value: string; description: string }> = {

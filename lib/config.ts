@@ -140,6 +140,8 @@ export interface RenderConfig {
   scratchDir?: string;
   /** DuckDB memory limit (e.g. 6GB); default DuckDB's own, 80 % of the machine. */
   engineMemoryLimit?: string;
+  /** Athena over the lake's Glue tables, for partner statistics that outgrow the scratch directory (AWS only). */
+  athena?: { workGroup: string; database: string };
   /** The early-warning thresholds (DESIGN §15); when absent, `loadWarningSettings()` of the environment. */
   warnings?: WarningSettings;
   dynamoEndpoint?: string;
@@ -197,10 +199,22 @@ function renderConfigWithKey(env: Env, key: Uint8Array): RenderConfig {
     publicBaseUrl: required(env, SETTINGS.publicBaseUrl),
     scratchDir: optional(env, SETTINGS.scratchDir) ?? DEFAULT_SCRATCH_DIR,
     engineMemoryLimit: memoryLimit(env, SETTINGS.engineMemoryLimit.env),
+    athena: athenaTarget(env),
     warnings: loadWarningSettings(env),
     dynamoEndpoint: optional(env, SETTINGS.dynamoEndpoint),
     s3Endpoint: optional(env, SETTINGS.s3Endpoint),
   };
+}
+
+/** The lake's Athena workgroup and Glue database: both set, or neither (then there is no distributed engine). */
+function athenaTarget(env: Env): RenderConfig['athena'] {
+  const workGroup = optional(env, SETTINGS.lakeWorkGroup);
+  const database = optional(env, SETTINGS.lakeDatabase);
+  if (!workGroup && !database) return undefined;
+  if (!workGroup || !database) {
+    throw new ConfigError(`${SETTINGS.lakeWorkGroup.env} and ${SETTINGS.lakeDatabase.env} go together: set both or neither`);
+  }
+  return { workGroup, database };
 }
 
 /** Reads one SecureString parameter, decrypted. Injected so tests need no AWS. */

@@ -76,6 +76,8 @@ export const SETTINGS = {
   linkPublicKeyFile: text({ context: 'linkPublicKeyFile', doc: 'file holding the PEM of the partner-link public key' }),
   scratchDir: text({ env: 'SCRATCH_DIR', doc: "where the render job brings the lake's objects and the engine spills" }),
   engineMemoryLimit: text({ env: 'ENGINE_MEMORY_LIMIT', doc: 'DuckDB memory limit (e.g. 6GB)' }),
+  lakeWorkGroup: text({ env: 'LAKE_WORK_GROUP', doc: "Athena workgroup of the lake, where the render job computes partner statistics whose facts outgrow its scratch directory (set by the stack)" }),
+  lakeDatabase: text({ env: 'LAKE_DATABASE', doc: 'Glue database of the lake, with the tables facts and first_seen (set by the stack)' }),
   dynamoEndpoint: text({ env: 'DYNAMODB_ENDPOINT', doc: 'DynamoDB endpoint override (local stack)' }),
   s3Endpoint: text({ env: 'S3_ENDPOINT', doc: 'S3 endpoint override (local stack)' }),
   // Deployment only.

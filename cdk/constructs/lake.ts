@@ -1,13 +1,16 @@
 /**
  * The alert lake's distributed engine (DESIGN §13): a Glue table over the compacted Parquet facts and an Athena
- * workgroup, for `query --stack` and `report --stack`, which operators run with their own credentials. No
- * function gets Athena or Glue rights; the render job writes the Parquet that the table describes.
+ * workgroup, for `query --stack` and `report --stack`, which operators run with their own credentials, and for
+ * the render function's partner statistics once their 30-day window outgrows its /tmp (grantStatistics: queries
+ * in this workgroup over these two tables, nothing else of Athena or Glue). The render job writes the Parquet
+ * that the table describes.
  *
  * The table covers only `facts/day=YYYY-MM-DD/` (the staging CSV under `staging/` is DuckDB's alone), and its
  * partitions are projected from the `day` value: no crawler, no `MSCK REPAIR`, no partition to register after a
  * close. A day that has no Parquet yet is simply empty.
  */
 import { Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -150,5 +153,30 @@ export class Lake extends Construct {
     this.databaseName = this.database.ref;
     this.tableName = FACTS_TABLE;
     this.workGroupName = this.workGroup.ref;
+  }
+
+  /**
+   * Runs the statistics' queries on Athena: start, follow, read and stop queries of this workgroup, and read the
+   * definitions of this database and its two tables (Athena reads them with the caller's rights). The objects
+   * themselves — the facts read, the results written — need their own S3 grants.
+   */
+  grantStatistics(grantee: iam.IGrantable): void {
+    const stack = Stack.of(this);
+    const glueArn = (resource: string) => stack.formatArn({ service: 'glue', resource });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
+      resourceArns: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroupName })],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'],
+      resourceArns: [
+        glueArn('catalog'),
+        glueArn(`database/${this.databaseName}`),
+        glueArn(`table/${this.databaseName}/${FACTS_TABLE}`),
+        glueArn(`table/${this.databaseName}/${FIRST_SEEN_TABLE}`),
+      ],
+    });
   }
 }

@@ -12,10 +12,13 @@ import { Cdn } from './cdn.js';
 import type { AlertgraphFunction } from './function.js';
 import { RenderFunction } from './render-function.js';
 import { RenderSchedules } from './render-schedules.js';
+import type { Lake } from './lake.js';
 import type { Store } from './store.js';
 
 export interface PublishingProps {
   store: Store;
+  /** The lake's Athena workgroup and Glue tables, for partner statistics that outgrow the render function. */
+  lake: Lake;
   config: DeployConfig;
   alarms: AlarmFactory;
   metricsNamespace: string;
@@ -29,9 +32,9 @@ export class Publishing extends Construct {
 
   constructor(scope: Construct, id: string, props: PublishingProps) {
     super(scope, id);
-    const { store, config, alarms } = props;
+    const { store, lake, config, alarms } = props;
     this.cdn = new Cdn(this, { bucket: store.bucket, linkPublicKeyPem: config.linkPublicKeyPem });
-    this.renderer = new RenderFunction(this, { store, config, alarms, metricsNamespace: props.metricsNamespace, publicBaseUrl: this.cdn.baseUrl }).handler;
+    this.renderer = new RenderFunction(this, { store, lake, config, alarms, metricsNamespace: props.metricsNamespace, publicBaseUrl: this.cdn.baseUrl }).handler;
     this.schedules = new RenderSchedules(this, { target: this.renderer.function, dailyRenderAt: config.dailyRenderAt, alarms });
   }
 }

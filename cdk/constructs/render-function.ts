@@ -16,6 +16,7 @@ import { functionEnvironment } from '../../lib/settings.js';
 import type { DeployConfig } from '../config.js';
 import type { AlarmFactory } from './alarms.js';
 import { AlertgraphFunction } from './function.js';
+import type { Lake } from './lake.js';
 import type { Store } from './store.js';
 
 /** Where the render job brings the lake's objects and DuckDB spills: on Lambda's /tmp, its only writable disk. */
@@ -32,6 +33,8 @@ export function engineMemoryLimit(memoryMb: number): string {
 
 export interface RenderFunctionProps {
   store: Store;
+  /** Where the partner statistics run when their facts outgrow /tmp (lib/render/job.ts statisticsEngine). */
+  lake: Lake;
   config: DeployConfig;
   alarms: AlarmFactory;
   metricsNamespace: string;
@@ -43,7 +46,7 @@ export class RenderFunction {
   readonly handler: AlertgraphFunction;
 
   constructor(scope: Construct, props: RenderFunctionProps) {
-    const { store, config } = props;
+    const { store, lake, config } = props;
 
     this.handler = new AlertgraphFunction(scope, 'Renderer', {
       bundle: FUNCTION_BUNDLES.render,
@@ -71,6 +74,8 @@ export class RenderFunction {
         publicBaseUrl: props.publicBaseUrl,
         scratchDir: RENDER_SCRATCH_DIR,
         engineMemoryLimit: engineMemoryLimit(config.renderMemoryMb),
+        lakeWorkGroup: lake.workGroupName,
+        lakeDatabase: lake.databaseName,
         warnBaselineDays: config.warnings.baselineDays,
         warnMinActiveDays: config.warnings.minActiveDays,
         warnSurgeFactor: config.warnings.surgeFactor,
@@ -88,6 +93,11 @@ export class RenderFunction {
     // credentials, so the function that runs every hour cannot read a raw address.
     store.grantLakeReadWrite(fn);
     store.grantPublish(fn);
+    // The partner statistics of a window too large for /tmp run on Athena (national volumes): its queries in
+    // the lake's workgroup only (results where the workgroup puts them, scans bounded by its cutoff), over
+    // the lake's two tables, reading the facts with the grants above.
+    lake.grantStatistics(fn);
+    store.grantAthenaResults(fn);
     this.handler.grantSecureParameterRead(config.pseudonymKeyParameter);
 
     props.alarms.onAny(scope, 'RenderErrors', (o) => fn.metricErrors(o), 'A render run failed: the published graphs are as of the last good run.');

@@ -192,6 +192,15 @@ export class Store extends Construct {
     this.grantList(grantee);
   }
 
+  /**
+   * Writes and reads Athena's results of the queries it runs under athena-results/ (render, for the partner
+   * statistics on Athena): the workgroup sends every result there, and the caller's rights write it.
+   */
+  grantAthenaResults(grantee: iam.IGrantable): void {
+    this.grantObjects(grantee, ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], [ATHENA_RESULTS_PREFIX]);
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetBucketLocation'], resourceArns: [this.bucket.bucketArn] });
+  }
+
   private grantObjects(grantee: iam.IGrantable, actions: string[], prefixes: string[]): void {
     const grant = iam.Grant.addToPrincipal({ grantee, actions, resourceArns: prefixes.map((p) => this.bucket.arnForObjects(`${p}*`)) });
     if (grant.principalStatement) this.suppressPrefixWildcards(grantee);
@@ -214,8 +223,8 @@ export class Store extends Construct {
         {
           id: 'AwsSolutions-IAM5',
           reason:
-            'Object grants are scoped to one prefix of the bucket layout (raw/, public/, partners/, staging/, facts/ or lake/); keys below it are generated per batch and per day.',
-          appliesTo: [{ regex: '/^Resource::<.*Bucket[0-9A-F]{8}\\.Arn>\\/(raw|public|partners|staging|facts|lake)\\/\\*$/g' }],
+            'Object grants are scoped to one prefix of the bucket layout (raw/, public/, partners/, staging/, facts/, lake/ or athena-results/); keys below it are generated per batch, per day and per query.',
+          appliesTo: [{ regex: '/^Resource::<.*Bucket[0-9A-F]{8}\\.Arn>\\/(raw|public|partners|staging|facts|lake|athena-results)\\/\\*$/g' }],
         },
       ],
       true,

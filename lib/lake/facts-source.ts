@@ -23,13 +23,28 @@ export async function queryFacts(source: FactsSource, sql: string, period: Perio
 /** The period report (DESIGN §14) of `period`. */
 export async function reportOnFacts(source: FactsSource, period: Required<Period>, opts: ReportOptions): Promise<PeriodReport> {
   const { buildPeriodReport } = await import('./report.js');
-  if (source.kind === 'athena') {
+  if (source.kind === 'athena') return buildPeriodReport(athenaStatistics(source), period, opts);
+  return withLocalFacts(source, period, (session) => buildPeriodReport(session.engine.statistics, period, opts));
+}
+
+/**
+ * The statistics on Athena (`report --stack`, and the render job's analysis when its facts outgrow the
+ * function's scratch directory): each text runs as it is, self-contained, with the lake's database as default
+ * (so `facts` and `first_seen` are its Glue tables). The client is made on first use.
+ */
+export function athenaStatistics(target: { workGroup: string; database: string }): StatisticsEngine {
+  let connected: Promise<(sql: string) => Promise<QueryResult>> | undefined;
+  const connect = async () => {
     const [{ runAthenaStatement }, { AthenaClient }] = await Promise.all([import('./athena.js'), import('@aws-sdk/client-athena')]);
     const client = new AthenaClient({});
-    const engine: StatisticsEngine = { run: async (sql) => (await runAthenaStatement(client, source, sql)).rows };
-    return buildPeriodReport(engine, period, opts);
-  }
-  return withLocalFacts(source, period, (session) => buildPeriodReport(session.engine.statistics, period, opts));
+    return (sql: string) => runAthenaStatement(client, target, sql);
+  };
+  return {
+    run: async (sql) => {
+      connected ??= connect();
+      return (await (await connected)(sql)).rows;
+    },
+  };
 }
 
 async function withLocalFacts<T>(source: Extract<FactsSource, { kind: 'local' }>, period: Period, use: (session: import('./query.js').FactsSession) => Promise<T>): Promise<T> {

@@ -172,12 +172,12 @@ export function activityQuery(scope: StatisticsScope, cohorts: readonly Cohort[]
   WHERE c.port IS NOT NULL GROUP BY m.cohort, c.port
 )`,
       `ranked AS (
-  SELECT cohort, port, alerts, row_number() OVER (PARTITION BY cohort ORDER BY alerts DESC, port) AS rank FROM cohort_ports
+  SELECT cohort, port, alerts, row_number() OVER (PARTITION BY cohort ORDER BY alerts DESC, port) AS port_rank FROM cohort_ports
 )`,
     ],
     `SELECT cohort, count(*) AS sources, CAST(NULL AS VARCHAR) AS port, CAST(NULL AS BIGINT) AS alerts FROM members GROUP BY cohort
 UNION ALL
-SELECT cohort, CAST(NULL AS BIGINT) AS sources, port, alerts FROM ranked WHERE rank <= ${top}`,
+SELECT cohort, CAST(NULL AS BIGINT) AS sources, port, alerts FROM ranked WHERE port_rank <= ${top}`,
   );
 }
 

@@ -106,6 +106,11 @@ export function subjectMonthKey(month: string): string {
 export const WARNINGS_STORE_KEY = 'lake/warnings.json';
 /** The partner charts' statistics of the last close, reused by the hourly runs in between. */
 export const PARTNER_STATISTICS_KEY = 'lake/partner-statistics.json';
+/**
+ * Closed days whose analysis or warnings have not run yet (a run skipped that step, or stopped before it):
+ * `{"analysis": [days], "warnings": [days]}`, written before a close is recorded, cleared once the step ran.
+ */
+export const RENDER_PENDING_KEY = 'lake/render-pending.json';
 
 export function stagingKey(day: string, sensor: string, idempotencyKey: string): string {
   return `${STAGING_PREFIX}${day}/${sensor}/${idempotencyKey}.csv`;

@@ -35,9 +35,9 @@ import type { DaySummary, HistoryDay, SensorDayRollupWrite, SummaryStore } from 
 import { addDays, DAY_MS, utcDay } from '../util/days.js';
 import { closeDays, type CloseDeps, type CloseResult } from '../lake/close.js';
 import { archiveCopies, renderObjects, type RenderAnalysis } from './objects.js';
-import { buildPartnerStatistics, buildPeriodReport, classifyingOnce, type PartnerStatistics, type PeriodReport } from '../lake/report.js';
+import { buildPartnerStatistics, buildPeriodReport, classifyingOnce, type PartnerStatistics, type PeriodReport, type StatisticsEngine } from '../lake/report.js';
 import { FactsSessions } from '../lake/query.js';
-import { PARTNER_STATISTICS_KEY, REPORTS_PREFIX } from '../publish/layout.js';
+import { PARTNER_STATISTICS_KEY, RENDER_PENDING_KEY, REPORTS_PREFIX } from '../publish/layout.js';
 import { ScratchTooSmallError, type FreeSpace } from '../lake/scratch.js';
 import type { S3Lake } from '../lake/store.js';
 import { judgeClosedDays, type WarningOptions } from '../warnings/judge.js';
@@ -74,6 +74,12 @@ export interface RenderDeps {
   warnings?: WarningOptions;
   /** Free bytes in the scratch directory (default: the file system's); a seam for tests of a full one. */
   scratchFree?: FreeSpace;
+  /**
+   * The engine for partner statistics whose facts do not fit in the scratch directory: Athena on AWS (the
+   * same statement texts, each self-contained, over the Glue tables of the lake). Without it, such a run
+   * skips the statistics and fails with `render_incomplete` once the rest is published.
+   */
+  distributedStatistics?: StatisticsEngine;
 }
 
 export class RenderBusyError extends Error {
@@ -139,6 +145,11 @@ export function closableDay(now: number, closeAfterMinutes: number): string {
   return addDays(today, minutes >= closeAfterMinutes ? -1 : -2);
 }
 
+/** The steps after the close that read the closed days' facts, and may be skipped (their facts did not fit). */
+type PendingStep = 'analysis' | 'warnings';
+const PENDING_STEPS: readonly PendingStep[] = ['analysis', 'warnings'];
+type PendingDays = Partial<Record<PendingStep, string[]>>;
+
 interface RolledDay {
   summary: DaySummary;
   contributions: { sensor: string; items: StoredContribution[] }[];
@@ -192,9 +203,7 @@ async function analyseClosedDays(
   if (closedNow.size === 0 && due.length === 0 && stored) return { statistics: stored, reports: [], months };
   const windowFrom = [addDays(closeThrough, -(WINDOW_DAYS - 1)), start].sort().at(-1)!;
   const from = [windowFrom, ...due.map((m) => `${m}-01`)].sort()[0]!;
-  const session = await input.facts.get({ from, to: closeThrough });
-  // With months due as well as the window, the alerts of all of them are classified once.
-  const run = due.length > 0 ? await classifyingOnce(session.engine.statistics, { from, to: closeThrough }) : session.engine.statistics;
+  const run = await statisticsEngine(deps, input.facts, { from, to: closeThrough }, due.length > 0);
   const isClosed = (d: string) => d <= closeThrough;
   const statistics = await buildPartnerStatistics(run, { from: windowFrom, to: closeThrough }, { isClosed, watchedPorts: input.watched });
   const reports: PeriodReport[] = [];
@@ -202,6 +211,24 @@ async function analyseClosedDays(
   for (const m of due) reports.push(await buildPeriodReport(run, { from: `${m}-01`, to: monthEnd(m) }, { isClosed }));
   await deps.lake.writeJson(PARTNER_STATISTICS_KEY, statistics);
   return { statistics, reports, months };
+}
+
+/**
+ * Where the analysis runs: the embedded engine over a local copy of the period's facts when they fit in the
+ * scratch directory (with months due as well as the window, the alerts of all of them classified once), else
+ * the distributed engine when there is one. At national volumes the 30-day window alone outgrows Lambda's
+ * 10 GB /tmp (~33 bytes of Parquet an alert: from about 9 M alerts a day), while every day still closes there.
+ */
+async function statisticsEngine(deps: RenderDeps, facts: FactsSessions, period: { from: string; to: string }, severalPeriods: boolean): Promise<StatisticsEngine> {
+  let session;
+  try {
+    session = await facts.get(period);
+  } catch (err) {
+    if (!(err instanceof ScratchTooSmallError) || !deps.distributedStatistics) throw err;
+    deps.log.info('render analysis on the distributed engine', { from: period.from, to: period.to, neededBytes: err.neededBytes, freeBytes: err.freeBytes });
+    return deps.distributedStatistics;
+  }
+  return severalPeriods ? classifyingOnce(session.engine.statistics, period) : session.engine.statistics;
 }
 
 function monthEnd(month: string): string {
@@ -343,6 +370,11 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   const queue = closeChunks(closable, (d) => rolled.get(d)!.summary.aggregate.total, deps.closeChunkAlerts ?? DEFAULT_CHUNK_ALERTS);
   const queued = new Set(closable);
   const closedDays = new Set<string>();
+  // Days closed by earlier runs whose analysis or warnings did not run (skipped for room, or the run stopped
+  // first): each step takes them as closed now. This run's closed days join them before the close is recorded,
+  // so that a run stopped after that still leaves them to the next.
+  const pending: PendingDays = (await deps.lake.readJson<PendingDays>(RENDER_PENDING_KEY)) ?? {};
+  let storedPending = JSON.stringify(pending);
   while (queue.length > 0) {
     const chunk = queue.shift()!;
     // Days queued again because a late batch changed their new sources are rolled up here.
@@ -363,6 +395,11 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
     const closed: CloseResult | undefined = toClose.length > 0 ? await closeDays(closeDeps, toClose) : undefined;
     await deps.afterClose?.(chunk);
     for (const d of toClose) closedDays.add(d.day);
+    if (toClose.length > 0) {
+      for (const step of PENDING_STEPS) pending[step] = [...new Set([...(pending[step] ?? []), ...toClose.map((d) => d.day)])].sort();
+      await deps.lake.writeJson(RENDER_PENDING_KEY, pending);
+      storedPending = JSON.stringify(pending);
+    }
     if (closed) {
       phases.closeFetch += closed.ms.fetch;
       phases.closeCompact += closed.ms.compact;
@@ -441,10 +478,17 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   let warnings;
   let analysis;
   try {
-    analysis = await analyseClosedDays(deps, { start, closeThrough, closedNow: closedDays, watched, facts }).catch(unlessTooLarge('analysis'));
-    warnings = await judgeClosedDays({ ...deps, facts }, { closedNow: closedDays, closeThrough, sensors }).catch(unlessTooLarge('warnings'));
+    const closedFor = (step: PendingStep) => new Set([...closedDays, ...(pending[step] ?? [])]);
+    analysis = await analyseClosedDays(deps, { start, closeThrough, closedNow: closedFor('analysis'), watched, facts }).catch(unlessTooLarge('analysis'));
+    warnings = await judgeClosedDays({ ...deps, facts }, { closedNow: closedFor('warnings'), closeThrough, sensors }).catch(unlessTooLarge('warnings'));
   } finally {
     await facts.close();
+  }
+  // A step that ran has no pending days left; a skipped one keeps them for the next run.
+  for (const step of PENDING_STEPS) if (!skipped.some((s) => s.step === step)) delete pending[step];
+  if (JSON.stringify(pending) !== storedPending) {
+    if (Object.keys(pending).length > 0) await deps.lake.writeJson(RENDER_PENDING_KEY, pending);
+    else await deps.lake.delete([RENDER_PENDING_KEY]);
   }
   lap('analysis');
 

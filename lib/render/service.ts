@@ -5,6 +5,7 @@ import { clientsFor, type AwsClients } from '../store/aws-clients.js';
 import { S3Publisher } from '../publish/publish.js';
 import { DynamoBatchLedger } from '../store/ledger.js';
 import { S3Lake } from '../lake/store.js';
+import { athenaStatistics } from '../lake/facts-source.js';
 import { DynamoSensorRegistry } from '../store/registry.js';
 import { SummaryStore } from '../store/summaries.js';
 import { runRenderJob, type RenderDeps, type RenderReport } from './job.js';
@@ -46,6 +47,7 @@ export function createRenderService(
     publicBaseUrl: config.publicBaseUrl,
     leaseWaitMs: options.leaseWaitMs,
     warnings: { settings: warnings, lastSeen: ledger, ...(notifier ? { notifier } : {}) },
+    ...(config.athena ? { distributedStatistics: athenaStatistics(config.athena) } : {}),
   };
   return { run: (opts) => runRenderJob(deps, opts), deps };
 }

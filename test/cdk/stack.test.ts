@@ -354,10 +354,44 @@ describe('least privilege', () => {
     }
   });
 
-  it('gives no function any Athena or Glue action (operators query with their own credentials)', () => {
-    for (const id of [ingestId, renderId]) {
-      expect(roleStatements(template, id).flatMap(actionsOf).filter((a) => /^(athena|glue):/.test(a))).toEqual([]);
+  it('gives ingest no Athena or Glue action', () => {
+    expect(roleStatements(template, ingestId).flatMap(actionsOf).filter((a) => /^(athena|glue):/.test(a))).toEqual([]);
+  });
+
+  it("lets render run queries in the lake's workgroup only, over the lake's database and its two tables only", () => {
+    const statements = roleStatements(template, renderId).filter(isAllow);
+    const workGroupId = Object.keys(template.findResources('AWS::Athena::WorkGroup'))[0]!;
+    const databaseId = Object.keys(template.findResources('AWS::Glue::Database'))[0]!;
+    const athena = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('athena:')));
+    expect(athena.flatMap(actionsOf).sort()).toEqual(['athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StartQueryExecution', 'athena:StopQueryExecution']);
+    expect(athena.flatMap(resourcesOf)).toEqual([`arn:<AWS::Partition>:athena:<AWS::Region>:<AWS::AccountId>:workgroup/<${workGroupId}>`]);
+    const glue = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('glue:')));
+    expect(glue.flatMap(actionsOf).every((a) => a.startsWith('glue:Get'))).toBe(true);
+    expect(glue.flatMap(resourcesOf).sort()).toEqual(
+      [
+        'catalog',
+        `database/<${databaseId}>`,
+        `table/<${databaseId}>/facts`,
+        `table/<${databaseId}>/first_seen`,
+      ].map((r) => `arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:${r}`).sort(),
+    );
+  });
+
+  it('tells render the workgroup and database its Athena queries use', () => {
+    const fn = template.toJSON().Resources[renderId].Properties.Environment.Variables as Record<string, unknown>;
+    expect([flatten(fn.LAKE_WORK_GROUP), flatten(fn.LAKE_DATABASE)]).toEqual([
+      `<${Object.keys(template.findResources('AWS::Athena::WorkGroup'))[0]}>`,
+      `<${Object.keys(template.findResources('AWS::Glue::Database'))[0]}>`,
+    ]);
+  });
+
+  it('lets render write and read Athena results under athena-results/, and nothing of it elsewhere', () => {
+    const statements = roleStatements(template, renderId);
+    for (const action of ['s3:PutObject', 's3:GetObject']) {
+      expect(grants(statements, action, `<${bucketId}.Arn>/athena-results/q.csv`), action).toHaveLength(1);
     }
+    expect(grants(statements, 's3:DeleteObject', `<${bucketId}.Arn>/athena-results/q.csv`)).toEqual([]);
+    expect(grants(statements, 's3:PutObject', `<${bucketId}.Arn>/raw/2026-01-01/s1/k.ndjson.gz`)).toEqual([]);
   });
 
   it('lets render write table items only outside the registry partitions', () => {

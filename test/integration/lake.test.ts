@@ -11,10 +11,11 @@ import { S3Lake } from '../../lib/lake/store.js';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { RenderService } from '../../lib/render/service.js';
 import { SummaryStore } from '../../lib/store/summaries.js';
-import { FactsSessions, openFactsSession, runReadOnlyQuery } from '../../lib/lake/query.js';
-import { FIRST_SEEN_KEY, FIRST_SEEN_PREFIX, firstSeenKey, firstSeenPartOf, PARTNER_STATISTICS_KEY, PUBLIC_KEYS, STAGING_PREFIX } from '../../lib/publish/layout.js';
+import { FactsSessions, openFactsSession, runReadOnlyQuery, type FactsSession } from '../../lib/lake/query.js';
+import { FIRST_SEEN_KEY, FIRST_SEEN_PREFIX, firstSeenKey, firstSeenPartOf, PARTNER_STATISTICS_KEY, PUBLIC_KEYS, RENDER_PENDING_KEY, STAGING_PREFIX } from '../../lib/publish/layout.js';
 import { closeDays } from '../../lib/lake/close.js';
 import type { FreeSpace } from '../../lib/lake/scratch.js';
+import { buildPartnerStatistics, type PartnerStatistics, type StatisticsEngine } from '../../lib/lake/report.js';
 import { LakeEngine } from '../../lib/lake/engine.js';
 import { ensureBucket } from '../../lib/local/provision.js';
 import { silentLog } from '../../lib/log.js';
@@ -35,7 +36,12 @@ function alerts(day: number, sources: string[], port = 445): string[] {
 }
 
 function renderService(
-  deps: { closeChunkAlerts?: number; afterClose?: (days: readonly string[]) => Promise<void>; scratchFree?: FreeSpace } = {},
+  deps: {
+    closeChunkAlerts?: number;
+    afterClose?: (days: readonly string[]) => Promise<void>;
+    scratchFree?: FreeSpace;
+    distributedStatistics?: StatisticsEngine;
+  } = {},
 ): RenderService {
   return harnessRenderService(h, { now: noon, deps });
 }
@@ -254,7 +260,7 @@ describe('the lake', () => {
   it('with no room in the scratch directory for the analysis, still publishes the public graph, then fails saying what it skipped', async () => {
     // A late batch for a closed day: the run has a day to close, a public graph to update, and facts to analyse.
     expect((await postBatch(h.url, s, ndjsonBatch(s.id, alerts(1, ['203.0.113.90'], 22)))).status).toBe(202);
-    const statistics = await h.lake.readJson(PARTNER_STATISTICS_KEY);
+    const statistics = await h.lake.readJson<PartnerStatistics>(PARTNER_STATISTICS_KEY);
     expect(statistics).toBeDefined();
     await h.lake.delete([PUBLIC_KEYS.json, PUBLIC_KEYS.png]);
     const run = renderService({ scratchFree: async () => 1 }).run();
@@ -269,10 +275,52 @@ describe('the lake', () => {
     expect((await summaries.getDaySummaries([dayName(1)])).get(dayName(1))?.sources).toBe(
       (await query(`select count(distinct src) as n from facts where day = '${dayName(1)}'`)).rows[0]!.n,
     );
-    // The partner statistics were not recomputed: they stay as the last run that could compute them left them.
+    // The partner statistics were not recomputed: they stay as the last run that could compute them left them,
+    // and the day is left pending for the analysis (the warnings ran).
     expect(await h.lake.readJson(PARTNER_STATISTICS_KEY)).toEqual(statistics);
-    // With room again, the next run completes.
+    expect(await h.lake.readJson(RENDER_PENDING_KEY)).toEqual({ analysis: [dayName(1)] });
+    // With room again, the next run completes, and computes what the skipped run could not, although it closes
+    // nothing itself: the late source is in the window's figures of its day.
     await expect(renderService().run()).resolves.toMatchObject({ closedThrough: dayName(1) });
+    const day = (st: PartnerStatistics | undefined) => st?.report.perDay.find((d) => d.date === dayName(1));
+    expect(day(await h.lake.readJson<PartnerStatistics>(PARTNER_STATISTICS_KEY))?.sources).toBe(day(statistics)!.sources! + 1);
+    expect(await h.lake.readJson(RENDER_PENDING_KEY)).toBeUndefined();
+  });
+
+  it('with no room for the analysis but a distributed engine, computes the partner statistics there, from self-contained texts', async () => {
+    // A late batch with a source never seen before: the run closes its day again, and the window's report
+    // changes (one more source and one more new source on that day).
+    expect((await postBatch(h.url, s, ndjsonBatch(s.id, alerts(1, ['203.0.113.91'], 80)))).status).toBe(202);
+    const before = await h.lake.readJson<PartnerStatistics>(PARTNER_STATISTICS_KEY);
+    // The stand-in for Athena: the real engine over the whole lake, opened when the analysis first asks (after
+    // the close, as Athena would see the lake then), given each text as it is, with no table kept between them.
+    const texts: string[] = [];
+    let opening: Promise<FactsSession> | undefined;
+    const distributed: StatisticsEngine = {
+      run: async (sql) => {
+        texts.push(sql);
+        opening ??= openFactsSession(h.lake, scratch);
+        return (await opening).engine.rows(sql);
+      },
+    };
+    try {
+      await expect(renderService({ scratchFree: async () => 1, distributedStatistics: distributed }).run()).resolves.toMatchObject({ closedThrough: dayName(1) });
+      const stored = await h.lake.readJson<PartnerStatistics>(PARTNER_STATISTICS_KEY);
+      expect(texts.length).toBeGreaterThan(0);
+      // Nothing the embedded engine alone understands, and nothing that keeps a table between statements.
+      expect(texts.filter((t) => /NOT MATERIALIZED|CREATE|classified_all/i.test(t))).toEqual([]);
+      // The late source is in the window's figures: the statistics were computed by this run.
+      const day = (st: PartnerStatistics | undefined) => st?.report.perDay.find((d) => d.date === dayName(1));
+      expect(day(stored)?.sources).toBe((day(before)?.sources ?? 0) + 1);
+      expect(day(stored)?.newSources).toBe((day(before)?.newSources ?? 0) + 1);
+      // And they are what the embedded engine makes of the same window with its classified table.
+      const session = await opening!;
+      const window = { from: stored!.report.from, to: stored!.report.to };
+      const embedded = await buildPartnerStatistics(session.engine.statistics, window, { isClosed: (d) => d <= dayName(1), watchedPorts: ['tcp/445'] });
+      expect(stored).toEqual(embedded);
+    } finally {
+      await (await opening)?.close();
+    }
   });
 
   it('refuses anything but one read-only statement', async () => {
