@@ -86,14 +86,26 @@ export class RenderBusyError extends Error {
   readonly code = 'render_busy';
 }
 
+/** A statement of the partner statistics failed on the distributed engine (Athena: its bytes-scanned cutoff, …). */
+export class DistributedEngineError extends Error {
+  readonly code = 'distributed_engine_failed';
+
+  constructor(cause: unknown) {
+    super(`the distributed engine failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** Why a step after the close was skipped: its facts did not fit in the scratch directory, or Athena failed it. */
+export type StepSkippedError = ScratchTooSmallError | DistributedEngineError;
+
 /**
- * A run that published the public graph and closed its days but skipped a step whose facts did not fit in the
- * scratch directory (the partner statistics or the warnings; their objects stay as last published).
+ * A run that published the public graph and closed its days but skipped a step (the partner statistics or the
+ * warnings; their objects stay as last published, and the next runs compute them for the days they missed).
  */
 export class RenderIncompleteError extends Error {
   readonly code = 'render_incomplete';
 
-  constructor(readonly skipped: readonly { step: string; error: ScratchTooSmallError }[]) {
+  constructor(readonly skipped: readonly { step: string; error: StepSkippedError }[]) {
     super(`the render published the public graph but skipped ${skipped.map((s) => `the ${s.step} (${s.error.message})`).join('; and ')}`);
   }
 }
@@ -226,7 +238,13 @@ async function statisticsEngine(deps: RenderDeps, facts: FactsSessions, period: 
   } catch (err) {
     if (!(err instanceof ScratchTooSmallError) || !deps.distributedStatistics) throw err;
     deps.log.info('render analysis on the distributed engine', { from: period.from, to: period.to, neededBytes: err.neededBytes, freeBytes: err.freeBytes });
-    return deps.distributedStatistics;
+    const distributed = deps.distributedStatistics;
+    return {
+      run: (sql) =>
+        distributed.run(sql).catch((cause: unknown) => {
+          throw new DistributedEngineError(cause);
+        }),
+    };
   }
   return severalPeriods ? classifyingOnce(session.engine.statistics, period) : session.engine.statistics;
 }
@@ -463,24 +481,26 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   }
 
   // One facts session for both steps when their periods overlap (on a first run, both read the whole history).
-  // A step whose facts do not fit in the scratch directory is skipped (its objects stay as published) and the
-  // run fails once the rest is published: the public graph keeps up, and the failure is still seen.
+  // A step whose facts do not fit in the scratch directory (or that fails on the distributed engine) is skipped
+  // (its objects stay as published) and the run fails once the rest is published: the public graph keeps up,
+  // and the failure is still seen.
   const facts = new FactsSessions(deps.lake, deps.scratchDir, start, { free: deps.scratchFree });
-  const skipped: { step: string; error: ScratchTooSmallError }[] = [];
-  const unlessTooLarge =
+  const skipped: { step: string; error: StepSkippedError }[] = [];
+  const unlessSkippable =
     (step: string) =>
     (err: unknown): undefined => {
-      if (!(err instanceof ScratchTooSmallError)) throw err;
+      if (!(err instanceof ScratchTooSmallError || err instanceof DistributedEngineError)) throw err;
       skipped.push({ step, error: err });
-      deps.log.error('render step skipped', { step, code: err.code, neededBytes: err.neededBytes, freeBytes: err.freeBytes, message: err.message });
+      const room = err instanceof ScratchTooSmallError ? { neededBytes: err.neededBytes, freeBytes: err.freeBytes } : {};
+      deps.log.error('render step skipped', { step, code: err.code, ...room, message: err.message });
       return undefined;
     };
   let warnings;
   let analysis;
   try {
     const closedFor = (step: PendingStep) => new Set([...closedDays, ...(pending[step] ?? [])]);
-    analysis = await analyseClosedDays(deps, { start, closeThrough, closedNow: closedFor('analysis'), watched, facts }).catch(unlessTooLarge('analysis'));
-    warnings = await judgeClosedDays({ ...deps, facts }, { closedNow: closedFor('warnings'), closeThrough, sensors }).catch(unlessTooLarge('warnings'));
+    analysis = await analyseClosedDays(deps, { start, closeThrough, closedNow: closedFor('analysis'), watched, facts }).catch(unlessSkippable('analysis'));
+    warnings = await judgeClosedDays({ ...deps, facts }, { closedNow: closedFor('warnings'), closeThrough, sensors }).catch(unlessSkippable('warnings'));
   } finally {
     await facts.close();
   }

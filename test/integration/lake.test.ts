@@ -323,6 +323,25 @@ describe('the lake', () => {
     }
   });
 
+  it('when the distributed engine fails the statistics, still publishes the public graph, keeps the day pending, and fails saying why', async () => {
+    expect((await postBatch(h.url, s, ndjsonBatch(s.id, alerts(1, ['203.0.113.92'], 80)))).status).toBe(202);
+    const statistics = await h.lake.readJson<PartnerStatistics>(PARTNER_STATISTICS_KEY);
+    const failing: StatisticsEngine = {
+      run: async () => {
+        throw new Error('Query exhausted resources: bytes scanned limit was exceeded');
+      },
+    };
+    const run = renderService({ scratchFree: async () => 1, distributedStatistics: failing }).run();
+    await expect(run).rejects.toMatchObject({ code: 'render_incomplete' });
+    await expect(run).rejects.toThrow(/skipped the analysis \(the distributed engine failed: Query exhausted resources: bytes scanned limit/);
+    const published = await h.lake.readJson<{ days: { date: string; total: number }[] }>(PUBLIC_KEYS.json);
+    expect(published?.days.find((d) => d.date === dayName(1))?.total).toBe((await query(`select count(*) as n from facts where day = '${dayName(1)}'`)).rows[0]!.n);
+    expect(await h.lake.readJson(PARTNER_STATISTICS_KEY)).toEqual(statistics);
+    expect(await h.lake.readJson(RENDER_PENDING_KEY)).toEqual({ analysis: [dayName(1)] });
+    await expect(renderService().run()).resolves.toMatchObject({ closedThrough: dayName(1) });
+    expect(await h.lake.readJson(RENDER_PENDING_KEY)).toBeUndefined();
+  });
+
   it('refuses anything but one read-only statement', async () => {
     for (const sql of [
       'drop table facts',
