@@ -78,6 +78,12 @@ describe('a setting declared once', () => {
     expect(FIGURES_WATCHED_PORTS).toEqual(SETTINGS.watchedPorts.default.split(','));
   });
 
+  it("gives the render function Athena for its statistics only with both the lake's workgroup and database", () => {
+    expect(loadRenderConfig(REQUIRED_ENV).athena).toBeUndefined();
+    expect(loadRenderConfig({ ...REQUIRED_ENV, ...functionEnvironment({ lakeWorkGroup: 'wg', lakeDatabase: 'db' }) }).athena).toEqual({ workGroup: 'wg', database: 'db' });
+    expect(() => loadRenderConfig({ ...REQUIRED_ENV, ...functionEnvironment({ lakeWorkGroup: 'wg' }) })).toThrow(/LAKE_WORK_GROUP and LAKE_DATABASE go together/);
+  });
+
   it('refuses to put a setting the functions do not read into their environment', () => {
     expect(() => functionEnvironment({ rawRetentionDays: 430 })).toThrow(/not read from the environment/);
   });
