@@ -94,9 +94,13 @@ describe('the lake', () => {
     await expect(failing.run()).rejects.toThrow('injected stop half way');
     expect((await summaries.getRenderState()).lastClosedDay).toBe(dayName(4));
     expect(await newSources([dayName(4), dayName(3)])).toEqual([2, undefined]);
+    // The day recorded as closed is left to the analysis and the warnings of the next run, which the stopped
+    // run never reached.
+    expect(await h.lake.readJson(RENDER_PENDING_KEY)).toEqual({ analysis: [dayName(4)], warnings: [dayName(4)] });
 
     await renderService({ closeChunkAlerts: 2 }).run();
     expect((await summaries.getRenderState()).lastClosedDay).toBe(dayName(1));
+    expect(await h.lake.readJson(RENDER_PENDING_KEY)).toBeUndefined();
     const days = [dayName(4), dayName(3), dayName(2), dayName(1)];
     const sums = await summaries.getDaySummaries(days);
     expect(days.map((d) => [sums.get(d)?.sources, sums.get(d)?.newSources])).toEqual([
