@@ -190,7 +190,7 @@ export function readFirstSeen(paths: readonly string[]): string {
  */
 export function firstSeenUpdate(files: readonly string[]): string[] {
   const none = `SELECT CAST(NULL AS VARCHAR) AS src, CAST(NULL AS VARCHAR) AS day, CAST(NULL AS VARCHAR) AS first_day WHERE false`;
-  const known = files.length === 0 ? none : `SELECT m.src, m.day, f.first_day FROM close_mins m JOIN read_parquet(${fileList(files)}) f ON f.src = m.src`;
+  const known = files.length === 0 ? none : `SELECT m.src, m.day, f.first_day FROM read_parquet(${fileList(files)}) f JOIN close_mins m ON f.src = m.src`;
   const moved =
     files.length === 0
       ? `SELECT CAST(NULL AS VARCHAR) AS src, CAST(NULL AS VARCHAR) AS filename WHERE false`
@@ -199,7 +199,13 @@ export function firstSeenUpdate(files: readonly string[]): string[] {
           .join('\nUNION ALL\n');
   return [
     `CREATE TEMP TABLE close_mins AS SELECT src, min(day) AS day FROM close_source_days GROUP BY src`,
+    // The hash table is built on the closed days' sources and the table's rows probe it, as written: DuckDB
+    // takes the Parquet side for the smaller (it guesses a list of files' rows from the first one) and built it
+    // from the whole table. Measured on the national day (2 M sources against 20 M rows in 13 objects): the
+    // join 5.3–5.9 s and 10.4–11.6 s of CPU as the optimiser ordered it, 1.2–1.3 s and 2.3 s as written.
+    `SET disabled_optimizers = 'join_order,build_side_probe_side'`,
     `CREATE TEMP TABLE close_known AS ${known}`,
+    `RESET disabled_optimizers`,
     `CREATE TEMP TABLE close_added AS SELECT m.src, m.day AS first_day FROM close_mins m
 WHERE NOT EXISTS (SELECT 1 FROM close_known k WHERE k.src = m.src AND k.first_day <= m.day)`,
     `CREATE TEMP TABLE close_moved AS ${moved}`,
