@@ -19,7 +19,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PARTNER_INDEX, PARTNER_WARNINGS_KEYS, SUBJECT_DAYS_PREFIX, subjectMonthKey } from '../../lib/publish/layout.js';
+import { PARTNER_INDEX, PARTNER_WARNINGS_KEYS, RENDER_PENDING_KEY, SUBJECT_DAYS_PREFIX, subjectMonthKey } from '../../lib/publish/layout.js';
 import { WarningStore } from '../../lib/warnings/store.js';
 import { warningId, type Warning } from '../../lib/warnings/model.js';
 import { writeLocalState } from '../../lib/local/state.js';
@@ -148,6 +148,25 @@ describe('warnings end to end', () => {
       ['tcp/23', 75, 5],
     ]);
     for (const w of surges) expect(w.raisedAt).toBe(before.find((b) => b.id === w.id)!.raisedAt);
+  });
+
+  it('a late batch closed by a run with no room for the warnings is judged by the next run that has room', async () => {
+    const before = await judged();
+    expect((await postBatch(h.url, sensor, ndjsonBatch(sensor.id, steady(5, 10, 700)))).status).toBe(202);
+    const cramped = harnessRenderService(h, { now: noon + 3 * 3_600_000, deps: { scratchFree: async () => 1 } }).run();
+    await expect(cramped).rejects.toMatchObject({ code: 'render_incomplete' });
+    await expect(cramped).rejects.toThrow(/skipped the analysis .*; and the warnings/);
+    // The day was closed again, but the warnings could not read its facts: they stay as they were, and the day
+    // waits for both steps.
+    expect(await judged()).toEqual(before);
+    expect(await h.lake.readJson(RENDER_PENDING_KEY)).toEqual({ analysis: [dayName(5)], warnings: [dayName(5)] });
+    // The next run closes nothing, but judges the day it missed: the surges count the 10 late alerts.
+    await harnessRenderService(h, { now: noon + 4 * 3_600_000 }).run();
+    const surges = (await judged()).filter((w) => w.kind === 'surge');
+    expect(surges.map((w) => [w.subject, w.figures.alerts])).toEqual(
+      before.filter((w) => w.kind === 'surge').map((w) => [w.subject, w.figures.alerts + 10]),
+    );
+    expect(await h.lake.readJson(RENDER_PENDING_KEY)).toBeUndefined();
   });
 
   it('alertgraph warnings --json prints them newest first, --from inclusive, all kinds', async () => {
