@@ -105,7 +105,7 @@ export type StepSkippedError = ScratchTooSmallError | DistributedEngineError;
 export class RenderIncompleteError extends Error {
   readonly code = 'render_incomplete';
 
-  constructor(readonly skipped: readonly { step: string; error: StepSkippedError }[]) {
+  constructor(readonly skipped: readonly { step: PendingStep; error: StepSkippedError }[]) {
     super(`the render published the public graph but skipped ${skipped.map((s) => `the ${s.step} (${s.error.message})`).join('; and ')}`);
   }
 }
@@ -387,7 +387,6 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   const closeDeps: CloseDeps = { lake: deps.lake, scratchDir: deps.scratchDir, memoryLimit: deps.engineMemoryLimit, log: deps.log };
   const queue = closeChunks(closable, (d) => rolled.get(d)!.summary.aggregate.total, deps.closeChunkAlerts ?? DEFAULT_CHUNK_ALERTS);
   const queued = new Set(closable);
-  const closedDays = new Set<string>();
   // Days closed by earlier runs whose analysis or warnings did not run (skipped for room, or the run stopped
   // first): each step takes them as closed now. This run's closed days join them before the close is recorded,
   // so that a run stopped after that still leaves them to the next.
@@ -412,7 +411,6 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
       }));
     const closed: CloseResult | undefined = toClose.length > 0 ? await closeDays(closeDeps, toClose) : undefined;
     await deps.afterClose?.(chunk);
-    for (const d of toClose) closedDays.add(d.day);
     if (toClose.length > 0) {
       for (const step of PENDING_STEPS) pending[step] = [...new Set([...(pending[step] ?? []), ...toClose.map((d) => d.day)])].sort();
       await deps.lake.writeJson(RENDER_PENDING_KEY, pending);
@@ -485,9 +483,9 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   // (its objects stay as published) and the run fails once the rest is published: the public graph keeps up,
   // and the failure is still seen.
   const facts = new FactsSessions(deps.lake, deps.scratchDir, start, { free: deps.scratchFree });
-  const skipped: { step: string; error: StepSkippedError }[] = [];
+  const skipped: { step: PendingStep; error: StepSkippedError }[] = [];
   const unlessSkippable =
-    (step: string) =>
+    (step: PendingStep) =>
     (err: unknown): undefined => {
       if (!(err instanceof ScratchTooSmallError || err instanceof DistributedEngineError)) throw err;
       skipped.push({ step, error: err });
@@ -498,7 +496,8 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   let warnings;
   let analysis;
   try {
-    const closedFor = (step: PendingStep) => new Set([...closedDays, ...(pending[step] ?? [])]);
+    // A step's days closed now: this run's (added to the pending days as they closed) and earlier runs' left.
+    const closedFor = (step: PendingStep) => new Set(pending[step] ?? []);
     analysis = await analyseClosedDays(deps, { start, closeThrough, closedNow: closedFor('analysis'), watched, facts }).catch(unlessSkippable('analysis'));
     warnings = await judgeClosedDays({ ...deps, facts }, { closedNow: closedFor('warnings'), closeThrough, sensors }).catch(unlessSkippable('warnings'));
   } finally {
