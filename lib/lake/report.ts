@@ -143,10 +143,7 @@ async function periodReport(run: RunSql, scope: StatisticsScope, opts: ReportOpt
         minDays: c.minDays,
         maxDays: c.maxDays,
         sources: num(rows.find((r) => r.port === null)?.sources),
-        topPorts: rows
-          .filter((r) => r.port !== null)
-          .map((r) => ({ port: String(r.port), alerts: num(r.alerts) }))
-          .sort((a, b) => b.alerts - a.alerts || (a.port < b.port ? -1 : a.port > b.port ? 1 : 0)),
+        topPorts: rows.filter((r) => r.port !== null).map((r) => ({ port: String(r.port), alerts: num(r.alerts) })),
       };
     }),
     perDay: daysBetween(period.from, period.to).map((date) => {
