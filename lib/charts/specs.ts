@@ -6,7 +6,7 @@
  * expressions, because the chart size is known up front and the result is then plain data a test can read.
  */
 
-import type { Axis, Legend, Mark, Scale, Spec, Title } from 'vega';
+import type { Axis, Legend, Mark, Scale, Signal, Spec, Title } from 'vega';
 import { bucketSeries, type BucketUnit } from './buckets.js';
 import { addDays, DAY_MS, dayStartMs, dayString, formatInstantUtc } from './dates.js';
 import { LABEL_OFFSET, layoutLabelLanes, type LaneLayout } from './deployment-labels.js';
@@ -194,16 +194,40 @@ function dailySpec(data: PublicChartData, size: ChartSize, variant: DailyVariant
   ];
   const style = (e: string) => legendStyle(e, asBars, variant);
 
+  // What differs from one day's graph to the next is in signals (and data), so that the renderer draws a
+  // series of them (the archive copies of a long history) on one view of this shape.
+  const ticks = timeAxis(dayCount, plotWidth, asBars ? dayBarTicks(domainStart, domainEnd, plotWidth) : {});
+  const signals: Signal[] = [
+    { name: 'xDomain', value: [domainStart, domainEnd] },
+    { name: 'yDomain', value: [0, yMax] },
+    { name: 'stripHeight', value: stripHeight },
+    { name: 'subtitle', value: subtitle },
+    { name: 'xTickCount', value: ticks.tickCount },
+    { name: 'xFormat', value: ticks.format },
+    ...(asBars ? [{ name: 'xTicks', value: ticks.values }] : []),
+    { name: 'legendEntries', value: legendEntries },
+    { name: 'legendFills', value: legendEntries.map((e) => style(e).fill) },
+    { name: 'legendStrokes', value: legendEntries.map((e) => style(e).stroke) },
+    { name: 'legendShapes', value: legendEntries.map((e) => style(e).shape) },
+    { name: 'labelFontSize', value: labelLayout.fontSize },
+    ...(asBars ? barSignals(dayPx, hasScans, closed, domainStart) : []),
+  ];
+
   const scales: Scale[] = [
-    { name: 'x', type: 'utc', domain: [domainStart, domainEnd], range: [0, plotWidth] },
-    { name: 'y', type: 'linear', domain: [0, yMax], nice: true, zero: true, range: [plotHeight, stripHeight] },
-    legendScale('legendFill', legendEntries, (e) => style(e).fill),
-    legendScale('legendStroke', legendEntries, (e) => style(e).stroke),
-    legendScale('legendShape', legendEntries, (e) => style(e).shape),
+    { name: 'x', type: 'utc', domain: { signal: 'xDomain' }, range: [0, plotWidth] },
+    { name: 'y', type: 'linear', domain: { signal: 'yDomain' }, nice: true, zero: true, range: [plotHeight, { signal: 'stripHeight' }] },
+    { name: 'legendFill', type: 'ordinal', domain: { signal: 'legendEntries' }, range: { signal: 'legendFills' } },
+    { name: 'legendStroke', type: 'ordinal', domain: { signal: 'legendEntries' }, range: { signal: 'legendStrokes' } },
+    { name: 'legendShape', type: 'ordinal', domain: { signal: 'legendEntries' }, range: { signal: 'legendShapes' } },
   ];
 
   const axes: Axis[] = [
-    timeAxis(dayCount, plotWidth, asBars ? dayBarTicks(domainStart, domainEnd, plotWidth) : {}),
+    {
+      ...ticks,
+      tickCount: { signal: 'xTickCount' },
+      format: { signal: 'xFormat' },
+      ...(asBars ? { values: { signal: 'xTicks' } } : {}),
+    },
     {
       orient: 'left',
       scale: 'y',
@@ -219,7 +243,7 @@ function dailySpec(data: PublicChartData, size: ChartSize, variant: DailyVariant
   ];
 
   const marks: Mark[] = [
-    ...(asBars ? barMarks(dayPx, hasScans) : areaMarks(hasScans)),
+    ...(asBars ? barMarks(hasScans) : areaMarks(hasScans)),
     // Over the data, not under it: at ten years a missing day is narrower than a pixel and the area would
     // close over it.
     {
@@ -227,10 +251,10 @@ function dailySpec(data: PublicChartData, size: ChartSize, variant: DailyVariant
       name: 'noData',
       from: { data: 'gaps' },
       encode: {
-        enter: {
+        update: {
           x: { scale: 'x', field: 't0' },
           x2: { scale: 'x', field: 't1' },
-          y: { value: stripHeight },
+          y: { signal: 'stripHeight' },
           y2: { signal: 'height' },
           fill: { value: COLORS.noData },
         },
@@ -242,7 +266,7 @@ function dailySpec(data: PublicChartData, size: ChartSize, variant: DailyVariant
       name: 'noDataFoot',
       from: { data: 'gaps' },
       encode: {
-        enter: {
+        update: {
           x: { scale: 'x', field: 't0' },
           x2: { scale: 'x', field: 't1' },
           y: { signal: 'height', offset: -5 },
@@ -256,7 +280,7 @@ function dailySpec(data: PublicChartData, size: ChartSize, variant: DailyVariant
       name: 'deploymentRules',
       from: { data: 'deployments' },
       encode: {
-        enter: {
+        update: {
           x: { scale: 'x', field: 't' },
           y: { field: 'ruleTop' },
           y2: { signal: 'height' },
@@ -272,7 +296,7 @@ function dailySpec(data: PublicChartData, size: ChartSize, variant: DailyVariant
       name: 'deploymentLabels',
       from: { data: 'deployments' },
       encode: {
-        enter: {
+        update: {
           x: { scale: 'x', field: 't' },
           dx: { field: 'dx' },
           y: { field: 'labelY' },
@@ -280,7 +304,7 @@ function dailySpec(data: PublicChartData, size: ChartSize, variant: DailyVariant
           baseline: { value: 'alphabetic' },
           text: { field: 'name' },
           font: { value: CHART_FONT },
-          fontSize: { value: labelLayout.fontSize },
+          fontSize: { signal: 'labelFontSize' },
           fill: { value: COLORS.ink },
         },
       },
@@ -317,12 +341,11 @@ function dailySpec(data: PublicChartData, size: ChartSize, variant: DailyVariant
     autosize: 'none',
     background: '#ffffff',
     config: chartConfig(),
-    title: chartTitle(variant.title, subtitle),
+    title: { ...chartTitle(variant.title), subtitle: { signal: 'subtitle' } },
+    signals,
     data: [
       { name: 'days', values: closed },
-      { name: 'reportedDays', source: 'days', transform: [{ type: 'filter', expr: 'datum.reported' }] },
       { name: 'zeroDays', source: 'days', transform: [{ type: 'filter', expr: 'datum.reported && datum.total === 0' }] },
-      { name: 'scanDays', source: 'days', transform: [{ type: 'filter', expr: 'datum.reported && datum.scan > 0' }] },
       { name: 'today', values: today },
       { name: 'todayLink', values: todayLink(closed, todayDatum) },
       { name: 'gaps', values: gaps },
@@ -495,7 +518,7 @@ function areaMarks(scans: boolean): Mark[] {
       name: 'alerts',
       from: { data: 'days' },
       encode: {
-        enter: {
+        update: {
           x: { scale: 'x', field: 'tm' },
           y: { scale: 'y', field: 'total' },
           y2: { scale: 'y', value: 0 },
@@ -513,7 +536,7 @@ function areaMarks(scans: boolean): Mark[] {
             name: 'scanAlerts',
             from: { data: 'days' },
             encode: {
-              enter: {
+              update: {
                 x: { scale: 'x', field: 'tm' },
                 y: { scale: 'y', field: 'total' },
                 y2: { scale: 'y', field: 'base' },
@@ -530,7 +553,7 @@ function areaMarks(scans: boolean): Mark[] {
       name: 'alertsLine',
       from: { data: 'days' },
       encode: {
-        enter: {
+        update: {
           x: { scale: 'x', field: 'tm' },
           y: { scale: 'y', field: 'total' },
           defined: { field: 'reported' },
@@ -544,7 +567,7 @@ function areaMarks(scans: boolean): Mark[] {
       name: 'todaySegment',
       from: { data: 'todayLink' },
       encode: {
-        enter: {
+        update: {
           x: { scale: 'x', field: 'tm' },
           y: { scale: 'y', field: 'total' },
           stroke: { value: COLORS.partialStroke },
@@ -558,7 +581,7 @@ function areaMarks(scans: boolean): Mark[] {
       name: 'todayPartial',
       from: { data: 'today' },
       encode: {
-        enter: {
+        update: {
           x: { scale: 'x', field: 'tm' },
           y: { scale: 'y', field: 'total' },
           shape: { value: 'circle' },
@@ -572,66 +595,91 @@ function areaMarks(scans: boolean): Mark[] {
   ];
 }
 
-function barMarks(dayPx: number, scans: boolean): Mark[] {
+/**
+ * The closed days' bars of one series as a single path, in plot units of days (from the domain's start) across
+ * and alerts up, each bar from `low` to `high` of its day: the mark scales it onto the plot. One element per
+ * series instead of one per day — the rasteriser's cost is mostly per element (measured on a 190-day archive
+ * copy, 378 bar elements: 27.3 ms a copy; the same bars as two paths: 19.5 ms) — and abutting bars no longer
+ * show a hairline seam where two anti-aliased edges meet.
+ */
+function barsPath(days: readonly PublicDayDatum[], domainStart: number, insetDays: number, low: (d: PublicDayDatum) => number, high: (d: PublicDayDatum) => number): string {
+  const width = 1 - 2 * insetDays;
+  let path = '';
+  for (const d of days) {
+    const from = low(d);
+    const to = high(d);
+    if (!(to > from)) continue;
+    path += `M${(d.t - domainStart) / DAY_MS + insetDays},${from}h${width}v${to - from}h${-width}Z`;
+  }
+  return path;
+}
+
+/** The bars' signals: their paths (see barsPath), the width of a day and the air between bars, in pixels. */
+function barSignals(dayPx: number, scans: boolean, closed: readonly PublicDayDatum[], domainStart: number): Signal[] {
   // A pixel of air between bars once they are wide enough for it to read as separate days.
   // Bars no wider than 48 px: the first days of a network would otherwise be slabs across the whole plot.
   const inset = dayPx >= 6 ? Math.max(Math.min(2, dayPx * 0.12), (dayPx - 48) / 2) : 0;
-  const bar = (data: string, name: string, fill: string, extra: Record<string, { value: unknown }>): Mark => ({
-    type: 'rect',
+  const reported = closed.filter((d) => d.reported);
+  return [
+    { name: 'dayPx', value: dayPx },
+    { name: 'inset', value: inset },
+    { name: 'alertBars', value: barsPath(reported, domainStart, inset / dayPx, () => 0, (d) => d.total) },
+    // A day without scan alerts has none: its base is its total.
+    ...(scans ? [{ name: 'scanBars', value: barsPath(reported, domainStart, inset / dayPx, (d) => d.base, (d) => d.total) }] : []),
+  ];
+}
+
+function barMarks(scans: boolean): Mark[] {
+  const bars = (name: string, fill: string, path: string): Mark => ({
+    type: 'path',
     name,
-    from: { data },
     encode: {
-      enter: {
-        x: { scale: 'x', field: 't', offset: inset },
-        x2: { scale: 'x', field: 't1', offset: -inset },
-        y: { scale: 'y', field: 'total' },
-        y2: { scale: 'y', value: 0 },
+      update: {
+        x: { scale: 'x', signal: 'xDomain[0]' },
+        y: { scale: 'y', value: 0 },
+        scaleX: { signal: 'dayPx' },
+        // Pixels per alert, negative: up the plot.
+        scaleY: { signal: "scale('y', 1) - scale('y', 0)" },
+        path: { signal: path },
         fill: { value: fill },
-        ...(extra as object),
       },
     },
   });
+  const dayWide = { x: { scale: 'x', field: 't', offset: { signal: 'inset' } }, x2: { scale: 'x', field: 't1', offset: { signal: '-inset' } } } as const;
   return [
-    bar('reportedDays', 'alerts', COLORS.alertsBar, {}),
-    ...(scans
-      ? [
-          {
-            // The top of each closed day's bar: its scan alerts, in their own colour.
-            type: 'rect',
-            name: 'scanAlerts',
-            from: { data: 'scanDays' },
-            encode: {
-              enter: {
-                x: { scale: 'x', field: 't', offset: inset },
-                x2: { scale: 'x', field: 't1', offset: -inset },
-                y: { scale: 'y', field: 'total' },
-                y2: { scale: 'y', field: 'base' },
-                fill: { value: COLORS.scanFill },
-              },
-            },
-          } satisfies Mark,
-        ]
-      : []),
+    bars('alerts', COLORS.alertsBar, 'alertBars'),
+    // The top of each closed day's bar: its scan alerts, in their own colour.
+    ...(scans ? [bars('scanAlerts', COLORS.scanFill, 'scanBars')] : []),
     {
       // A day that reported no alerts gets a sliver on the axis: measured zero, not a missing bar.
       type: 'rect',
       name: 'zeroAlerts',
       from: { data: 'zeroDays' },
       encode: {
-        enter: {
-          x: { scale: 'x', field: 't', offset: inset },
-          x2: { scale: 'x', field: 't1', offset: -inset },
+        update: {
+          ...dayWide,
           y: { scale: 'y', value: 0, offset: -2 },
           y2: { scale: 'y', value: 0 },
           fill: { value: COLORS.alertsLine },
         },
       },
     },
-    bar('today', 'todayPartial', COLORS.partialFill, {
-      stroke: { value: COLORS.partialStroke },
-      strokeWidth: { value: 1.2 },
-      strokeDash: { value: [3, 2] },
-    }),
+    {
+      type: 'rect',
+      name: 'todayPartial',
+      from: { data: 'today' },
+      encode: {
+        update: {
+          ...dayWide,
+          y: { scale: 'y', field: 'total' },
+          y2: { scale: 'y', value: 0 },
+          fill: { value: COLORS.partialFill },
+          stroke: { value: COLORS.partialStroke },
+          strokeWidth: { value: 1.2 },
+          strokeDash: { value: [3, 2] },
+        },
+      },
+    },
   ];
 }
 
@@ -643,10 +691,6 @@ function legendStyle(entry: string, asBars: boolean, variant: DailyVariant): { f
   if (entry === LEGEND_DEPLOYED) return { fill: 'transparent', stroke: COLORS.deployment, shape: 'M0,-1.3L0,1.3' };
   // What is left is the "today so far" entry, drawn like today's mark.
   return { fill: COLORS.partialFill, stroke: COLORS.partialStroke, shape: asBars ? 'square' : 'circle' };
-}
-
-function legendScale(name: string, entries: string[], pick: (entry: string) => string): Scale {
-  return { name, type: 'ordinal', domain: entries, range: entries.map(pick) };
 }
 
 export function chartTitle(text: string, subtitle?: string): Title {

@@ -288,14 +288,16 @@ export function publicNoScanJson(pub: PublicChartData) {
 }
 
 /**
- * The archive copies of closed days (DESIGN §8): each day's public graph as it stood when that day closed — the
- * history up to and including it. Written once (`replace: false`), or over the old copy for `render --date`.
- */
-/**
  * Charts rendered at once: sharp rasterises one on libuv's thread pool while Vega lays out the next on the main
  * thread (measured on 2 cores: 37 ms a chart one at a time, 22 with two in flight, 18 with four).
  */
 const CHART_CONCURRENCY = 4;
+
+/**
+ * The archive copies of closed days (DESIGN §8): each day's public graph as it stood when that day closed — the
+ * history up to and including it. Written once (`replace: false`), or over the old copy for `render --date`.
+ * The copies share the live graph's shape, so Vega draws them all on one kept view (lib/charts/render.ts).
+ */
 
 export async function archiveCopies(
   deps: Pick<RenderObjectsDeps, 'renderChart'>,

@@ -233,7 +233,7 @@ describe('public graph with the scan share', () => {
     expect(closed.scan).toBe(history.get(LAST_CLOSED)!.x);
     expect(closed.base).toBe(closed.total - closed.scan!);
     expect((spec.marks as Json[]).map((m) => m.name)).toContain('scanAlerts');
-    const legend = (spec.scales as Json[]).find((s) => s.name === 'legendFill')!.domain as string[];
+    const legend = (spec.signals as Json[]).find((s) => s.name === 'legendEntries')!.value as string[];
     expect(legend).toContain(LEGEND_SCANS);
     expect(LEGEND_SCANS).toContain('closed days');
   });
@@ -247,7 +247,7 @@ describe('public graph with the scan share', () => {
     expect((spec.data as Json[]).find((x) => x.name === 'today')!.values).toEqual([]);
     const gaps = (spec.data as Json[]).find((x) => x.name === 'gaps')!.values as { from: string }[];
     expect(gaps.map((g) => g.from)).toContain(TODAY);
-    expect((spec.scales as Json[]).find((s) => s.name === 'legendFill')!.domain).toContain(LEGEND_NO_FIGURE);
+    expect((spec.signals as Json[]).find((s) => s.name === 'legendEntries')!.value).toContain(LEGEND_NO_FIGURE);
   });
 
   it('keeps alerts-daily.json as it was and publishes the scan share apart', () => {
