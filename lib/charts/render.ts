@@ -69,6 +69,8 @@ function settable(signal: NonNullable<Spec['signals']>[number]): boolean {
   return !('update' in signal) && !('init' in signal) && !('on' in signal) && !('push' in signal);
 }
 
+const valueOf = (signal: NonNullable<Spec['signals']>[number]): unknown => (signal as { value?: unknown }).value;
+
 export function shapeOf(spec: Spec): string {
   return JSON.stringify({
     ...spec,
@@ -85,7 +87,8 @@ export async function renderSvg(spec: Spec): Promise<string> {
   if (entry) {
     kept.delete(shape);
   } else {
-    entry = { view: new vega.View(vega.parse(spec), { renderer: 'none', loader: refusingLoader, logLevel: vega.Error }), queue: Promise.resolve() };
+    const view = new vega.View(vega.parse(spec), { renderer: 'none', loader: refusingLoader, logLevel: vega.Error });
+    entry = { view, queue: Promise.resolve() };
     const oldest = kept.size >= KEPT_VIEWS ? kept.keys().next().value : undefined;
     if (oldest !== undefined) {
       const gone = kept.get(oldest)!;
@@ -99,9 +102,10 @@ export async function renderSvg(spec: Spec): Promise<string> {
     if (!fresh) {
       // Lists emptied first: a legend entry whose label changes in place keeps its old width in the legend's
       // layout (vega 6.4), while one made anew is measured.
-      for (const s of spec.signals ?? []) if (settable(s) && Array.isArray((s as { value?: unknown }).value)) view.signal(s.name, []);
+      const signals = (spec.signals ?? []).filter(settable).map((s) => ({ name: s.name, value: valueOf(s) }));
+      for (const s of signals) if (Array.isArray(s.value)) view.signal(s.name, []);
       await view.runAsync();
-      for (const s of spec.signals ?? []) if (settable(s)) view.signal(s.name, (s as { value?: unknown }).value);
+      for (const s of signals) view.signal(s.name, s.value);
       for (const d of spec.data ?? []) if ('values' in d) view.data(d.name, d.values as object[]);
       view.description(spec.description ?? '');
     }

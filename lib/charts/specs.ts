@@ -215,7 +215,14 @@ function dailySpec(data: PublicChartData, size: ChartSize, variant: DailyVariant
 
   const scales: Scale[] = [
     { name: 'x', type: 'utc', domain: { signal: 'xDomain' }, range: [0, plotWidth] },
-    { name: 'y', type: 'linear', domain: { signal: 'yDomain' }, nice: true, zero: true, range: [plotHeight, { signal: 'stripHeight' }] },
+    {
+      name: 'y',
+      type: 'linear',
+      domain: { signal: 'yDomain' },
+      nice: true,
+      zero: true,
+      range: [plotHeight, { signal: 'stripHeight' }],
+    },
     { name: 'legendFill', type: 'ordinal', domain: { signal: 'legendEntries' }, range: { signal: 'legendFills' } },
     { name: 'legendStroke', type: 'ordinal', domain: { signal: 'legendEntries' }, range: { signal: 'legendStrokes' } },
     { name: 'legendShape', type: 'ordinal', domain: { signal: 'legendEntries' }, range: { signal: 'legendShapes' } },
@@ -602,7 +609,13 @@ function areaMarks(scans: boolean): Mark[] {
  * copy, 378 bar elements: 27.3 ms a copy; the same bars as two paths: 19.5 ms) — and abutting bars no longer
  * show a hairline seam where two anti-aliased edges meet.
  */
-function barsPath(days: readonly PublicDayDatum[], domainStart: number, insetDays: number, low: (d: PublicDayDatum) => number, high: (d: PublicDayDatum) => number): string {
+function barsPath(
+  days: readonly PublicDayDatum[],
+  domainStart: number,
+  insetDays: number,
+  low: (d: PublicDayDatum) => number,
+  high: (d: PublicDayDatum) => number,
+): string {
   const width = 1 - 2 * insetDays;
   let path = '';
   for (const d of days) {
@@ -625,7 +638,9 @@ function barSignals(dayPx: number, scans: boolean, closed: readonly PublicDayDat
     { name: 'inset', value: inset },
     { name: 'alertBars', value: barsPath(reported, domainStart, inset / dayPx, () => 0, (d) => d.total) },
     // A day without scan alerts has none: its base is its total.
-    ...(scans ? [{ name: 'scanBars', value: barsPath(reported, domainStart, inset / dayPx, (d) => d.base, (d) => d.total) }] : []),
+    ...(scans
+      ? [{ name: 'scanBars', value: barsPath(reported, domainStart, inset / dayPx, (d) => d.base, (d) => d.total) }]
+      : []),
   ];
 }
 
@@ -645,7 +660,10 @@ function barMarks(scans: boolean): Mark[] {
       },
     },
   });
-  const dayWide = { x: { scale: 'x', field: 't', offset: { signal: 'inset' } }, x2: { scale: 'x', field: 't1', offset: { signal: '-inset' } } } as const;
+  const dayWide = {
+    x: { scale: 'x', field: 't', offset: { signal: 'inset' } },
+    x2: { scale: 'x', field: 't1', offset: { signal: '-inset' } },
+  } as const;
   return [
     bars('alerts', COLORS.alertsBar, 'alertBars'),
     // The top of each closed day's bar: its scan alerts, in their own colour.

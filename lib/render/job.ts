@@ -118,8 +118,8 @@ export class DayNotClosedError extends Error {
 /**
  * Closed days whose archive copy is missing (a backfill, or days closed before archive copies existed) get it at
  * the next run (DESIGN §8), after the live objects are published so the live graph is never delayed by them.
- * Each is a chart (~15–25 ms here, on the live graph's kept view); a first run over years of history writes the newest this many, and the
- * next runs the rest.
+ * Each is a chart (~15–25 ms here, drawn on the live graph's kept view); a first run over years of history
+ * writes the newest this many, and the next runs the rest.
  */
 export const ARCHIVE_COPIES_PER_RUN = 400;
 

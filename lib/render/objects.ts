@@ -317,7 +317,8 @@ export async function archiveCopies(
   const render = deps.renderChart ?? (await chartRenderer()).renderChart;
   return mapLimit(days, CHART_CONCURRENCY, async (day): Promise<PublishedObject> => {
     const upTo = new Map([...history].filter(([d]) => d <= day));
-    const chart = await render(publicDailySpec(publicChartData({ generatedAt, today: day, sensors, history: upTo })), { compressionLevel: ARCHIVE_PNG_LEVEL });
+    const spec = publicDailySpec(publicChartData({ generatedAt, today: day, sensors, history: upTo }));
+    const chart = await render(spec, { compressionLevel: ARCHIVE_PNG_LEVEL });
     return { key: archiveKey(day), body: chart.png, contentType: 'image/png', cacheControl: CACHE.immutable, writeOnce: !opts.replace };
   });
 }

@@ -39,7 +39,10 @@ const named = (spec: Json, key: string, name: string): Json => {
 };
 const values = <T = Json>(spec: Json, data: string): T[] => (named(spec, 'data', data).values as T[]) ?? [];
 /** A mark's encoding (the daily graph sets its marks on every update, so that one view draws many days). */
-const enter = (mark: Json): Json => ((mark.encode as Json).update as Json) ?? ((mark.encode as Json).enter as Json) ?? {};
+const enter = (mark: Json): Json => {
+  const encode = mark.encode as Json;
+  return (encode.update as Json) ?? (encode.enter as Json) ?? {};
+};
 /** The value a spec gives a signal (the daily graph keeps what varies from day to day in signals). */
 const signal = <T = unknown>(spec: Json, name: string): T => named(spec, 'signals', name).value as T;
 const marksFrom = (spec: Json, data: string): Json[] =>
@@ -136,7 +139,10 @@ describe('publicDailySpec', () => {
     // Bars (one path, a box per day: days from the first across, alerts up) come from reported days with
     // alerts only; a zero day gets its own sliver on the axis.
     expect(enter(named(spec, 'marks', 'alerts')).path).toEqual({ signal: 'alertBars' });
-    const bars = [...signal<string>(spec, 'alertBars').matchAll(/M([\d.]+),0h[\d.]+v(\d+)h-[\d.]+Z/g)].map((m) => ({ day: addDays('2026-10-01', Math.floor(Number(m[1]))), alerts: Number(m[2]) }));
+    const bars = [...signal<string>(spec, 'alertBars').matchAll(/M([\d.]+),0h[\d.]+v(\d+)h-[\d.]+Z/g)].map((m) => ({
+      day: addDays('2026-10-01', Math.floor(Number(m[1]))),
+      alerts: Number(m[2]),
+    }));
     const closed = smallPublic().days.filter((d) => d.date < '2026-11-22');
     expect(bars).toEqual(closed.filter((d) => d.reported && d.total > 0).map((d) => ({ day: d.date, alerts: d.total })));
     expect(bars.map((b) => b.day)).not.toContain('2026-10-10');
