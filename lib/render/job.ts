@@ -34,6 +34,7 @@ import type { SensorProfile, SensorRegistry } from '../store/registry.js';
 import type { DaySummary, HistoryDay, SensorDayRollupWrite, SummaryStore } from '../store/summaries.js';
 import { addDays, DAY_MS, utcDay } from '../util/days.js';
 import { closeDays, type CloseDeps, type CloseResult } from '../lake/close.js';
+import { mapLimit } from '../util/map-limit.js';
 import { archiveCopies, renderObjects, type RenderAnalysis } from './objects.js';
 import { buildPartnerStatistics, buildPeriodReport, classifyingOnce, type PartnerStatistics, type PeriodReport, type StatisticsEngine } from '../lake/report.js';
 import { FactsSessions } from '../lake/query.js';
@@ -208,10 +209,10 @@ async function analyseClosedDays(
   input: { start: string; closeThrough: string; closedNow: ReadonlySet<string>; watched: readonly string[]; facts: FactsSessions },
 ): Promise<RenderAnalysis> {
   const { start, closeThrough, closedNow } = input;
-  const published = new Set((await deps.lake.list(REPORTS_PREFIX)).map((o) => /(\d{4}-\d{2})\.json$/.exec(o.key)?.[1]).filter((m): m is string => !!m));
+  const [reportObjects, stored] = await Promise.all([deps.lake.list(REPORTS_PREFIX), deps.lake.readJson<PartnerStatistics>(PARTNER_STATISTICS_KEY)]);
+  const published = new Set(reportObjects.map((o) => /(\d{4}-\d{2})\.json$/.exec(o.key)?.[1]).filter((m): m is string => !!m));
   const months = closeThrough < start ? [] : monthsBetween(start, closeThrough).filter((m) => monthEnd(m) <= closeThrough);
   const due = months.filter((m) => !published.has(m) || [...closedNow].some((d) => d.startsWith(m)));
-  const stored = await deps.lake.readJson<PartnerStatistics>(PARTNER_STATISTICS_KEY);
   if (closedNow.size === 0 && due.length === 0 && stored) return { statistics: stored, reports: [], months };
   const windowFrom = [addDays(closeThrough, -(WINDOW_DAYS - 1)), start].sort().at(-1)!;
   const from = [windowFrom, ...due.map((m) => `${m}-01`)].sort()[0]!;
@@ -328,11 +329,15 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   const closeThrough = closableDay(now, deps.closeAfterMinutes);
   const watched = deps.watchedPorts ?? DEFAULT_WATCHED_PORTS;
 
-  const sensors = await deps.registry.listSensors();
+  const [sensors, state, stored, marks] = await Promise.all([
+    deps.registry.listSensors(),
+    deps.summaries.getRenderState(),
+    deps.summaries.readHistory(),
+    deps.summaries.listDirty(),
+  ]);
   const ids = sensors.map((s) => s.id);
-  const state = await deps.summaries.getRenderState();
-  const history = new Map(await deps.summaries.readHistory());
-  const dirty = (await deps.summaries.listDirty()).filter((m) => m.day < today);
+  const history = new Map(stored);
+  const dirty = marks.filter((m) => m.day < today);
 
   // Days to roll up, oldest first (new sources must be decided in day order).
   const start = firstDay(sensors, history, today);
@@ -363,14 +368,19 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   const isSealed = (day: string) => day <= sealThrough;
   const sealFrom = state.lastSealedDay ? addDays(state.lastSealedDay, 1) : start;
   const sealing = sealFrom <= sealThrough ? daysBetween(sealFrom, sealThrough).filter((d) => !days.has(d)) : [];
-  const read = await deps.ledger.readSensorDays(ids, [...ordered, ...sealing]);
+  // The sensor-days to roll up, the stored summaries of the closable days, and the days whose steps are pending:
+  // read at once.
+  const [read, previous, pendingRead] = await Promise.all([
+    deps.ledger.readSensorDays(ids, [...ordered, ...sealing]),
+    deps.summaries.getDaySummaries(ordered.filter((d) => d <= closeThrough)),
+    deps.lake.readJson<PendingDays>(RENDER_PENDING_KEY),
+  ]);
   for (const day of ordered) rolled.set(day, rollUpDay(read, ids, day, at, stale, isSealed(day)));
   for (const day of sealing) rollUpDay(read, ids, day, at, stale, true);
   await deps.summaries.putSensorDayRollups(stale);
   // Every sealed day's rollup is written from here on: the state may say so at the first chunk already.
   const lastSealedDay = state.lastSealedDay && state.lastSealedDay > sealThrough ? state.lastSealedDay : sealThrough;
   lap('rollUp');
-  const previous = await deps.summaries.getDaySummaries(ordered.filter((d) => d <= closeThrough));
   const touchedMonths = new Set(ordered.map((d) => d.slice(0, 7)));
   let lastClosed = state.lastClosedDay;
 
@@ -390,7 +400,7 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   // Days closed by earlier runs whose analysis or warnings did not run (skipped for room, or the run stopped
   // first): each step takes them as closed now. This run's closed days join them before the close is recorded,
   // so that a run stopped after that still leaves them to the next.
-  const pending: PendingDays = (await deps.lake.readJson<PendingDays>(RENDER_PENDING_KEY)) ?? {};
+  const pending: PendingDays = pendingRead ?? {};
   let storedPending = JSON.stringify(pending);
   while (queue.length > 0) {
     const chunk = queue.shift()!;
@@ -471,12 +481,12 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   }
   await store(ordered.filter((d) => d > closeThrough).map((day) => ({ summary: rolled.get(day)!.summary, old: undefined })));
 
-  // Rewrite the history months that hold a rolled-up day.
-  for (const month of touchedMonths) {
+  // Rewrite the history months that hold a rolled-up day (a first run: every month of the history, at once).
+  await mapLimit([...touchedMonths], 8, (month) => {
     const entries: Record<string, HistoryDay> = {};
     for (const [d, h] of history) if (d.startsWith(month)) entries[d] = h;
-    await deps.summaries.putHistoryMonth(month, entries);
-  }
+    return deps.summaries.putHistoryMonth(month, entries);
+  });
 
   // One facts session for both steps when their periods overlap (on a first run, both read the whole history).
   // A step whose facts do not fit in the scratch directory (or that fails on the distributed engine) is skipped
@@ -512,11 +522,10 @@ async function renderHoldingLease(deps: RenderDeps, opts: { all?: boolean }): Pr
   lap('analysis');
 
   const windowDays = daysBetween(addDays(closeThrough, -(WINDOW_DAYS - 1)), closeThrough);
-  const window = await deps.summaries.getDaySummaries(windowDays);
+  // Each closed day's own graph is archived once; later runs (and re-opened days) leave it as it was.
+  const [window, archived] = await Promise.all([deps.summaries.getDaySummaries(windowDays), deps.publisher.archivedDays()]);
   const publicData = publicChartData({ generatedAt: at, today, sensors, history });
   const partnerData = partnerChartData({ generatedAt: at, today, lastClosedDay: closeThrough, sensors, history, window, watchedPorts: watched });
-  // Each closed day's own graph is archived once; later runs (and re-opened days) leave it as it was.
-  const archived = await deps.publisher.archivedDays();
   const archiveDays = [...history.keys()].filter((d) => d >= start && d <= closeThrough && !archived.has(d)).sort().reverse().slice(0, ARCHIVE_COPIES_PER_RUN);
   lap('summaries');
   const objects = await renderObjects(deps, publicData, partnerData, sensors, {
