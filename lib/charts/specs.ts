@@ -4,6 +4,8 @@
  *
  * Geometry that needs pixels (label lanes, bar widths, bucket sizes) is worked out here rather than in Vega
  * expressions, because the chart size is known up front and the result is then plain data a test can read.
+ * The daily graph gives that data as the values of its signals, so that one Vega view draws many days' graphs
+ * (lib/charts/render.ts).
  */
 
 import type { Axis, Legend, Mark, Scale, Signal, Spec, Title } from 'vega';
