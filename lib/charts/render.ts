@@ -69,6 +69,10 @@ function settable(signal: NonNullable<Spec['signals']>[number]): boolean {
   return !('update' in signal) && !('init' in signal) && !('on' in signal) && !('push' in signal);
 }
 
+/** A data set's inline rows, when it has them as a list (what a kept view can be given again). */
+const inlineRows = (data: NonNullable<Spec['data']>[number]): object[] | undefined =>
+  'values' in data && Array.isArray(data.values) ? (data.values as object[]) : undefined;
+
 const valueOf = (signal: NonNullable<Spec['signals']>[number]): unknown => (signal as { value?: unknown }).value;
 
 export function shapeOf(spec: Spec): string {
@@ -76,7 +80,7 @@ export function shapeOf(spec: Spec): string {
     ...spec,
     description: undefined,
     signals: spec.signals?.map((s) => (settable(s) ? { ...s, value: undefined } : s)),
-    data: spec.data?.map((d) => ('values' in d ? { ...d, values: undefined } : d)),
+    data: spec.data?.map((d) => (inlineRows(d) ? { ...d, values: undefined } : d)),
   });
 }
 
@@ -106,7 +110,10 @@ export async function renderSvg(spec: Spec): Promise<string> {
       for (const s of signals) if (Array.isArray(s.value)) view.signal(s.name, []);
       await view.runAsync();
       for (const s of signals) view.signal(s.name, s.value);
-      for (const d of spec.data ?? []) if ('values' in d) view.data(d.name, d.values as object[]);
+      for (const d of spec.data ?? []) {
+        const rows = inlineRows(d);
+        if (rows) view.data(d.name, rows);
+      }
       view.description(spec.description ?? '');
     }
     return view.toSVG();
