@@ -46,23 +46,11 @@ export function configureChartFonts(options: FontConfigOptions): AppliedFontConf
   return ensureFontConfig(options);
 }
 
-/**
- * Views kept for drawing again, by the shape of their spec: the spec without the values of its signals and
- * its inline data. A spec whose shape is kept is drawn by setting its signals and data on that view, not by
- * parsing it and building a dataflow again — what most of a chart's layout costs (measured over the archive
- * copies of a 380-day history: 8–9 ms a copy on a view of its own, 4 ms on the kept view; in the render job's
- * first run over the 190-day bench history, the archive copies took 2.7 s instead of 3.9–4.1 s).
- * The specs that vary from one drawing to the next (the daily graph and its archive copies) put all that varies
- * in signals and data for this; any other spec is simply a shape of its own. A few shapes are kept, the least
- * recently drawn given up first.
- */
 interface KeptView {
   view: vega.View;
   /** The drawings on this view, one after another: each sets its values, then reads its SVG. */
   queue: Promise<unknown>;
 }
-const kept = new Map<string, KeptView>();
-const KEPT_VIEWS = 4;
 
 /** A top-level signal that only holds a value (no expression or event updates it): settable from outside. */
 function settable(signal: NonNullable<Spec['signals']>[number]): boolean {
@@ -84,52 +72,78 @@ export function shapeOf(spec: Spec): string {
   });
 }
 
-export async function renderSvg(spec: Spec): Promise<string> {
-  const shape = shapeOf(spec);
-  let entry = kept.get(shape);
-  const fresh = !entry;
-  if (entry) {
-    kept.delete(shape);
-  } else {
-    const view = new vega.View(vega.parse(spec), { renderer: 'none', loader: refusingLoader, logLevel: vega.Error });
-    entry = { view, queue: Promise.resolve() };
-    const oldest = kept.size >= KEPT_VIEWS ? kept.keys().next().value : undefined;
+/**
+ * Views kept for drawing again, by the shape of their spec: the spec without the values of its signals and
+ * its inline data. A spec whose shape is kept is drawn by setting its signals and data on that view, not by
+ * parsing it and building a dataflow again — what most of a chart's layout costs (measured over the archive
+ * copies of a 380-day history: 8–9 ms a copy on a view of its own, 4 ms on the kept view; in the render job's
+ * first run over the 190-day bench history, the archive copies took 2.7 s instead of 3.9–4.1 s).
+ * The specs that vary from one drawing to the next (the daily graph and its archive copies) put all that varies
+ * in signals and data for this; any other spec is simply a shape of its own. A few shapes are kept, the least
+ * recently drawn given up first.
+ */
+export class KeptViews {
+  private readonly kept = new Map<string, KeptView>();
+  /** Drawings made on a kept view rather than on a new one. */
+  reused = 0;
+
+  constructor(private readonly size = 4) {}
+
+  draw(spec: Spec): Promise<string> {
+    const shape = shapeOf(spec);
+    const found = this.kept.get(shape);
+    const entry = found ?? this.keep(spec);
+    this.kept.delete(shape);
+    this.kept.set(shape, entry);
+    if (found) this.reused++;
+    const { view } = entry;
+    const drawn = entry.queue.then(async () => {
+      if (found) {
+        // Lists emptied first: a legend entry whose label changes in place keeps its old width in the legend's
+        // layout (vega 6.4), while one made anew is measured.
+        const signals = (spec.signals ?? []).filter(settable).map((s) => ({ name: s.name, value: valueOf(s) }));
+        for (const s of signals) if (Array.isArray(s.value)) view.signal(s.name, []);
+        await view.runAsync();
+        for (const s of signals) view.signal(s.name, s.value);
+        for (const d of spec.data ?? []) {
+          const rows = inlineRows(d);
+          if (rows) view.data(d.name, rows);
+        }
+        view.description(spec.description ?? '');
+      }
+      return view.toSVG();
+    });
+    entry.queue = drawn.catch(() => {
+      // A view that failed to draw is not drawn on again.
+      if (this.kept.get(shape) === entry) this.kept.delete(shape);
+      view.finalize();
+    });
+    return drawn;
+  }
+
+  /** A new view of the spec; the least recently drawn view goes when there are `size` already. */
+  private keep(spec: Spec): KeptView {
+    const oldest = this.kept.size >= this.size ? this.kept.keys().next().value : undefined;
     if (oldest !== undefined) {
-      const gone = kept.get(oldest)!;
-      kept.delete(oldest);
+      const gone = this.kept.get(oldest)!;
+      this.kept.delete(oldest);
       void gone.queue.finally(() => gone.view.finalize());
     }
+    const view = new vega.View(vega.parse(spec), { renderer: 'none', loader: refusingLoader, logLevel: vega.Error });
+    return { view, queue: Promise.resolve() };
   }
-  kept.set(shape, entry);
-  const { view } = entry;
-  const drawn = entry.queue.then(async () => {
-    if (!fresh) {
-      // Lists emptied first: a legend entry whose label changes in place keeps its old width in the legend's
-      // layout (vega 6.4), while one made anew is measured.
-      const signals = (spec.signals ?? []).filter(settable).map((s) => ({ name: s.name, value: valueOf(s) }));
-      for (const s of signals) if (Array.isArray(s.value)) view.signal(s.name, []);
-      await view.runAsync();
-      for (const s of signals) view.signal(s.name, s.value);
-      for (const d of spec.data ?? []) {
-        const rows = inlineRows(d);
-        if (rows) view.data(d.name, rows);
-      }
-      view.description(spec.description ?? '');
-    }
-    return view.toSVG();
-  });
-  entry.queue = drawn.catch(() => {
-    // A view that failed to draw is not drawn on again.
-    if (kept.get(shape) === entry) kept.delete(shape);
-    view.finalize();
-  });
-  return drawn;
+}
+
+const views = new KeptViews();
+
+export function renderSvg(spec: Spec): Promise<string> {
+  return views.draw(spec);
 }
 
 export interface PngOptions {
   /** pixel density multiplier: 2 gives a 2400×1000 PNG for a 1200×500 chart */
   scale?: number;
-  /** zlib level, 6 unless given (see ARCHIVE_PNG_LEVEL for a faster one) */
+  /** zlib level, 6 unless given (the archive copies take a faster one: lib/render/objects.ts) */
   compressionLevel?: number;
 }
 

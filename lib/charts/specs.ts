@@ -194,7 +194,7 @@ function dailySpec(data: PublicChartData, size: ChartSize, variant: DailyVariant
     ...(gaps.length > 0 ? [variant.noDataLegend] : []),
     ...(deployments.length > 0 ? [LEGEND_DEPLOYED] : []),
   ];
-  const style = (e: string) => legendStyle(e, asBars, variant);
+  const styles = legendEntries.map((e) => legendStyle(e, asBars, variant));
 
   // What differs from one day's graph to the next is in signals (and data), so that the renderer draws a
   // series of them (the archive copies of a long history) on one view of this shape.
@@ -208,9 +208,9 @@ function dailySpec(data: PublicChartData, size: ChartSize, variant: DailyVariant
     { name: 'xFormat', value: ticks.format },
     ...(asBars ? [{ name: 'xTicks', value: ticks.values }] : []),
     { name: 'legendEntries', value: legendEntries },
-    { name: 'legendFills', value: legendEntries.map((e) => style(e).fill) },
-    { name: 'legendStrokes', value: legendEntries.map((e) => style(e).stroke) },
-    { name: 'legendShapes', value: legendEntries.map((e) => style(e).shape) },
+    { name: 'legendFills', value: styles.map((st) => st.fill) },
+    { name: 'legendStrokes', value: styles.map((st) => st.stroke) },
+    { name: 'legendShapes', value: styles.map((st) => st.shape) },
     { name: 'labelFontSize', value: labelLayout.fontSize },
     ...(asBars ? barSignals(dayPx, hasScans, closed, domainStart) : []),
   ];
@@ -647,7 +647,7 @@ function barSignals(dayPx: number, scans: boolean, closed: readonly PublicDayDat
 }
 
 function barMarks(scans: boolean): Mark[] {
-  const bars = (name: string, fill: string, path: string): Mark => ({
+  const bars = (name: string, fill: string, pathSignal: string): Mark => ({
     type: 'path',
     name,
     encode: {
@@ -657,7 +657,7 @@ function barMarks(scans: boolean): Mark[] {
         scaleX: { signal: 'dayPx' },
         // Pixels per alert, negative: up the plot.
         scaleY: { signal: "scale('y', 1) - scale('y', 0)" },
-        path: { signal: path },
+        path: { signal: pathSignal },
         fill: { value: fill },
       },
     },

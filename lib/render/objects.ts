@@ -305,7 +305,6 @@ const ARCHIVE_PNG_LEVEL = 4;
  * history up to and including it. Written once (`replace: false`), or over the old copy for `render --date`.
  * The copies share the live graph's shape, so Vega draws them all on one kept view (lib/charts/render.ts).
  */
-
 export async function archiveCopies(
   deps: Pick<RenderObjectsDeps, 'renderChart'>,
   days: readonly string[],
